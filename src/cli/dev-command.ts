@@ -1,0 +1,64 @@
+import type { Command } from 'commander';
+import { formatCliError } from './print-error.js';
+
+interface DevFlags {
+  config?: string;
+  port?: string;
+  host?: string;
+  stateDir?: string;
+  demo?: boolean;
+  dashboard: boolean;
+  logFormat: string;
+}
+
+export function registerDevCommand(program: Command): void {
+  program
+    .command('dev')
+    .description('serve the gateway config in this folder and reload it on save')
+    .option('-c, --config <file>', 'config file (default: gateway.config.ts in this folder)')
+    .option('-p, --port <port>', 'port to listen on (default: the config, else 8080)')
+    .option('--host <host>', 'address to bind (default 127.0.0.1)')
+    .option('--state-dir <dir>', 'where keys and token secrets live (default .gw/ beside the config; env GW_STATE_DIR)')
+    .option('--demo', 'run the built-in demo: mock services and their routes')
+    .option('--no-dashboard', 'print plain lines instead of the live dashboard')
+    .option('--log-format <format>', 'pretty or json', 'pretty')
+    .action(async (flags: DevFlags) => {
+      const { startDevServer } = await import('../dev/start-dev-server.js');
+      const port = flags.port === undefined ? undefined : Number(flags.port);
+      if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+        throw new Error(`--port must be a number from 0 to 65535, found '${flags.port}'`);
+      }
+      const logFormat = flags.logFormat === 'json' ? 'json' : 'pretty';
+      let demo: { config: string; banner: (url: string) => string[]; stop(): Promise<void> } | undefined;
+      if (flags.demo) {
+        const { startDemo } = await import('../dev/demo.js');
+        demo = await startDemo({ stateDir: flags.stateDir });
+      }
+      const server = await startDevServer({
+        config: demo?.config ?? flags.config,
+        port,
+        host: flags.host,
+        stateDir: flags.stateDir ?? process.env.GW_STATE_DIR,
+        dashboard: flags.dashboard && logFormat === 'pretty',
+        logFormat,
+        banner: demo?.banner,
+      }).catch(async (error: unknown) => {
+        await demo?.stop();
+        throw error;
+      });
+      const stop = (signal: string) => {
+        void server
+          .close(signal)
+          .then(() => demo?.stop())
+          .then(
+            () => process.exit(0),
+            (error: unknown) => {
+              process.stderr.write(formatCliError(error) + '\n');
+              process.exit(1);
+            },
+          );
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+}

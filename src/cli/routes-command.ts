@@ -1,0 +1,99 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load-config.js';
+import { compileRoute } from '../pipeline/compile-route.js';
+import { createRouteTable } from '../pipeline/match-route.js';
+import { normalizePath, splitUrl } from '../pipeline/normalize-path.js';
+import { policyNames } from '../pipeline/admin.js';
+import { GatewayError } from '../errors.js';
+import { printTable } from './print-table.js';
+
+function targetsOf(config: Awaited<ReturnType<typeof loadConfig>>['config'], service: string | undefined): string[] {
+  if (!service) return [];
+  return (config.services[service]?.targets ?? []).map((t) => (typeof t === 'string' ? t : t.url));
+}
+
+export function registerRoutesCommand(program: Command): void {
+  const routes = program.command('routes').description('inspect the route table');
+
+  routes
+    .command('list')
+    .description('methods, path, service and targets, policies')
+    .option('-c, --config <file>', 'config file')
+    .option('--json', 'print JSON')
+    .action(async (flags: { config?: string; json?: boolean }) => {
+      const { config } = await loadConfig({ file: flags.config });
+      const rows = config.routes.map((route) => {
+        const compiled = compileRoute(route);
+        return {
+          id: compiled.id,
+          methods: route.methods ?? ['*'],
+          path: route.path,
+          service: route.service ?? null,
+          targets: targetsOf(config, route.service),
+          policies: policyNames(route as unknown as Record<string, unknown>),
+        };
+      });
+      if (flags.json) {
+        process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+        return;
+      }
+      printTable(
+        ['METHODS', 'PATH', 'SERVICE', 'TARGETS', 'POLICIES'],
+        rows.map((r) => [r.methods.join(','), r.path, r.service ?? '-', r.targets.join(' ') || '-', r.policies.join(', ') || '-']),
+      );
+    });
+
+  routes
+    .command('test')
+    .description('which route matches a request, the upstream URL it would call, and why')
+    .argument('<method>', 'HTTP method, e.g. GET')
+    .argument('<url>', 'request path with optional query, e.g. /api/users/7?x=1')
+    .option('-c, --config <file>', 'config file')
+    .option('--json', 'print JSON')
+    .action(async (methodArg: string, url: string, flags: { config?: string; json?: boolean }) => {
+      const { config } = await loadConfig({ file: flags.config });
+      const method = methodArg.toUpperCase();
+      const { path: rawPath, search } = splitUrl(url);
+      const normalized = normalizePath(rawPath);
+      if (!normalized.ok) throw new GatewayError('GW_BAD_PATH', normalized.reason);
+      const compiled = config.routes.map(compileRoute);
+      const result = createRouteTable(compiled).match(method, normalized.path);
+      if (result.kind !== 'matched') {
+        const report = { matched: false, method, path: normalized.path, reason: result.kind, ...(result.kind === 'method-not-allowed' ? { allowed: result.allowed } : {}) };
+        if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+        else
+          process.stdout.write(
+            result.kind === 'method-not-allowed'
+              ? `✖ ${method} ${normalized.path}: a route has this path but allows only ${result.allowed.join(', ')} (405)\n`
+              : `✖ ${method} ${normalized.path}: no route matches (404)\n`,
+          );
+        process.exitCode = 1;
+        return;
+      }
+      const { route, params } = result.match;
+      const upstreamPath = route.toUpstreamPath(normalized.path) + search;
+      const targets = targetsOf(config, route.config.service);
+      const why = [
+        normalized.path !== rawPath ? `the path normalises to ${normalized.path}` : undefined,
+        `${route.config.path} matches ${normalized.path} at a segment boundary`,
+        Object.keys(params).length ? `params ${JSON.stringify(params)}` : undefined,
+        route.methods ? `${method} is one of ${[...route.methods].join(', ')}` : 'the route allows every method',
+        route.config.stripPrefix ? `stripPrefix ${route.config.stripPrefix} gives ${upstreamPath}` : undefined,
+        route.config.rewrite ? `rewrite gives ${upstreamPath}` : undefined,
+      ].filter((line): line is string => line !== undefined);
+      const report = { matched: true, method, path: normalized.path, route: route.id, service: route.config.service ?? null, upstreamUrls: targets.map((t) => t.replace(/\/$/, '') + upstreamPath), params, why };
+      if (flags.json) {
+        process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+        return;
+      }
+      process.stdout.write(
+        [
+          `✔ ${method} ${url} → route ${route.id}`,
+          `  service:  ${route.config.service ?? '-'}`,
+          `  upstream: ${report.upstreamUrls.join(' | ') || '-'}`,
+          `  why:`,
+          ...why.map((line) => `    - ${line}`),
+        ].join('\n') + '\n',
+      );
+    });
+}

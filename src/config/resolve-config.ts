@@ -1,0 +1,28 @@
+import type { ConfigProblem } from '../errors.js';
+import { GatewayError } from '../errors.js';
+import { checkConfigRules } from './config-rules.js';
+import { deepFreeze } from './deep-freeze.js';
+import { formatIssues } from './format-issues.js';
+import { configSchema, type ResolvedConfig } from './schema.js';
+
+/** In file order: `routes[2]` before `routes[10]`, schema and cross-field problems together. */
+function byPath(a: ConfigProblem, b: ConfigProblem): number {
+  return a.path.localeCompare(b.path, 'en', { numeric: true });
+}
+
+/**
+ * Validates a raw config (from a file or from code) and returns it parsed, defaulted and deeply
+ * frozen; throws GW_CONFIG_INVALID listing every problem at once, each with its field path.
+ */
+export function resolveConfig(raw: unknown, file = '(inline config)'): ResolvedConfig {
+  const parsed = configSchema.safeParse(raw);
+  const problems = [
+    ...(parsed.success ? [] : formatIssues(parsed.error.issues, raw, configSchema)),
+    ...checkConfigRules(parsed.success ? parsed.data : raw),
+  ].sort(byPath);
+  if (!parsed.success || problems.length > 0) {
+    const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+    throw new GatewayError('GW_CONFIG_INVALID', `${file} has ${count}`, { file, problems });
+  }
+  return deepFreeze(parsed.data);
+}

@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import { duration, byteSize, fn, httpMethod, httpUrl } from './fields.js';
+
+/**
+ * The whole gateway.config schema. Core fields live here; each policy's schema lives beside its
+ * middleware in src/middleware/ and is added here as one line in `routePolicyFields` (or the
+ * service / top-level equivalents), so the types users see in their editor come from one place.
+ */
+
+const target = z.union([
+  httpUrl.describe('Target URL, e.g. http://127.0.0.1:8001'),
+  z.strictObject({
+    url: httpUrl.describe('Target URL'),
+    weight: z.number().int().positive().default(1).describe('Relative share of requests for `weighted`'),
+  }),
+]);
+
+const hashKey = z
+  .string()
+  .regex(/^(ip|header:[A-Za-z0-9-]+|cookie:[A-Za-z0-9_-]+)$/, {
+    message: "expected 'ip', 'header:NAME' or 'cookie:NAME'",
+  });
+
+const balance = z
+  .union([
+    z.enum(['round-robin', 'weighted', 'least-connections', 'random']),
+    z.strictObject({ hash: hashKey.describe('What to hash: the client IP, a header or a cookie') }),
+  ])
+  .default('round-robin');
+
+const healthCheck = z.strictObject({
+  path: z.string().startsWith('/').describe('Path probed with GET; 2xx/3xx means healthy'),
+  interval: duration.default(5000).describe('Time between probes'),
+  timeout: duration.default(2000).describe('A probe slower than this fails'),
+  unhealthyThreshold: z.number().int().positive().default(2).describe('Failed probes before a target is down'),
+  healthyThreshold: z.number().int().positive().default(1).describe('Good probes before it is up again'),
+});
+
+const passiveHealth = z.strictObject({
+  failures: z.number().int().positive().default(3).describe('Consecutive connect failures that take a target out'),
+  cooldown: duration.default(10_000).describe('How long a target stays out before it is tried again'),
+});
+
+export const serviceSchema = z.strictObject({
+  targets: z.array(target).min(1, { message: 'a service needs at least one target' }).describe('Upstream URLs'),
+  balance: balance.describe('How requests are spread over the targets'),
+  timeout: duration.optional().describe('Time to wait for the upstream (default 30s); a route may override'),
+  healthCheck: healthCheck.optional().describe('Active health checks'),
+  passiveHealth: passiveHealth.default({ failures: 3, cooldown: 10_000 }).describe('Passive health checks'),
+});
+
+const rewriteFunction = fn<(path: string) => string>('(path) => newPath');
+const rewrite = z.union([
+  z.strictObject({
+    from: z.string().refine(
+      (source) => {
+        try {
+          new RegExp(source);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'expected a valid regular expression' },
+    ),
+    to: z.string(),
+  }),
+  rewriteFunction,
+]);
+
+/** Core route fields; policies add theirs below. */
+const routeCoreFields = {
+  name: z.string().optional().describe('A stable id for the route (defaults to METHODS path)'),
+  path: z
+    .string()
+    .startsWith('/', { message: "a route path starts with '/'" })
+    .describe("Path prefix at segment boundaries; ':name' matches a segment, a trailing '*' the rest"),
+  methods: z.array(httpMethod).min(1).optional().describe('HTTP methods (default: all)'),
+  service: z.string().optional().describe('The service that answers this route'),
+  stripPrefix: z.string().startsWith('/').optional().describe('Removed from the start of the upstream path'),
+  rewrite: rewrite.optional().describe('Regex rewrite of the upstream path ({ from, to }) or a function'),
+  timeout: duration.optional().describe('Time to wait for the upstream; overrides the service'),
+  websocket: z.boolean().default(false).describe('Allow WebSocket upgrades on this route'),
+};
+
+/** Policy route keys. One line per policy; the schema beside the middleware says what it takes. */
+const routePolicyFields = {};
+
+export const routeSchema = z.strictObject({ ...routeCoreFields, ...routePolicyFields });
+
+const serverSchema = z.strictObject({
+  headersTimeout: duration.default(20_000).describe('Time allowed to receive request headers'),
+  requestTimeout: duration.default(300_000).describe('Time allowed to receive a whole request'),
+  maxHeaderSize: byteSize.default(16 * 1024).describe('Largest request head accepted (431 above it)'),
+  shutdownGrace: duration.default(10_000).describe('On SIGINT/SIGTERM, how long in-flight requests may finish'),
+  keepAliveTimeout: duration.default(5_000).describe('Idle client keep-alive time'),
+});
+
+/** Top-level policy keys (defaults for every route, identity, state). One line per policy. */
+const topLevelPolicyFields = {};
+
+export const configSchema = z.strictObject({
+  port: z.number().int().min(0).max(65535).default(8080).describe('Port to listen on (--port overrides)'),
+  host: z.string().default('127.0.0.1').describe('Address to bind; 127.0.0.1 unless you mean to expose gw'),
+  services: z.record(z.string(), serviceSchema).default({}).describe('Upstream services by name'),
+  routes: z.array(routeSchema).default([]).describe('Routes; the most specific match wins'),
+  server: serverSchema.default({
+    headersTimeout: 20_000,
+    requestTimeout: 300_000,
+    maxHeaderSize: 16 * 1024,
+    shutdownGrace: 10_000,
+    keepAliveTimeout: 5_000,
+  }),
+  ...topLevelPolicyFields,
+});
+
+/** What a user writes (editor completion comes from this). */
+export type GatewayConfigInput = z.input<typeof configSchema>;
+/** What the gateway runs on: parsed, defaulted, frozen. */
+export type ResolvedConfig = Readonly<z.output<typeof configSchema>>;
+export type ResolvedRoute = z.output<typeof routeSchema>;
+export type ResolvedService = z.output<typeof serviceSchema>;
+export type ServerOptions = z.output<typeof serverSchema>;

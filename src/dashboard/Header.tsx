@@ -1,0 +1,90 @@
+import { Box, Text } from 'ink';
+import type { HeaderView } from './dashboard-view.js';
+import { formatClock, formatPercent, formatRate, formatSparkline, formatUptime } from './format.js';
+import { useColor } from './palette.js';
+
+const MAX_PROBLEMS = 3;
+
+/** How many lines the header takes (the layout plans the rest of the screen around it). */
+export function headerLines(view: HeaderView): number {
+  const error = view.configError;
+  const banner = error ? 2 + Math.min(error.problems.length, MAX_PROBLEMS) + (error.hint ? 1 : 0) : 0;
+  return 2 + banner + view.warnings.length;
+}
+
+export function Header({ view, width }: { readonly view: HeaderView; readonly width: number }) {
+  const color = useColor();
+  const sparkWidth = Math.max(0, Math.min(30, width - 60));
+  const error = view.configError;
+  return (
+    <Box flexDirection="column">
+      <Text wrap="truncate-end">
+        <Text bold color={color('cyan')}>
+          gw
+        </Text>
+        <Text> {view.url ?? 'starting…'}</Text>
+        {view.configFile ? <Text color={color('gray')}> {view.configFile}</Text> : null}
+        <Text> · up {formatUptime(view.uptimeMs)}</Text>
+        {view.shutdown ? (
+          <Text color={color('yellow')} bold>
+            {' '}
+            · shutting down, in-flight requests finish
+          </Text>
+        ) : null}
+      </Text>
+      <Text wrap="truncate-end">
+        <Text bold>{formatRate(view.ratePerSecond)} req/s</Text>
+        {sparkWidth > 0 ? <Text color={color('cyan')}> {formatSparkline(view.series, sparkWidth)}</Text> : null}
+        <Text> · 5xx </Text>
+        <Text color={view.errorRate ? color('red') : undefined}>{formatPercent(view.errorRate)}</Text>
+        <Text> · {describeLoad(view.lastLoad)}</Text>
+      </Text>
+      {error ? (
+        <Box flexDirection="column">
+          <Text wrap="truncate-end" color={color('red')} bold>
+            ✖ config rejected at {formatClock(error.at)}, the last good config keeps serving · {error.code}
+          </Text>
+          <Text wrap="truncate-end" color={color('red')}>
+            {'  '}
+            {error.file ? `${error.file}: ` : ''}
+            {error.message.split('\n')[0]}
+          </Text>
+          {error.problems.slice(0, MAX_PROBLEMS).map((problem, index) => (
+            <Text key={index} wrap="truncate-end" color={color('red')}>
+              {'  '}
+              {describeProblem(problem)}
+            </Text>
+          ))}
+          {error.hint ? (
+            <Text wrap="truncate-end" color={color('red')}>
+              {'  '}hint: {error.hint}
+            </Text>
+          ) : null}
+        </Box>
+      ) : null}
+      {view.warnings.map((warning, index) => (
+        <Text key={index} wrap="truncate-end" color={color('yellow')}>
+          ! {formatClock(warning.at)} {warning.message}
+          {warning.hint ? ` · ${warning.hint}` : ''}
+        </Text>
+      ))}
+    </Box>
+  );
+}
+
+function describeLoad(load: HeaderView['lastLoad']): string {
+  if (!load) return 'config loading…';
+  if (load.initial) return `loaded ${formatClock(load.at)} (${Math.round(load.durationMs)} ms)`;
+  const { added, removed, changed } = load.changes;
+  const names = [...added.map((id) => `+${id}`), ...removed.map((id) => `−${id}`), ...changed.map((id) => `~${id}`)];
+  const what = names.length === 0 ? 'no route changes' : `routes ${names.join(' ')}`;
+  return `reloaded ${formatClock(load.at)}: ${what} (${Math.round(load.durationMs)} ms)`;
+}
+
+function describeProblem(problem: NonNullable<HeaderView['configError']>['problems'][number]): string {
+  const found = [
+    problem.expected ? `expected ${problem.expected}` : '',
+    problem.received ? `received ${problem.received}` : '',
+  ].filter(Boolean);
+  return `${problem.path}: ${problem.message}${found.length > 0 ? ` (${found.join(', ')})` : ''}`;
+}

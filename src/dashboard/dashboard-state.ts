@@ -1,0 +1,285 @@
+import type { ConfigChanges, GatewayEvent, RequestFinished, RouteSummary } from '../events/index.js';
+import { createLatencyWindow, recordLatency, type LatencyWindow } from './latency-histogram.js';
+import { addToMinute, createMinuteCounter, type MinuteCounter } from './minute-window.js';
+
+/**
+ * The state behind the dashboard: a reducer over gateway events. Time comes only from the
+ * events' `at` (and from `now` passed to the selectors in dashboard-view.ts), never the clock.
+ *
+ * Events arrive synchronously on the request path, so each one costs O(1): counters, fixed
+ * histograms, a ring buffer and capped maps. The reducer updates those aggregates in place and
+ * returns the same object, because copying them per event would put O(size) work on every
+ * request; it is still deterministic (same events → same state) and never touches I/O or Ink.
+ */
+
+export interface DashboardCaps {
+  liveRequests: number;
+  routes: number;
+  limitEntries: number;
+  targets: number;
+  warnings: number;
+}
+
+export const defaultCaps: DashboardCaps = { liveRequests: 500, routes: 200, limitEntries: 256, targets: 512, warnings: 3 };
+
+/** Fields of the per-second request counters. */
+export const TOTAL = 0;
+export const CLIENT_ERRORS = 1;
+export const SERVER_ERRORS = 2;
+
+export interface LiveRequest {
+  /** Increasing number: a stable key and selection anchor while the list moves. */
+  seq: number;
+  request: RequestFinished;
+}
+
+export interface RouteStats {
+  id: string;
+  summary: RouteSummary | undefined;
+  counts: MinuteCounter;
+  latency: LatencyWindow;
+}
+
+export interface TargetState {
+  service: string;
+  target: string;
+  health: 'unknown' | 'healthy' | 'down';
+  reason: string | undefined;
+  breaker: 'closed' | 'open' | 'half-open';
+  inFlight: number;
+}
+
+export interface LimitEntry {
+  caller: string;
+  routeId: string;
+  policy: string;
+  limit: number;
+  remaining: number;
+  resetAt: number;
+  lastAt: number;
+  refusals: MinuteCounter;
+}
+
+export interface ConfigErrorSummary {
+  at: number;
+  code: string;
+  message: string;
+  file: string | undefined;
+  hint: string | undefined;
+  problems: Array<{ path: string; message: string; expected?: string; received?: string; hint?: string }>;
+}
+
+export interface DashboardState {
+  readonly caps: DashboardCaps;
+  url: string | undefined;
+  configFile: string | undefined;
+  startedAt: number | undefined;
+  lastLoad: { at: number; initial: boolean; changes: ConfigChanges; durationMs: number } | undefined;
+  configError: ConfigErrorSummary | undefined;
+  /** Route ids in config order (from the last route table). */
+  routeOrder: string[];
+  readonly routes: Map<string, RouteStats>;
+  readonly totals: MinuteCounter;
+  readonly live: { items: Array<LiveRequest | undefined>; head: number; size: number; nextSeq: number };
+  /** Keyed `service target`; insertion order doubles as least-recently-updated order. */
+  readonly targets: Map<string, TargetState>;
+  readonly limits: Map<string, LimitEntry>;
+  warnings: Array<{ at: number; message: string; hint?: string }>;
+  shutdown: { at: number; reason: string } | undefined;
+}
+
+/** Actions from the view itself (keys), beside gateway events. */
+export type DashboardAction = GatewayEvent | { type: 'dashboard/clear' };
+
+export function createDashboardState(
+  seed: { url?: string; configFile?: string; startedAt?: number } = {},
+  caps: DashboardCaps = defaultCaps,
+): DashboardState {
+  return {
+    caps,
+    url: seed.url,
+    configFile: seed.configFile,
+    startedAt: seed.startedAt,
+    lastLoad: undefined,
+    configError: undefined,
+    routeOrder: [],
+    routes: new Map(),
+    totals: createMinuteCounter(3),
+    live: { items: new Array<LiveRequest | undefined>(caps.liveRequests), head: 0, size: 0, nextSeq: 1 },
+    targets: new Map(),
+    limits: new Map(),
+    warnings: [],
+    shutdown: undefined,
+  };
+}
+
+export function reduceDashboard(state: DashboardState, action: DashboardAction): DashboardState {
+  switch (action.type) {
+    case 'request-finished':
+      recordRequest(state, action);
+      break;
+    case 'limit-checked':
+      recordLimit(state, action);
+      break;
+    case 'listening':
+      state.url = action.url;
+      state.configFile = action.configFile ?? state.configFile;
+      state.startedAt = action.at;
+      if (action.routeTable) applyRouteTable(state, action.routeTable);
+      break;
+    case 'config-loaded':
+      state.configFile = action.file ?? state.configFile;
+      state.lastLoad = { at: action.at, initial: action.initial, changes: action.changes, durationMs: action.durationMs };
+      state.configError = undefined;
+      if (action.routeTable) applyRouteTable(state, action.routeTable);
+      break;
+    case 'config-rejected':
+      state.configError = summarizeConfigError(action.at, action.file, action.error);
+      break;
+    case 'target-health':
+      Object.assign(touchTarget(state, action.service, action.target), {
+        health: action.healthy ? 'healthy' : 'down',
+        reason: action.healthy ? undefined : action.reason,
+      });
+      break;
+    case 'breaker-state':
+      touchTarget(state, action.service, action.target).breaker = action.state;
+      break;
+    case 'targets-snapshot':
+      for (const snapshot of action.targets) {
+        const target = touchTarget(state, snapshot.service, snapshot.target);
+        target.health = snapshot.healthy ? 'healthy' : 'down';
+        target.reason = snapshot.healthy ? undefined : snapshot.reason;
+        target.inFlight = snapshot.inFlight;
+      }
+      break;
+    case 'warning':
+      pushWarning(state, { at: action.at, message: action.message, ...(action.hint ? { hint: action.hint } : {}) });
+      break;
+    case 'store-warning':
+      pushWarning(state, { at: action.at, message: action.message });
+      break;
+    case 'shutdown':
+      state.shutdown = { at: action.at, reason: action.reason };
+      break;
+    case 'dashboard/clear':
+      state.live.items.fill(undefined);
+      state.live.size = 0;
+      break;
+    default:
+      // request-started, upstream-error, auth-failed and events added later: the counters
+      // above already show their effect (request-finished carries status and markers).
+      break;
+  }
+  return state;
+}
+
+function recordRequest(state: DashboardState, request: RequestFinished): void {
+  const statusField = request.status >= 500 ? SERVER_ERRORS : request.status >= 400 ? CLIENT_ERRORS : -1;
+  addToMinute(state.totals, request.at, TOTAL);
+  if (statusField >= 0) addToMinute(state.totals, request.at, statusField);
+
+  const { live } = state;
+  const capacity = live.items.length;
+  live.items[live.head] = { seq: live.nextSeq, request };
+  live.nextSeq += 1;
+  live.head = (live.head + 1) % capacity;
+  live.size = Math.min(live.size + 1, capacity);
+
+  if (request.routeId === undefined) return;
+  let route = state.routes.get(request.routeId);
+  if (!route) {
+    // A route the last table did not list (an event from before the table arrived): counted
+    // while there is room, so a flood of odd ids cannot grow memory.
+    if (state.routes.size >= state.caps.routes) return;
+    route = createRouteStats(request.routeId, undefined);
+    state.routes.set(request.routeId, route);
+  }
+  addToMinute(route.counts, request.at, TOTAL);
+  if (statusField >= 0) addToMinute(route.counts, request.at, statusField);
+  recordLatency(route.latency, request.at, request.durationMs);
+}
+
+function recordLimit(state: DashboardState, event: Extract<GatewayEvent, { type: 'limit-checked' }>): void {
+  const key = `${event.routeId}\u0000${event.caller}\u0000${event.policy}`;
+  let entry = state.limits.get(key);
+  if (entry) {
+    state.limits.delete(key);
+  } else {
+    entry = {
+      caller: event.caller,
+      routeId: event.routeId,
+      policy: event.policy,
+      limit: event.limit,
+      remaining: event.remaining,
+      resetAt: event.at + event.resetMs,
+      lastAt: event.at,
+      refusals: createMinuteCounter(1),
+    };
+  }
+  // Re-inserting keeps the map in least-recently-updated order, so eviction drops the stalest.
+  state.limits.set(key, entry);
+  entry.limit = event.limit;
+  entry.remaining = event.remaining;
+  entry.resetAt = event.at + event.resetMs;
+  entry.lastAt = event.at;
+  if (!event.allowed) addToMinute(entry.refusals, event.at, 0);
+  evictOldest(state.limits, state.caps.limitEntries);
+}
+
+function touchTarget(state: DashboardState, service: string, target: string): TargetState {
+  const key = `${service}\u0000${target}`;
+  let entry = state.targets.get(key);
+  if (entry) return entry;
+  entry = { service, target, health: 'unknown', reason: undefined, breaker: 'closed', inFlight: 0 };
+  state.targets.set(key, entry);
+  evictOldest(state.targets, state.caps.targets);
+  return entry;
+}
+
+function applyRouteTable(state: DashboardState, table: readonly RouteSummary[]): void {
+  const kept = table.slice(0, state.caps.routes);
+  const ids = new Set(kept.map((route) => route.id));
+  for (const id of state.routes.keys()) if (!ids.has(id)) state.routes.delete(id);
+  for (const summary of kept) {
+    const existing = state.routes.get(summary.id);
+    if (existing) existing.summary = summary;
+    else state.routes.set(summary.id, createRouteStats(summary.id, summary));
+  }
+  state.routeOrder = kept.map((route) => route.id);
+}
+
+function createRouteStats(id: string, summary: RouteSummary | undefined): RouteStats {
+  return { id, summary, counts: createMinuteCounter(3), latency: createLatencyWindow() };
+}
+
+function pushWarning(state: DashboardState, warning: { at: number; message: string; hint?: string }): void {
+  state.warnings = [...state.warnings, warning].slice(-state.caps.warnings);
+}
+
+function evictOldest<K, V>(map: Map<K, V>, cap: number): void {
+  while (map.size > cap) {
+    const oldest = map.keys().next();
+    if (oldest.done) return;
+    map.delete(oldest.value);
+  }
+}
+
+/** Keeps what the banner needs from a rejected config (file, field paths, hint), as plain data. */
+function summarizeConfigError(at: number, file: string | undefined, error: unknown): ConfigErrorSummary {
+  const value = (error ?? {}) as Partial<{
+    code: string;
+    message: string;
+    file: string;
+    hint: string;
+    problems: ConfigErrorSummary['problems'];
+  }>;
+  return {
+    at,
+    code: typeof value.code === 'string' ? value.code : 'GW_CONFIG_LOAD_FAILED',
+    message: typeof value.message === 'string' ? value.message : String(error),
+    file: value.file ?? file,
+    hint: value.hint,
+    problems: Array.isArray(value.problems) ? value.problems.slice(0, 5) : [],
+  };
+}

@@ -1,0 +1,88 @@
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { GatewayError } from '../errors.js';
+import type { BuiltGateway } from '../pipeline/build-gateway.js';
+import { writeProblemToSocket } from '../pipeline/problem.js';
+import type { ServerOptions } from '../config/schema.js';
+
+/**
+ * The HTTP server around a swappable gateway: `use(next)` swaps it for new requests while
+ * requests in flight finish on the gateway they started with (captured per request).
+ */
+export interface GatewayServer {
+  readonly server: http.Server;
+  current(): BuiltGateway;
+  use(next: BuiltGateway): BuiltGateway;
+  listen(port: number, host: string): Promise<{ port: number; host: string; url: string }>;
+  /** Stops accepting, lets in-flight requests finish within `graceMs`, then closes the rest. */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+export function createGatewayServer(initial: BuiltGateway, options: ServerOptions): GatewayServer {
+  let gateway = initial;
+  let closing = false;
+  const server = http.createServer(
+    {
+      headersTimeout: options.headersTimeout,
+      requestTimeout: options.requestTimeout,
+      maxHeaderSize: options.maxHeaderSize,
+      keepAliveTimeout: options.keepAliveTimeout,
+    },
+    (req, res) => {
+      if (closing) res.setHeader('connection', 'close');
+      gateway.handle(req, res);
+    },
+  );
+  server.on('upgrade', (req, socket, head) => gateway.upgrade(req, socket, head));
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    // Malformed requests get an answer, not a dropped socket (and never a crash).
+    if (error.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    const problem = new GatewayError('GW_BAD_REQUEST', tooLarge ? 'The request head is too large' : timedOut ? 'The request took too long to arrive' : `Malformed request (${error.code ?? 'parse error'})`, {
+      status: tooLarge ? 431 : timedOut ? 408 : 400,
+    });
+    writeProblemToSocket(socket, problem);
+  });
+
+  return {
+    server,
+    current: () => gateway,
+    use(next) {
+      const previous = gateway;
+      gateway = next;
+      return previous;
+    },
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        const onError = (error: NodeJS.ErrnoException) => {
+          server.off('listening', onListening);
+          if (error.code === 'EADDRINUSE') {
+            reject(new GatewayError('GW_PORT_IN_USE', `Port ${port} on ${host} is already in use`, { cause: error }));
+          } else reject(error);
+        };
+        const onListening = () => {
+          server.off('error', onError);
+          const address = server.address() as AddressInfo;
+          const shownHost = address.address.includes(':') ? `[${address.address}]` : address.address;
+          resolve({ port: address.port, host: address.address, url: `http://${shownHost}:${address.port}` });
+        };
+        server.once('error', onError);
+        server.once('listening', onListening);
+        server.listen(port, host);
+      });
+    },
+    shutdown(graceMs) {
+      closing = true;
+      return new Promise<void>((resolve) => {
+        const force = setTimeout(() => server.closeAllConnections(), graceMs);
+        force.unref();
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,142 @@
+import { GatewayError, isGatewayError } from '../errors.js';
+import { loadConfig, type LoadedConfig } from '../config/load-config.js';
+import { watchConfig, type ConfigWatcher } from '../config/watch-config.js';
+import { createEventStream } from '../events/event-stream.js';
+import { startPlainReporter } from '../reporters/plain-reporter.js';
+import { startJsonReporter } from '../reporters/json-reporter.js';
+import { startGateway, type RunningGateway } from './start-gateway.js';
+import { createSerialReloader } from './serial-reloader.js';
+
+export interface DevServerOptions {
+  config?: string;
+  cwd?: string;
+  port?: number;
+  host?: string;
+  stateDir?: string;
+  /** Show the Ink dashboard (only when stdout is a TTY and CI is not set). */
+  dashboard: boolean;
+  logFormat: 'pretty' | 'json';
+  /** Prints lines before the gateway starts (the demo's curl commands). */
+  banner?: (url: string) => string[];
+  watch?: boolean;
+}
+
+export interface DevServer {
+  readonly gateway: RunningGateway;
+  readonly loaded: LoadedConfig;
+  reload(): Promise<void>;
+  close(reason?: string): Promise<void>;
+}
+
+/**
+ * The composition root of `gw dev`: the one place that wires events, output, config loading,
+ * the gateway and the watcher. Reloads are serial (one at a time, at most one queued); a failed
+ * one keeps the last good gateway serving and says so loudly.
+ */
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const events = createEventStream();
+  const write = (line: string) => process.stdout.write(line + '\n');
+  let stopOutput: () => void = () => {};
+  const useDashboard = options.dashboard && process.stdout.isTTY === true && !process.env.CI;
+  const usePlain = () => {
+    stopOutput();
+    stopOutput = options.logFormat === 'json' ? startJsonReporter({ events, write }) : startPlainReporter({ events, write });
+  };
+  if (!useDashboard) usePlain();
+
+  const loaded = await loadConfig({ file: options.config, cwd: options.cwd });
+  let current = loaded;
+  const gateway = await startGateway({
+    config: loaded.config,
+    resolved: true,
+    configFile: loaded.file,
+    configDir: loaded.dir,
+    port: options.port,
+    host: options.host,
+    stateDir: options.stateDir,
+    events,
+  });
+
+  let closing: Promise<void> | undefined;
+  const close = (reason = 'stopped') => {
+    closing ??= (async () => {
+      await watcher?.close();
+      await gateway.close();
+      stopOutput();
+      void reason;
+    })();
+    return closing;
+  };
+
+  if (useDashboard) {
+    const { renderDashboard } = await import('../dashboard/render-dashboard.js');
+    const view = renderDashboard({
+      events,
+      info: { url: gateway.url, configFile: loaded.file },
+      actions: {
+        quit: () => void close('quit').then(() => process.exit(0)),
+        reload: () => void reloader.trigger(),
+      },
+      onCrash: (error) => {
+        // A broken view must never take the gateway down: fall back to plain lines.
+        view.unmount();
+        usePlain();
+        write(`dashboard failed (${error instanceof Error ? error.message : String(error)}); printing plain lines instead`);
+      },
+    });
+    stopOutput = () => view.unmount();
+  }
+  for (const line of options.banner?.(gateway.url) ?? []) write(line);
+
+  const reloadOnce = async () => {
+    const begun = performance.now();
+    try {
+      const next = await loadConfig({ file: current.file });
+      if (next.config.port !== current.config.port || next.config.host !== current.config.host) {
+        events.emit({
+          type: 'warning',
+          at: Date.now(),
+          message: 'port and host changes take effect on the next start of gw dev',
+        });
+      }
+      await gateway.reload(next.config, { resolved: true, file: next.file });
+      current = next;
+      watcher?.update(next.dependencies);
+      void begun;
+    } catch (error) {
+      const gatewayError = isGatewayError(error)
+        ? error
+        : new GatewayError('GW_CONFIG_LOAD_FAILED', error instanceof Error ? error.message : String(error), { cause: error });
+      events.emit({ type: 'config-rejected', at: Date.now(), file: gatewayError.file ?? current.file, error: gatewayError });
+    }
+  };
+  const reloader = createSerialReloader(reloadOnce);
+
+  let watcher: ConfigWatcher | undefined;
+  if (options.watch !== false) {
+    watcher = watchConfig(loaded, (reason) => {
+      if (reason.kind === 'deleted') {
+        events.emit({
+          type: 'config-rejected',
+          at: Date.now(),
+          file: reason.file,
+          error: new GatewayError('GW_CONFIG_DELETED', `${reason.file} was deleted; the last good config keeps serving`, {
+            file: reason.file,
+          }),
+        });
+        return;
+      }
+      void reloader.trigger();
+    });
+    await watcher.ready;
+  }
+
+  return {
+    gateway,
+    get loaded() {
+      return current;
+    },
+    reload: () => reloader.trigger(),
+    close,
+  };
+}

@@ -1,0 +1,109 @@
+import type { GatewayConfigInput, ResolvedConfig } from '../config/schema.js';
+import { resolveConfig } from '../config/resolve-config.js';
+import { diffConfig } from '../config/diff-config.js';
+import { createEventStream, type EventStream } from '../events/event-stream.js';
+import type { ConfigChanges } from '../events/gateway-events.js';
+import { buildGateway, type BuiltGateway } from '../pipeline/build-gateway.js';
+import { createForwarder } from '../proxy/forwarder.js';
+import { createGatewayState } from '../state/create-state.js';
+import type { GatewayState } from '../state/types.js';
+import { createGatewayServer } from './gateway-server.js';
+
+export interface StartGatewayOptions {
+  /** A config object (validated here) or one already resolved by loadConfig. */
+  config: GatewayConfigInput | ResolvedConfig;
+  /** Where the config came from (errors and the dashboard name it). */
+  configFile?: string;
+  /** Folder the config's relative paths resolve against (and `.gw/` lives in by default). */
+  configDir?: string;
+  /** Overrides config.port (0 picks a free port). */
+  port?: number;
+  host?: string;
+  stateDir?: string;
+  events?: EventStream;
+  /** Set when `config` came from loadConfig and is already validated and frozen. */
+  resolved?: boolean;
+}
+
+export interface RunningGateway {
+  readonly url: string;
+  readonly port: number;
+  readonly host: string;
+  readonly events: EventStream;
+  readonly state: GatewayState;
+  current(): BuiltGateway;
+  /**
+   * Builds the new config, then swaps it in at once; requests in flight finish on the old one.
+   * Throws (and keeps serving the old config) when the new one is invalid.
+   */
+  reload(config: GatewayConfigInput | ResolvedConfig, options?: { resolved?: boolean; file?: string }): Promise<ConfigChanges>;
+  close(graceMs?: number): Promise<void>;
+}
+
+/** The programmatic gateway: what `gw dev` runs, and what tests and embedders start in-process. */
+export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
+  const events = options.events ?? createEventStream();
+  const configDir = options.configDir ?? process.cwd();
+  const started = performance.now();
+  const config = options.resolved ? (options.config as ResolvedConfig) : resolveConfig(options.config, options.configFile);
+  const state = await createGatewayState({ config, configDir, stateDir: options.stateDir, events });
+  const forwarder = createForwarder();
+  const build = (next: ResolvedConfig, previous?: BuiltGateway) =>
+    buildGateway(next, { events, state, configDir, forwarder, previous });
+  const first = build(config);
+  const server = createGatewayServer(first, config.server);
+  let address;
+  try {
+    address = await server.listen(options.port ?? config.port, options.host ?? config.host);
+  } catch (error) {
+    first.close();
+    await state.close();
+    throw error;
+  }
+  events.emit({
+    type: 'config-loaded',
+    at: Date.now(),
+    file: options.configFile,
+    routes: config.routes.length,
+    changes: diffConfig(undefined, config),
+    durationMs: performance.now() - started,
+    initial: true,
+  });
+  events.emit({ type: 'listening', at: Date.now(), url: address.url, configFile: options.configFile, routes: config.routes.length });
+
+  return {
+    url: address.url,
+    port: address.port,
+    host: address.host,
+    events,
+    state,
+    current: () => server.current(),
+    async reload(input, reloadOptions = {}) {
+      const begun = performance.now();
+      const file = reloadOptions.file ?? options.configFile;
+      const next = reloadOptions.resolved ? (input as ResolvedConfig) : resolveConfig(input, file);
+      const previous = server.current();
+      const built = build(next, previous);
+      server.use(built);
+      previous.close();
+      const changes = diffConfig(previous.config, next);
+      events.emit({
+        type: 'config-loaded',
+        at: Date.now(),
+        file,
+        routes: next.routes.length,
+        changes,
+        durationMs: performance.now() - begun,
+        initial: false,
+      });
+      return changes;
+    },
+    async close(graceMs = config.server.shutdownGrace) {
+      events.emit({ type: 'shutdown', at: Date.now(), reason: 'closed' });
+      await server.shutdown(graceMs);
+      server.current().close();
+      forwarder.close();
+      await state.close();
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import type { GatewayError } from '../errors.js';
+
+/** What changed between two loaded configs, by route id. */
+export interface ConfigChanges {
+  added: string[];
+  removed: string[];
+  changed: string[];
+}
+
+/** Markers a request picks up on its way through the policies (dashboard and logs show them). */
+export interface RequestOutcome {
+  cache?: 'HIT' | 'MISS' | 'BYPASS';
+  limited?: boolean;
+  retries?: number;
+  mocked?: boolean;
+  fault?: string;
+  partial?: boolean;
+  /** The policy that answered instead of the upstream (auth, rate-limit, cors, mock, breaker …). */
+  answeredBy?: string;
+  /** Why that policy answered, in one readable sentence. */
+  reason?: string;
+}
+
+export interface RequestFinished {
+  type: 'request-finished';
+  id: string;
+  at: number;
+  method: string;
+  path: string;
+  status: number;
+  durationMs: number;
+  /** Time spent waiting on the upstream, when one was called. */
+  upstreamMs?: number;
+  routeId?: string;
+  service?: string;
+  target?: string;
+  upstreamUrl?: string;
+  clientIp: string;
+  /** Key name or token subject, once verified. */
+  caller?: string;
+  outcome: RequestOutcome;
+  requestHeaders?: Record<string, string | string[] | undefined>;
+  responseHeaders?: Record<string, string | string[] | number | undefined>;
+}
+
+export interface LimitChecked {
+  type: 'limit-checked';
+  at: number;
+  routeId: string;
+  caller: string;
+  /** e.g. "10 per 1m" */
+  policy: string;
+  limit: number;
+  remaining: number;
+  resetMs: number;
+  allowed: boolean;
+}
+
+/** One route as the dashboard shows it (sent with `listening` and `config-loaded`). */
+export interface RouteSummary {
+  id: string;
+  /** Empty when the route accepts every method. */
+  methods: string[];
+  path: string;
+  service?: string;
+  /** Target keys of the route's service, e.g. 'http://127.0.0.1:8001'. */
+  targets: string[];
+}
+
+/** One target's live state; the dev server samples the pools about once a second. */
+export interface TargetSnapshot {
+  service: string;
+  target: string;
+  healthy: boolean;
+  inFlight: number;
+  reason?: string;
+}
+
+/** Every event gw emits. Later capabilities add members; subscribers ignore what they don't know. */
+export type GatewayEvent =
+  | { type: 'listening'; at: number; url: string; configFile?: string; routes: number; routeTable?: RouteSummary[] }
+  | {
+      type: 'config-loaded';
+      at: number;
+      file?: string;
+      routes: number;
+      changes: ConfigChanges;
+      durationMs: number;
+      initial: boolean;
+      routeTable?: RouteSummary[];
+    }
+  | { type: 'config-rejected'; at: number; file?: string; error: GatewayError }
+  | { type: 'request-started'; at: number; id: string; method: string; path: string }
+  | RequestFinished
+  | { type: 'upstream-error'; at: number; id: string; service: string; target: string; code: string; message: string }
+  | { type: 'target-health'; at: number; service: string; target: string; healthy: boolean; reason: string }
+  | { type: 'auth-failed'; at: number; id: string; routeId: string; reason: string; caller?: string }
+  | LimitChecked
+  | { type: 'breaker-state'; at: number; service: string; target: string; state: 'closed' | 'open' | 'half-open' }
+  | { type: 'store-warning'; at: number; message: string }
+  | { type: 'warning'; at: number; message: string; hint?: string }
+  | { type: 'shutdown'; at: number; reason: string }
+  | { type: 'targets-snapshot'; at: number; targets: TargetSnapshot[] };
+
+export type GatewayEventType = GatewayEvent['type'];
+export type EventOf<T extends GatewayEventType> = Extract<GatewayEvent, { type: T }>;

@@ -1,0 +1,2 @@
+export * from './gateway-events.js';
+export * from './event-stream.js';

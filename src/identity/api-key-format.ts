@@ -1,0 +1,39 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+// 43 base62 characters carry 256 bits of randomness.
+const KEY_CHARS = 43;
+export const API_KEY_PREFIX = 'gw_live_';
+
+/** Uniform base62 characters: bytes ≥ 248 are dropped so `% 62` has no bias. */
+export function randomBase62(length: number): string {
+  let out = '';
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      if (byte < 248) out += BASE62[byte % 62];
+      if (out.length === length) break;
+    }
+  }
+  return out;
+}
+
+export function generateApiKey(): string {
+  return API_KEY_PREFIX + randomBase62(KEY_CHARS);
+}
+
+export function generateKeyId(): string {
+  return `key_${randomBase62(12)}`;
+}
+
+/**
+ * A fast hash is enough: keys carry 256 random bits, so there is nothing to brute-force. Lookups
+ * go by this hash, so their timing depends on the hash and reveals nothing about stored keys.
+ */
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/** What `gw keys list` shows of a key: enough to recognise it, far too little to use it. */
+export function displayPrefix(key: string): string {
+  return `${key.slice(0, API_KEY_PREFIX.length + 4)}…`;
+}

@@ -1,0 +1,73 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ResolvedConfig } from '../config/schema.js';
+import { API_KEY_PREFIX } from '../identity/api-key-format.js';
+import { createTokenVerifier, type RemoteJwksCache, type TokenVerifier } from '../identity/token-verifier.js';
+import type { BuildContext } from '../pipeline/types.js';
+import type { GatewayState } from '../state/types.js';
+
+export type AuthMethod = 'apiKey' | 'jwt';
+
+export interface Credential {
+  method: AuthMethod;
+  value: string;
+  /** The request header it came in, removed before forwarding unless forwardCredentials. */
+  header: string;
+}
+
+/**
+ * The first credential the request carries, in the route's order. An API key sent as a bearer
+ * token counts as an API key: clients often put every credential there.
+ */
+export function readCredential(
+  headers: IncomingHttpHeaders,
+  methods: readonly AuthMethod[],
+  keyHeader: string,
+): Credential | undefined {
+  const bearer = bearerToken(headers.authorization);
+  for (const method of methods) {
+    if (method === 'apiKey') {
+      const key = headers[keyHeader];
+      if (typeof key === 'string' && key.length > 0) return { method, value: key, header: keyHeader };
+      if (bearer?.startsWith(API_KEY_PREFIX)) return { method, value: bearer, header: 'authorization' };
+    } else if (bearer !== undefined && !(bearer.startsWith(API_KEY_PREFIX) && methods.includes('apiKey'))) {
+      return { method, value: bearer, header: 'authorization' };
+    }
+  }
+  return undefined;
+}
+
+function bearerToken(authorization: string | undefined): string | undefined {
+  if (authorization === undefined) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+  return match?.[1];
+}
+
+/** RFC 6750 / 7235 challenge parameters; quotes and backslashes are not allowed inside. */
+export function challenge(method: AuthMethod, keyHeader: string, params: Record<string, string> = {}): string {
+  const all: Record<string, string> = method === 'jwt' ? { realm: 'gw', ...params } : { realm: 'gw', header: keyHeader, ...params };
+  const text = Object.entries(all)
+    .map(([name, value]) => `${name}="${value.replace(/["\\]/g, "'")}"`)
+    .join(', ');
+  return `${method === 'jwt' ? 'Bearer' : 'ApiKey'} ${text}`;
+}
+
+const verifiers = new WeakMap<ResolvedConfig, TokenVerifier>();
+const remoteJwksByState = new WeakMap<GatewayState, RemoteJwksCache>();
+
+/**
+ * One verifier per loaded config, shared by its routes (one verification cache); remote JWKS
+ * caches belong to the state, so a reload does not refetch every issuer's keys.
+ */
+export function tokenVerifierOf(build: BuildContext): TokenVerifier {
+  let verifier = verifiers.get(build.config);
+  if (!verifier) {
+    let remoteJwks = remoteJwksByState.get(build.state);
+    if (!remoteJwks) {
+      remoteJwks = new Map();
+      remoteJwksByState.set(build.state, remoteJwks);
+    }
+    verifier = createTokenVerifier({ jwt: build.config.identity.jwt, signingKeys: build.state.signingKeys, remoteJwks });
+    verifiers.set(build.config, verifier);
+  }
+  return verifier;
+}

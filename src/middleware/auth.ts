@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { GatewayError } from '../errors.js';
+import type { GatewayContext, Identity, PolicyFactory } from '../pipeline/types.js';
+import { challenge, readCredential, tokenVerifierOf, type AuthMethod, type Credential } from './auth-credentials.js';
+import { writeIdentityHeaders } from './identity-headers.js';
+
+const authMethod = z.enum(['apiKey', 'jwt']);
+
+export const authSchema = z
+  .union([z.literal(false), authMethod, z.array(authMethod).min(1)])
+  .describe("Who may call: false (public), 'apiKey', 'jwt', or a list meaning any of them");
+export const scopesSchema = z
+  .array(z.string().min(1))
+  .min(1)
+  .describe("Scopes the caller must all hold (a key's scopes or a token's `scope` claim)");
+export const forwardCredentialsSchema = z
+  .boolean()
+  .describe('Also send the API key or token itself upstream (default: only the verified identity)');
+
+const keyReasons = { unknown: 'The API key is not known', revoked: 'The API key was revoked', expired: 'The API key expired' };
+
+/** Checks the credential and scopes, then tells the upstream who is calling (issue 3). */
+export const createAuthPolicy: PolicyFactory = (route, build) => {
+  const { auth, scopes = [], forwardCredentials = false } = route.config;
+  if (auth === undefined || auth === false) {
+    if (scopes.length > 0) {
+      throw new GatewayError('GW_CONFIG_INVALID', `Route ${route.id} requires scopes but no auth`, {
+        problems: [{ path: `routes[${route.id}].scopes`, message: 'scopes need auth to check them', expected: "auth: 'apiKey' or 'jwt'" }],
+      });
+    }
+    return undefined;
+  }
+  const methods: readonly AuthMethod[] = Array.isArray(auth) ? auth : [auth];
+  const keyHeader = build.config.identity.apiKey.header;
+  const verifier = methods.includes('jwt') ? tokenVerifierOf(build) : undefined;
+  const keys = build.state.keys;
+  const { events } = build;
+  const missingChallenge = methods.map((method) => challenge(method, keyHeader)).join(', ');
+
+  const refuse = (ctx: GatewayContext, error: GatewayError, caller?: string): never => {
+    ctx.outcome.answeredBy = 'auth';
+    ctx.outcome.reason = error.message;
+    if (events.active) {
+      events.emit({ type: 'auth-failed', at: Date.now(), id: ctx.id, routeId: route.id, reason: error.message, caller });
+    }
+    throw error;
+  };
+
+  const verify = async (ctx: GatewayContext, credential: Credential): Promise<Identity> => {
+    if (credential.method === 'apiKey') {
+      const found = keys.find(credential.value);
+      if (found.ok) {
+        keys.touch(found.record.id);
+        const { record } = found;
+        return { kind: 'apiKey', id: record.id, name: record.name, scopes: record.scopes, ...(record.tier ? { tier: record.tier } : {}) };
+      }
+      const reason = keyReasons[found.reason];
+      const header = challenge('apiKey', keyHeader, { error: 'invalid_key', error_description: reason });
+      return refuse(ctx, new GatewayError('GW_INVALID_CREDENTIALS', reason, { headers: { 'www-authenticate': header } }));
+    }
+    const result = await verifier!.verify(credential.value);
+    if (result.ok) {
+      const { token } = result;
+      return {
+        kind: 'jwt',
+        id: `${token.issuer}#${token.subject}`,
+        name: token.subject,
+        subject: token.subject,
+        scopes: token.scopes,
+        claims: token.claims,
+        ...(token.tier ? { tier: token.tier } : {}),
+      };
+    }
+    const header = challenge('jwt', keyHeader, { error: 'invalid_token', error_description: result.reason });
+    return refuse(ctx, new GatewayError('GW_INVALID_CREDENTIALS', result.reason, { headers: { 'www-authenticate': header } }));
+  };
+
+  return async function authenticate(ctx, next) {
+    const credential = readCredential(ctx.upstreamHeaders, methods, keyHeader);
+    if (!credential) {
+      const message = `Route ${route.id} needs ${methods.map((m) => (m === 'jwt' ? 'a bearer token' : `an API key in ${keyHeader}`)).join(' or ')}`;
+      refuse(ctx, new GatewayError('GW_UNAUTHENTICATED', message, { headers: { 'www-authenticate': missingChallenge } }));
+    }
+    const identity = await verify(ctx, credential!);
+    const missing = scopes.filter((scope) => !identity.scopes.includes(scope));
+    if (missing.length > 0) {
+      const header = challenge(credential!.method, keyHeader, { error: 'insufficient_scope', scope: scopes.join(' ') });
+      const error = new GatewayError('GW_FORBIDDEN', `Missing scope ${missing.join(', ')}`, {
+        headers: { 'www-authenticate': header },
+        extensions: { missingScopes: missing },
+      });
+      refuse(ctx, error, identity.name);
+    }
+    ctx.identity = identity;
+    writeIdentityHeaders(ctx.upstreamHeaders, identity);
+    if (!forwardCredentials) delete ctx.upstreamHeaders[credential!.header];
+    await next();
+  };
+};

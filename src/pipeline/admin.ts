@@ -1,0 +1,76 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GatewayError } from '../errors.js';
+import { sendProblem } from './problem.js';
+import type { BuiltGateway } from './build-gateway.js';
+
+/**
+ * Endpoints the gateway answers itself, under a reserved prefix no route may use. A table, so a
+ * capability adds an endpoint with one line.
+ */
+export const adminPrefix = '/__gw/';
+
+type AdminEndpoint = (gateway: BuiltGateway, req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+const endpoints = new Map<string, AdminEndpoint>([
+  ['/__gw/health', (gateway, _req, res) => sendJson(res, 200, healthReport(gateway))],
+  ['/__gw/routes', (gateway, _req, res) => sendJson(res, 200, routeReport(gateway))],
+]);
+
+/** Lets a capability register an endpoint (e.g. /__gw/metrics, /.well-known/jwks.json). */
+export function registerAdminEndpoint(path: string, endpoint: AdminEndpoint): void {
+  endpoints.set(path, endpoint);
+}
+
+export function isAdminPath(path: string): boolean {
+  return path.startsWith(adminPrefix) || endpoints.has(path);
+}
+
+export function handleAdmin(gateway: BuiltGateway, req: IncomingMessage, res: ServerResponse, path: string): void {
+  const endpoint = endpoints.get(path);
+  if (!endpoint) {
+    sendProblem(res, new GatewayError('GW_ROUTE_NOT_FOUND', `No admin endpoint ${path}`, { hint: `Try ${[...endpoints.keys()].join(', ')}` }));
+    return;
+  }
+  Promise.resolve(endpoint(gateway, req, res)).catch((error: unknown) =>
+    sendProblem(res, new GatewayError('GW_INTERNAL', `Admin endpoint ${path} failed`, { cause: error })),
+  );
+}
+
+export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value, null, 2);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+export function healthReport(gateway: BuiltGateway) {
+  const services = Object.fromEntries(
+    gateway.upstreams.pools().map((pool) => [
+      pool.name,
+      {
+        healthy: pool.targets.some((t) => t.healthy),
+        targets: pool.targets.map((t) => ({ url: t.key, healthy: t.healthy, inFlight: t.inFlight, reason: t.reason ?? null })),
+      },
+    ]),
+  );
+  const allHealthy = Object.values(services).every((s) => s.healthy);
+  return { status: allHealthy ? 'ok' : 'degraded', services };
+}
+
+export function routeReport(gateway: BuiltGateway) {
+  return gateway.routes.map((route) => ({
+    id: route.id,
+    path: route.config.path,
+    methods: route.methods ? [...route.methods] : ['*'],
+    service: route.config.service ?? null,
+    targets: route.config.service ? (gateway.upstreams.get(route.config.service)?.targets.map((t) => t.key) ?? []) : [],
+    websocket: route.config.websocket,
+    policies: policyNames(route.config as unknown as Record<string, unknown>),
+  }));
+}
+
+const corePolicyKeys = new Set(['name', 'path', 'methods', 'service', 'websocket']);
+
+/** The route keys that turn on behaviour beyond plain forwarding (for route listings). */
+export function policyNames(route: Record<string, unknown>): string[] {
+  return Object.keys(route).filter((key) => !corePolicyKeys.has(key) && route[key] !== undefined && route[key] !== false);
+}

@@ -1,0 +1,40 @@
+import { GatewayError } from '../errors.js';
+import type { Forwarder } from '../proxy/forwarder.js';
+import type { UpstreamPool } from '../proxy/upstream-types.js';
+import { writeProblemToSocket } from './problem.js';
+import type { CompiledRoute, GatewayContext } from './types.js';
+
+/**
+ * The end of every route's chain: choose a healthy target and hand the request to the forwarder
+ * (a WebSocket upgrade when the context carries one). Routes without a service end in an error
+ * unless a policy (mock, aggregate) answered first.
+ */
+export function createForward(route: CompiledRoute, pool: UpstreamPool | undefined, forwarder: Forwarder) {
+  if (!pool) {
+    return async function noUpstream(): Promise<void> {
+      throw new GatewayError('GW_INTERNAL', `Route ${route.id} has no service to forward to`, {
+        hint: 'Give the route a `service`, or a policy that answers it (mock, aggregate).',
+      });
+    };
+  }
+  return async function forward(ctx: GatewayContext): Promise<void> {
+    const target = pool.pick({ req: ctx.req, clientIp: ctx.clientIp });
+    if (!target) {
+      throw new GatewayError('GW_NO_HEALTHY_TARGET', `No healthy target for service ${pool.name}`, {
+        hint: `Every target of ${pool.name} is down (${pool.targets.map((t) => t.key).join(', ')}); start one of them.`,
+      });
+    }
+    const upgrade = ctx.upgrade;
+    if (upgrade) {
+      // Policies passed: hand the raw socket back from the response the policies could answer on.
+      ctx.res.detachSocket(upgrade.socket as never);
+      ctx.req.url = ctx.upstreamPath + ctx.search;
+      ctx.target = target.key;
+      forwarder.ws(ctx.req, upgrade.socket, upgrade.head, pool, target, (error) =>
+        writeProblemToSocket(upgrade.socket as never, error),
+      );
+      return;
+    }
+    await forwarder.web(ctx, pool, target);
+  };
+}

@@ -1,0 +1,157 @@
+import type { CompiledRoute } from './types.js';
+
+/**
+ * Routes in a segment trie, so matching costs the depth of the path, not the number of routes.
+ * A route matches its own path and everything below it at a segment boundary; the most specific
+ * wins whatever the file order: at each segment a literal beats a `:param`, which beats a
+ * trailing `*`, which beats a route that already ended (so longer beats shorter).
+ */
+interface TrieNode {
+  literal: Map<string, TrieNode>;
+  param: TrieNode | undefined;
+  /** Routes whose pattern ends in `*` here. */
+  wildcard: CompiledRoute[];
+  /** Routes whose pattern ends here. */
+  routes: CompiledRoute[];
+}
+
+export interface RouteMatch {
+  route: CompiledRoute;
+  params: Record<string, string>;
+}
+
+export type MatchResult =
+  | { kind: 'matched'; match: RouteMatch }
+  | { kind: 'method-not-allowed'; allowed: string[] }
+  | { kind: 'not-found' };
+
+export interface RouteTable {
+  match(method: string, path: string): MatchResult;
+  /** Routes that can never win for some methods because an equally specific earlier route takes them. */
+  readonly shadowed: ReadonlyArray<{ route: CompiledRoute; by: CompiledRoute; methods: string[] }>;
+}
+
+interface Pattern {
+  segments: string[];
+  /** [segment index, param name] for each `:param`. */
+  params: Array<[number, string]>;
+  wildcard: boolean;
+}
+
+export function parsePattern(path: string): Pattern {
+  const segments = path.split('/').filter((s) => s.length > 0);
+  const wildcard = segments[segments.length - 1] === '*';
+  if (wildcard) segments.pop();
+  const params: Array<[number, string]> = [];
+  segments.forEach((segment, index) => {
+    if (segment.startsWith(':')) params.push([index, segment.slice(1)]);
+  });
+  return { segments, params, wildcard };
+}
+
+function createNode(): TrieNode {
+  return { literal: new Map(), param: undefined, wildcard: [], routes: [] };
+}
+
+const patternKey = (p: Pattern) =>
+  p.segments.map((s) => (s.startsWith(':') ? ':' : s)).join('/') + (p.wildcard ? '/*' : '');
+
+export function createRouteTable(routes: readonly CompiledRoute[]): RouteTable {
+  const root = createNode();
+  const patterns = new Map<CompiledRoute, Pattern>();
+  const byKey = new Map<string, CompiledRoute[]>();
+  const shadowed: Array<{ route: CompiledRoute; by: CompiledRoute; methods: string[] }> = [];
+
+  for (const route of routes) {
+    const pattern = parsePattern(route.config.path);
+    patterns.set(route, pattern);
+    let node = root;
+    for (const segment of pattern.segments) {
+      if (segment.startsWith(':')) node = node.param ??= createNode();
+      else {
+        let child = node.literal.get(segment);
+        if (!child) node.literal.set(segment, (child = createNode()));
+        node = child;
+      }
+    }
+    (pattern.wildcard ? node.wildcard : node.routes).push(route);
+
+    const key = patternKey(pattern);
+    const same = byKey.get(key) ?? [];
+    for (const earlier of same) {
+      const overlap = overlappingMethods(earlier, route);
+      if (overlap.length > 0) shadowed.push({ route, by: earlier, methods: overlap });
+    }
+    byKey.set(key, [...same, route]);
+  }
+
+  function toMatch(route: CompiledRoute, segments: string[]): RouteMatch {
+    const pattern = patterns.get(route)!;
+    if (pattern.params.length === 0 && !pattern.wildcard) return { route, params: {} };
+    const params: Record<string, string> = {};
+    for (const [index, name] of pattern.params) params[name] = safeDecode(segments[index] ?? '');
+    if (pattern.wildcard) params['*'] = segments.slice(pattern.segments.length).join('/');
+    return { route, params };
+  }
+
+  return {
+    shadowed,
+    match(method, path) {
+      const segments = path.split('/');
+      segments.shift();
+      let allowed: Set<string> | undefined;
+      let found: CompiledRoute | undefined;
+      const consider = (candidates: CompiledRoute[]): boolean => {
+        for (const route of candidates) {
+          if (route.methods === undefined || route.methods.has(method)) {
+            found = route;
+            return true;
+          }
+          allowed ??= new Set();
+          for (const m of route.methods) allowed.add(m);
+        }
+        return false;
+      };
+      const visit = (node: TrieNode, i: number): boolean => {
+        if (i < segments.length) {
+          const segment = segments[i]!;
+          const child = node.literal.get(segment);
+          if (child && visit(child, i + 1)) return true;
+          if (node.param && segment.length > 0 && visit(node.param, i + 1)) return true;
+        }
+        if (node.wildcard.length > 0 && consider(node.wildcard)) return true;
+        return node.routes.length > 0 && consider(node.routes);
+      };
+      if (visit(root, 0)) return { kind: 'matched', match: toMatch(found!, segments) };
+      if (allowed) return { kind: 'method-not-allowed', allowed: [...allowed].sort() };
+      return { kind: 'not-found' };
+    },
+  };
+}
+
+function overlappingMethods(a: CompiledRoute, b: CompiledRoute): string[] {
+  if (a.methods === undefined) return b.methods ? [...b.methods] : ['*'];
+  if (b.methods === undefined) return [...a.methods];
+  return [...b.methods].filter((m) => a.methods!.has(m));
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/** The route paths closest to a path nobody serves (for the 404 answer; never on the hot path). */
+export function closestRoutes(routes: readonly CompiledRoute[], path: string, count = 3): string[] {
+  const scored = routes.map((route) => ({ path: route.config.path, score: similarity(route.config.path, path) }));
+  scored.sort((a, b) => b.score - a.score);
+  return [...new Set(scored.slice(0, count).map((s) => s.path))];
+}
+
+function similarity(a: string, b: string): number {
+  let prefix = 0;
+  while (prefix < a.length && prefix < b.length && a[prefix] === b[prefix]) prefix++;
+  return prefix * 2 - Math.abs(a.length - b.length) * 0.1;
+}

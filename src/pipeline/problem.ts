@@ -1,0 +1,65 @@
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { GatewayError } from '../errors.js';
+
+/**
+ * Writes a GatewayError as an RFC 9457 problem+json answer. `type` is a stable URN per code so
+ * clients can switch on it; `hint` says what to do.
+ */
+export function sendProblem(
+  res: ServerResponse,
+  error: GatewayError,
+  context: { requestId?: string; instance?: string; headers?: OutgoingHttpHeaders } = {},
+): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({
+    type: `urn:gw:problem:${error.code}`,
+    title: error.title,
+    status: error.status,
+    detail: error.message,
+    hint: error.hint,
+    code: error.code,
+    ...(context.instance === undefined ? {} : { instance: context.instance }),
+    ...(context.requestId === undefined ? {} : { requestId: context.requestId }),
+    ...error.extensions,
+  });
+  const headers: OutgoingHttpHeaders = {
+    ...context.headers,
+    ...error.headers,
+    'content-type': 'application/problem+json',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+  };
+  res.writeHead(error.status, headers);
+  res.end(res.req?.method === 'HEAD' ? undefined : body);
+}
+
+/** The same answer on a raw socket (upgrade requests, client errors before a response exists). */
+export function writeProblemToSocket(
+  socket: { writable: boolean; end(data: string): void; destroy(): void },
+  error: GatewayError,
+  extraHeaders: Record<string, string> = {},
+): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify({
+    type: `urn:gw:problem:${error.code}`,
+    title: error.title,
+    status: error.status,
+    detail: error.message,
+    hint: error.hint,
+    code: error.code,
+  });
+  const head = [
+    `HTTP/1.1 ${error.status} ${error.title}`,
+    'Content-Type: application/problem+json',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Connection: close',
+    ...Object.entries({ ...extraHeaders, ...error.headers }).map(([k, v]) => `${k}: ${v}`),
+  ];
+  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+}

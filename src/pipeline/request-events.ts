@@ -1,0 +1,26 @@
+import type { EventStream } from '../events/event-stream.js';
+import type { GatewayContext } from './types.js';
+
+/** Emits request-finished once the client response is done (finished or aborted). */
+export function emitFinished(events: EventStream, ctx: GatewayContext): void {
+  const { res } = ctx;
+  events.emit({
+    type: 'request-finished',
+    id: ctx.id,
+    at: Date.now(),
+    method: ctx.method,
+    path: ctx.path + ctx.search,
+    status: res.writableFinished ? res.statusCode : res.headersSent ? res.statusCode : 499,
+    durationMs: performance.now() - ctx.startedAt,
+    upstreamMs: ctx.upstreamMs,
+    routeId: ctx.route.id,
+    service: ctx.route.config.service,
+    target: ctx.target,
+    upstreamUrl: ctx.upstreamUrl,
+    clientIp: ctx.clientIp,
+    caller: ctx.identity?.name,
+    outcome: ctx.outcome,
+    requestHeaders: ctx.upstreamHeaders,
+    responseHeaders: res.getHeaders(),
+  });
+}

@@ -1,0 +1,99 @@
+import type { Duplex } from 'node:stream';
+import type { IncomingMessage, ServerResponse, IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { RequestOutcome } from '../events/gateway-events.js';
+import type { EventStream } from '../events/event-stream.js';
+import type { ResolvedConfig, ResolvedRoute } from '../config/schema.js';
+import type { GatewayState } from '../state/types.js';
+import type { UpstreamRegistry } from '../proxy/upstream-types.js';
+
+/** Who is calling, once a credential was verified. */
+export interface Identity {
+  kind: 'apiKey' | 'jwt';
+  /** Stable id: the key id, or the token's issuer + subject. Rate limits are keyed by it. */
+  id: string;
+  /** Readable caller: the key's name or the token's `sub`. */
+  name: string;
+  /** Token subject (sent upstream as X-User-ID). */
+  subject?: string;
+  scopes: readonly string[];
+  claims?: Readonly<Record<string, unknown>>;
+  /** Rate-limit tier: the key's tier, or the token's tier claim. */
+  tier?: string;
+}
+
+/** The upstream response head, which response hooks may edit before it reaches the client. */
+export interface UpstreamHead {
+  status: number;
+  headers: IncomingHttpHeaders;
+}
+
+/** A route after compilation: its resolved config plus what matching and forwarding need. */
+export interface CompiledRoute {
+  /** Stable id (name, or "METHODS path"): keys state that survives reloads. */
+  readonly id: string;
+  readonly config: ResolvedRoute;
+  readonly methods: ReadonlySet<string> | undefined;
+  /** Turns the canonical request path into the upstream path (stripPrefix, rewrite). */
+  readonly toUpstreamPath: (path: string) => string;
+}
+
+/**
+ * Everything a middleware sees of a request. The proxy library never appears here: the
+ * forwarder is the only code that talks to it.
+ */
+export interface GatewayContext {
+  readonly id: string;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly method: string;
+  readonly route: CompiledRoute;
+  /** The canonical (normalised) request path: what matched and what is forwarded. */
+  readonly path: string;
+  /** The query string with its '?', or ''. Kept as the client sent it. */
+  readonly search: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly clientIp: string;
+  /** performance.now() when the request arrived. */
+  readonly startedAt: number;
+  /** The path sent upstream (without the query); stripPrefix and rewrite set it. */
+  upstreamPath: string;
+  /**
+   * The headers sent upstream: the client's own header object, which policies edit in place
+   * (the gateway owns it; the forwarder then adds forwarding headers and drops hop-by-hop ones).
+   */
+  readonly upstreamHeaders: IncomingHttpHeaders;
+  /** Headers the gateway adds to whatever answer the client gets (request id, rate-limit …). */
+  readonly responseHeaders: OutgoingHttpHeaders;
+  /** Called with the upstream head before it is written to the client. */
+  readonly responseHooks: Array<(head: UpstreamHead, ctx: GatewayContext) => void>;
+  identity: Identity | undefined;
+  /** Upstream budget for this request in ms (route, else service, else 30 s). */
+  timeoutMs: number;
+  outcome: RequestOutcome;
+  /** Set on WebSocket upgrade requests: the raw socket and the bytes read past the head. */
+  readonly upgrade?: { socket: Duplex; head: Buffer };
+  /** Filled by the forwarder. */
+  target?: string;
+  upstreamUrl?: string;
+  upstreamMs?: number;
+}
+
+export type Next = () => Promise<void>;
+export type Middleware = (ctx: GatewayContext, next: Next) => Promise<void>;
+
+/** What a policy factory may use while it builds; it runs once per config load. */
+export interface BuildContext {
+  readonly config: ResolvedConfig;
+  /** Folder of the config file: relative paths in the config resolve against it. */
+  readonly configDir: string;
+  readonly events: EventStream;
+  /** Stores that outlive a build (limits, keys, breakers, cache). */
+  readonly state: GatewayState;
+  readonly upstreams: UpstreamRegistry;
+}
+
+/**
+ * A route policy: built once per route per config load. Returns undefined when it has nothing
+ * to do on this route, so a route without policies runs no policy code at all.
+ */
+export type PolicyFactory = (route: CompiledRoute, build: BuildContext) => Middleware | undefined;

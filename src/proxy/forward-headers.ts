@@ -1,0 +1,40 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+
+/**
+ * Hop-by-hop headers belong to one connection and are never forwarded.
+ * https://www.rfc-editor.org/rfc/rfc9110#section-7.6.1 (and RFC 2616 §13.5.1 for the classic list)
+ */
+const hopByHop = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+
+/** Removes hop-by-hop headers and every header the Connection header names. */
+export function stripHopByHop(headers: IncomingHttpHeaders, keepUpgrade = false): void {
+  const connection = headers.connection;
+  if (typeof connection === 'string' && connection.length > 0) {
+    for (const token of connection.split(',')) {
+      const name = token.trim().toLowerCase();
+      if (name && !(keepUpgrade && name === 'upgrade')) delete headers[name];
+    }
+  }
+  for (const name of hopByHop) {
+    if (keepUpgrade && (name === 'connection' || name === 'upgrade')) continue;
+    if (headers[name] !== undefined) delete headers[name];
+  }
+}
+
+/**
+ * Sets X-Forwarded-For/-Proto/-Host from what the gateway saw, replacing what the client sent:
+ * a client-supplied X-Forwarded-For is a spoofable claim, not a fact the upstream should trust.
+ */
+export function setForwardedHeaders(req: IncomingMessage, headers: IncomingHttpHeaders, clientIp: string): void {
+  headers['x-forwarded-for'] = clientIp;
+  headers['x-forwarded-proto'] = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  const host = req.headers.host;
+  if (host !== undefined) headers['x-forwarded-host'] = host;
+  else delete headers['x-forwarded-host'];
+}
+
+/** The client's address without the IPv4-mapped prefix ("::ffff:127.0.0.1" → "127.0.0.1"). */
+export function clientAddress(req: IncomingMessage): string {
+  const address = req.socket.remoteAddress ?? '';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}

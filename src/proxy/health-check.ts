@@ -1,0 +1,139 @@
+import { request as requestHttp } from 'node:http';
+import type { ClientRequest } from 'node:http';
+import { request as requestHttps } from 'node:https';
+import type { EventStream } from '../events/event-stream.js';
+import type { ResolvedService } from '../config/schema.js';
+import { connectOptions } from './keep-alive-agent.js';
+import { changeHealth } from './target-health.js';
+import type { HealthOwner, HealthRecord } from './target-health.js';
+
+export type HealthCheckConfig = NonNullable<ResolvedService['healthCheck']>;
+
+export interface CheckedTarget {
+  readonly record: HealthRecord;
+  readonly url: URL;
+}
+
+interface ProbeResult {
+  ok: boolean;
+  /** e.g. "GET /health answered 500" */
+  detail: string;
+}
+
+/**
+ * One GET on its own connection (no keep-alive): a probe must prove a fresh connect works, and a
+ * stale pooled socket must not fail it. The socket is unref'd so probes never hold the process.
+ */
+export function probeTarget(url: URL, path: string, timeoutMs: number, done: (result: ProbeResult) => void): ClientRequest {
+  const fullPath = url.pathname.replace(/\/+$/, '') + path;
+  let settled = false;
+  const settle = (result: ProbeResult) => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    done(result);
+  };
+  const request = url.protocol === 'https:' ? requestHttps : requestHttp;
+  const req = request(
+    {
+      protocol: url.protocol,
+      hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: url.port,
+      path: fullPath,
+      method: 'GET',
+      agent: false,
+      headers: { 'user-agent': 'gw-health-check', connection: 'close' },
+      ...connectOptions,
+    },
+    (res) => {
+      const status = res.statusCode ?? 0;
+      settle({ ok: status >= 200 && status < 400, detail: `GET ${path} answered ${status}` });
+      // The status is all a probe needs; drop the body and the connection.
+      req.destroy();
+    },
+  );
+  req.on('socket', (socket) => socket.unref());
+  req.on('error', (error) => settle({ ok: false, detail: `GET ${path} failed: ${error.message}` }));
+  const timer = setTimeout(() => {
+    settle({ ok: false, detail: `GET ${path} timed out after ${timeoutMs} ms` });
+    req.destroy();
+  }, timeoutMs);
+  timer.unref();
+  req.end();
+  return req;
+}
+
+/** Counts a probe result against the thresholds; only the build that owns the record may write. */
+export function applyProbe(
+  record: HealthRecord,
+  owner: HealthOwner,
+  result: ProbeResult,
+  config: HealthCheckConfig,
+  events: EventStream,
+  now: number,
+): void {
+  if (record.activeOwners.at(-1) !== owner) return;
+  if (result.ok) {
+    record.probeFailures = 0;
+    record.probeSuccesses++;
+    if (record.activeDown && record.probeSuccesses >= config.healthyThreshold) {
+      changeHealth(record, events, now, `health check ${result.detail}`, (r) => {
+        r.activeDown = false;
+        r.activeReason = undefined;
+      });
+    }
+    return;
+  }
+  record.probeSuccesses = 0;
+  record.probeFailures++;
+  if (record.activeDown) {
+    record.activeReason = `health check ${result.detail}`;
+  } else if (record.probeFailures >= config.unhealthyThreshold) {
+    changeHealth(record, events, now, '', (r) => {
+      r.activeDown = true;
+      r.activeReason = `health check ${result.detail}`;
+    });
+  }
+}
+
+/**
+ * Probes every target of a service: the first probe at once, then `interval` after each result
+ * (a chain of timeouts, so a slow target never has two probes in flight). Returns the stop
+ * function: it clears the timers and aborts probes in flight.
+ */
+export function startHealthChecks(
+  targets: readonly CheckedTarget[],
+  config: HealthCheckConfig,
+  owner: HealthOwner,
+  events: EventStream,
+  now: () => number,
+): () => void {
+  let stopped = false;
+  const timers = new Set<NodeJS.Timeout>();
+  const probes = new Set<ClientRequest>();
+
+  function schedule(target: CheckedTarget, delay: number): void {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      const req = probeTarget(target.url, config.path, config.timeout, (result) => {
+        probes.delete(req);
+        if (stopped) return;
+        applyProbe(target.record, owner, result, config, events, now());
+        schedule(target, config.interval);
+      });
+      probes.add(req);
+    }, delay);
+    timer.unref();
+    timers.add(timer);
+  }
+
+  for (const target of targets) schedule(target, 0);
+
+  return function stopHealthChecks() {
+    stopped = true;
+    for (const timer of timers) clearTimeout(timer);
+    for (const req of probes) req.destroy();
+    timers.clear();
+    probes.clear();
+  };
+}

@@ -1,0 +1,56 @@
+import { GatewayError } from '../errors.js';
+
+/** Why a forward failed before the client got a response head. */
+export type ForwardFailure = 'connect' | 'reset' | 'timeout' | 'bad-response';
+
+const failureByCode: Record<string, ForwardFailure> = {
+  ECONNREFUSED: 'connect',
+  EHOSTUNREACH: 'connect',
+  ENETUNREACH: 'connect',
+  ENOTFOUND: 'connect',
+  EAI_AGAIN: 'connect',
+  EADDRNOTAVAIL: 'connect',
+  ECONNRESET: 'reset',
+  EPIPE: 'reset',
+  ECONNABORTED: 'reset',
+  GW_UPSTREAM_TIMEOUT: 'timeout',
+  ETIMEDOUT: 'timeout',
+  HPE_INVALID_CONSTANT: 'bad-response',
+  HPE_INVALID_HEADER_TOKEN: 'bad-response',
+  HPE_INVALID_STATUS: 'bad-response',
+  HPE_INVALID_CHUNK_SIZE: 'bad-response',
+  HPE_UNEXPECTED_CONTENT_LENGTH: 'bad-response',
+};
+
+export function classifyUpstreamError(error: unknown): ForwardFailure {
+  const code = (error as { code?: string } | null)?.code ?? '';
+  return failureByCode[code] ?? (code.startsWith('HPE_') ? 'bad-response' : 'reset');
+}
+
+/**
+ * The answer for a failed forward, with a hint that names the target and service. nginx's
+ * convention: refused/reset → 502, no answer in time → 504. Pinned in a table-driven test.
+ */
+export function upstreamError(error: unknown, target: string, service: string, timeoutMs: number): GatewayError {
+  const failure = classifyUpstreamError(error);
+  const host = target.replace(/^https?:\/\//, '');
+  switch (failure) {
+    case 'connect':
+      return new GatewayError('GW_UPSTREAM_UNREACHABLE', `Nothing is listening on ${host}`, {
+        hint: `nothing is listening on ${host} — is ${service} running?`,
+        cause: error,
+      });
+    case 'timeout':
+      return new GatewayError('GW_UPSTREAM_TIMEOUT', `${service} (${host}) did not answer within ${timeoutMs} ms`, {
+        hint: `${service} did not answer within ${timeoutMs} ms — raise \`timeout\` on the route or service, or make it faster`,
+        cause: error,
+      });
+    case 'bad-response':
+      return new GatewayError('GW_UPSTREAM_BAD_RESPONSE', `${service} (${host}) sent a malformed HTTP response`, { cause: error });
+    case 'reset':
+      return new GatewayError('GW_UPSTREAM_RESET', `${service} (${host}) closed the connection before answering`, {
+        hint: `${service} closed the connection before answering — did it crash?`,
+        cause: error,
+      });
+  }
+}

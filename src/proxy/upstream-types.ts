@@ -1,0 +1,49 @@
+import type { Agent } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+
+/** One upstream target of a service. */
+export interface Target {
+  /** 'http://127.0.0.1:8001' — the identity of the target, stable across reloads. */
+  readonly key: string;
+  readonly url: URL;
+  readonly weight: number;
+  readonly healthy: boolean;
+  /** Requests in flight to this target now. */
+  readonly inFlight: number;
+  /** Why it is down, when it is. */
+  readonly reason: string | undefined;
+  /**
+   * Keep-alive agent for this target's protocol (an https.Agent for https targets). Equals
+   * `pool.agent` unless a service mixes http and https targets; the forwarder should use this one.
+   */
+  readonly agent: Agent;
+}
+
+/** What a balancer may look at to choose a target. */
+export interface PickInput {
+  readonly req: IncomingMessage;
+  readonly clientIp: string;
+  /** Targets to avoid (already tried by a retry). */
+  readonly exclude?: ReadonlySet<string>;
+}
+
+/** The targets of one service with their balancer, health and keep-alive agent. */
+export interface UpstreamPool {
+  readonly name: string;
+  readonly targets: readonly Target[];
+  readonly timeoutMs: number;
+  /** Keep-alive agent for this service (dual-stack for `localhost`). */
+  readonly agent: Agent;
+  /** A healthy target chosen by the balancer, or undefined when none is healthy. */
+  pick(input: PickInput): Target | undefined;
+  /** Bookkeeping the forwarder reports for least-connections and passive health checks. */
+  started(target: Target): void;
+  finished(target: Target, outcome: 'ok' | 'connect-failed' | 'failed'): void;
+}
+
+export interface UpstreamRegistry {
+  get(service: string): UpstreamPool | undefined;
+  pools(): readonly UpstreamPool[];
+  /** Stops health-check timers and frees agents of services that the next build no longer has. */
+  close(): void;
+}

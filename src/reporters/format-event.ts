@@ -1,0 +1,64 @@
+import type { ChalkInstance } from 'chalk';
+import { formatError } from '../errors.js';
+import type { GatewayEvent, RequestFinished } from '../events/gateway-events.js';
+
+/** One readable line (or a few, for errors) per event; undefined for events not worth a line. */
+export function formatEvent(event: GatewayEvent, color: ChalkInstance): string | undefined {
+  switch (event.type) {
+    case 'listening':
+      return `${color.green('➜')} gw listening on ${color.cyan(event.url)}${event.configFile ? color.dim(` (${event.configFile}, ${event.routes} routes)`) : ''}`;
+    case 'config-loaded': {
+      if (event.initial) return undefined;
+      const { added, removed, changed } = event.changes;
+      const parts = [
+        added.length ? color.green(`+${added.length} added (${added.join(', ')})`) : '',
+        removed.length ? color.red(`-${removed.length} removed (${removed.join(', ')})`) : '',
+        changed.length ? color.yellow(`~${changed.length} changed (${changed.join(', ')})`) : '',
+      ].filter(Boolean);
+      return `${color.green('↻')} config reloaded in ${Math.round(event.durationMs)} ms: ${parts.join(', ') || 'no route changes'}`;
+    }
+    case 'config-rejected':
+      return `${color.red.bold('✖ config rejected — the last good config keeps serving')}\n${color.red(formatError(event.error))}`;
+    case 'request-finished':
+      return formatRequest(event, color);
+    case 'target-health':
+      return event.healthy
+        ? `${color.green('▲')} ${event.service} target ${event.target} is up`
+        : `${color.red('▼')} ${event.service} target ${event.target} is down: ${event.reason}`;
+    case 'breaker-state':
+      return `${color.yellow('⚡')} ${event.service} ${event.target} breaker ${event.state}`;
+    case 'store-warning':
+    case 'warning':
+      return color.yellow(`⚠ ${event.message}`);
+    case 'shutdown':
+      return color.dim(`gw shutting down (${event.reason})`);
+    default:
+      return undefined;
+  }
+}
+
+function formatRequest(event: RequestFinished, color: ChalkInstance): string {
+  const status = event.status;
+  const paint = status >= 500 ? color.red : status >= 400 ? color.yellow : status >= 300 ? color.cyan : color.green;
+  const time = new Date(event.at).toISOString().slice(11, 23);
+  const markers = [
+    event.outcome.cache === 'HIT' ? 'cache-hit' : '',
+    event.outcome.limited ? 'limited' : '',
+    event.outcome.retries ? `retried×${event.outcome.retries}` : '',
+    event.outcome.mocked ? 'mocked' : '',
+    event.outcome.fault ? `fault:${event.outcome.fault}` : '',
+  ].filter(Boolean);
+  const where = event.target ? `→ ${event.target}` : event.outcome.answeredBy ? `(${event.outcome.answeredBy})` : '';
+  return [
+    color.dim(time),
+    event.method.padEnd(6),
+    event.path,
+    paint(String(status)),
+    `${event.durationMs.toFixed(1)}ms`,
+    color.dim(where),
+    event.caller ? color.magenta(event.caller) : '',
+    markers.length ? color.blue(`[${markers.join(' ')}]`) : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+}

@@ -1,0 +1,115 @@
+import type { RateLimitDecision, RateLimitRule, RateLimitStore } from './types.js';
+
+/**
+ * GCRA (the generic cell rate algorithm, as in ATM networks and redis-cell): per key one number,
+ * the theoretical arrival time (TAT). A rule of `limit` per `window` lets a request in when the
+ * TAT after it is at most one window ahead of now; each request pushes the TAT by window/limit.
+ * That is a token bucket of size `limit` refilled smoothly, so there is no window edge at which
+ * two bursts fit back to back, and memory is O(1) per key: an entry whose TAT has passed holds
+ * a whole budget and is simply dropped.
+ */
+
+// Float slack so that, e.g., 3 per 1000 ms (333.33… ms each) admits the third request.
+const EPSILON = 1e-6;
+
+export interface MemoryRateLimitStoreOptions {
+  /** ms clock; tests pass a fake one for the timing math. */
+  now?: () => number;
+  /** Full sweep of expired entries (0 turns the timer off; expiry then happens incrementally). */
+  sweepIntervalMs?: number;
+  /** Hard cap on entries: beyond it, the least recently used entry goes (its caller starts whole). */
+  maxEntries?: number;
+}
+
+export interface MemoryRateLimitStore extends RateLimitStore {
+  /** Entries held now (for tests and metrics). */
+  readonly size: number;
+  /** Drops every entry whose budget is whole again; returns how many went. */
+  sweep(): number;
+}
+
+export function ruleKey(key: string, rule: RateLimitRule): string {
+  return `${key}\u0000${rule.limit}/${rule.windowMs}`;
+}
+
+export function createMemoryRateLimitStore(options: MemoryRateLimitStoreOptions = {}): MemoryRateLimitStore {
+  const now = options.now ?? Date.now;
+  const maxEntries = options.maxEntries ?? 1_000_000;
+  // Insertion order is kept as "least recently updated first": updates delete and re-insert.
+  const tats = new Map<string, number>();
+
+  const sweep = () => {
+    const t = now();
+    let dropped = 0;
+    for (const [key, tat] of tats) {
+      if (tat <= t) {
+        tats.delete(key);
+        dropped++;
+      }
+    }
+    return dropped;
+  };
+
+  // O(1) incremental expiry: the oldest entries are the likeliest to be whole again.
+  const expireOldest = (t: number) => {
+    for (let i = 0; i < 2; i++) {
+      const first = tats.entries().next();
+      if (first.done || first.value[1] > t) return;
+      tats.delete(first.value[0]);
+    }
+  };
+
+  const timer = options.sweepIntervalMs === 0 ? undefined : setInterval(sweep, options.sweepIntervalMs ?? 10_000);
+  timer?.unref();
+
+  return {
+    get size() {
+      return tats.size;
+    },
+    sweep,
+    // Synchronous from read to write: no other check interleaves, so limits are exact.
+    async consume(key, rules) {
+      const t = now();
+      expireOldest(t);
+      const keys = rules.map((rule) => ruleKey(key, rule));
+      const before = keys.map((k) => Math.max(tats.get(k) ?? t, t));
+      const fits = rules.map((rule, i) => before[i]! + rule.windowMs / rule.limit - t <= rule.windowMs + EPSILON);
+      const allowed = fits.every(Boolean);
+      return rules.map((rule, i): RateLimitDecision => {
+        const interval = rule.windowMs / rule.limit;
+        const tat = before[i]!;
+        if (!allowed) {
+          return fits[i]
+            ? { allowed: true, limit: rule.limit, remaining: left(rule, tat - t, interval), resetMs: tat - t, retryAfterMs: 0 }
+            : {
+                allowed: false,
+                limit: rule.limit,
+                remaining: 0,
+                resetMs: tat - t,
+                retryAfterMs: Math.max(0, tat + interval - rule.windowMs - t),
+              };
+        }
+        const next = tat + interval;
+        const k = keys[i]!;
+        tats.delete(k);
+        if (tats.size >= maxEntries) evict();
+        tats.set(k, next);
+        return { allowed: true, limit: rule.limit, remaining: left(rule, next - t, interval), resetMs: next - t, retryAfterMs: 0 };
+      });
+    },
+    async close() {
+      if (timer) clearInterval(timer);
+      tats.clear();
+    },
+  };
+
+  function evict() {
+    const first = tats.keys().next();
+    if (!first.done) tats.delete(first.value);
+  }
+}
+
+/** Requests that would still pass now, given how far ahead the TAT is. */
+function left(rule: RateLimitRule, ahead: number, interval: number): number {
+  return Math.max(0, Math.min(rule.limit, Math.floor((rule.windowMs - ahead) / interval + EPSILON)));
+}

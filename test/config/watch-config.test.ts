@@ -1,0 +1,110 @@
+import { rename, writeFile } from 'node:fs/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { watchConfig, type ConfigChangeReason, type ConfigWatcher } from '../../src/config/watch-config.js';
+import { createTempProject, sleep, waitFor, type TempProject } from './temp-project.js';
+
+let project: TempProject | undefined;
+let watcher: ConfigWatcher | undefined;
+
+afterEach(async () => {
+  await watcher?.close();
+  await project?.cleanup();
+  watcher = undefined;
+  project = undefined;
+});
+
+async function start(files: Record<string, string>, dependencies: string[] = [], debounceMs = 60) {
+  project = await createTempProject({ 'gateway.config.ts': 'export default {};\n', ...files });
+  const seen: ConfigChangeReason[] = [];
+  const file = project.path('gateway.config.ts');
+  watcher = watchConfig({ file, dependencies: [file, ...dependencies.map((d) => project!.path(d))] }, (reason) => seen.push(reason), { debounceMs });
+  await watcher.ready;
+  return { seen, file, project };
+}
+
+describe('watchConfig', () => {
+  it('reports a plain save of the config', async () => {
+    const { seen, file, project } = await start({});
+    await project.write('gateway.config.ts', 'export default { port: 1 };\n');
+    await waitFor(() => seen.length >= 1, 10_000, 'a change');
+    expect(seen[0]).toEqual({ kind: 'changed', file });
+  });
+
+  it('reports an edit to an imported module', async () => {
+    const { seen, project } = await start({ 'routes/users.ts': 'export const a = 1;\n' }, ['routes/users.ts']);
+    await project.write('routes/users.ts', 'export const a = 2;\n');
+    await waitFor(() => seen.length >= 1, 10_000, 'a change');
+    expect(seen[0]).toEqual({ kind: 'changed', file: project.path('routes/users.ts') });
+  });
+
+  it('picks up a rename-save every time', async () => {
+    const { seen, file, project } = await start({});
+    for (let round = 1; round <= 3; round++) {
+      const temp = project.path(`.gateway.config.ts.${round}.tmp`);
+      await writeFile(temp, `export default { port: ${round} };\n`);
+      await rename(temp, file);
+      await waitFor(() => seen.length >= round, 10_000, `rename-save ${round}`);
+      expect(seen[round - 1]).toEqual({ kind: 'changed', file });
+    }
+  });
+
+  it('coalesces rapid saves', async () => {
+    const { seen, file, project } = await start({}, [], 150);
+    for (let i = 0; i < 5; i++) {
+      await project.write('gateway.config.ts', `export default { port: ${i} };\n`);
+      await sleep(10);
+    }
+    await waitFor(() => seen.length >= 1, 10_000, 'a change');
+    await sleep(600);
+    expect(seen.length).toBeGreaterThanOrEqual(1);
+    expect(seen.length).toBeLessThanOrEqual(2);
+    expect(seen.every((reason) => reason.kind === 'changed' && reason.file === file)).toBe(true);
+  });
+
+  it('reports the deletion of the config', async () => {
+    const { seen, file, project } = await start({});
+    await project.remove('gateway.config.ts');
+    await waitFor(() => seen.length >= 1, 10_000, 'a deletion');
+    expect(seen.at(-1)).toEqual({ kind: 'deleted', file });
+  });
+
+  it('reports the config coming back after a deletion', async () => {
+    const { seen, file, project } = await start({});
+    await project.remove('gateway.config.ts');
+    await waitFor(() => seen.length >= 1, 10_000, 'a deletion');
+    await project.write('gateway.config.ts', 'export default {};\n');
+    await waitFor(() => seen.length >= 2, 10_000, 'the file again');
+    expect(seen.at(-1)).toEqual({ kind: 'changed', file });
+  });
+
+  it('ignores other files in the same folders', async () => {
+    const { seen, project } = await start({ 'routes/users.ts': 'export const a = 1;\n' }, ['routes/users.ts']);
+    await project.write('notes.md', 'hello');
+    await project.write('routes/other.ts', 'export const b = 1;\n');
+    await project.write('gateway.config.ts.timestamp-1-abc.mjs', 'export default {};\n');
+    await sleep(300);
+    await project.write('routes/users.ts', 'export const a = 2;\n');
+    await waitFor(() => seen.length >= 1, 10_000, 'a change');
+    await sleep(300);
+    expect(seen).toEqual([{ kind: 'changed', file: project.path('routes/users.ts') }]);
+  });
+
+  it('follows the new dependency set after update()', async () => {
+    const { seen, file, project } = await start({ 'old.ts': 'export {};\n', 'lib/new.ts': 'export {};\n' }, ['old.ts']);
+    watcher!.update([file, project.path('lib/new.ts')]);
+    await sleep(300); // the new folder's watch starts asynchronously
+    await project.write('old.ts', 'export const x = 1;\n');
+    await project.write('lib/new.ts', 'export const y = 1;\n');
+    await waitFor(() => seen.length >= 1, 10_000, 'a change');
+    await sleep(300);
+    expect(seen).toEqual([{ kind: 'changed', file: project.path('lib/new.ts') }]);
+  });
+
+  it('stays silent after close()', async () => {
+    const { seen, project } = await start({});
+    await watcher!.close();
+    await project.write('gateway.config.ts', 'export default { port: 1 };\n');
+    await sleep(400);
+    expect(seen).toEqual([]);
+  });
+});
