@@ -25,7 +25,7 @@ function checkAnswers(route: Loose, at: string): ConfigProblem[] {
     {
       path: at,
       message: `a route needs ${first}${others.length ? ` (or ${others.join(' / ')})` : ''}`,
-      hint: 'name the service that answers it, e.g. service: \'users\'',
+      hint: "name the service that answers it, e.g. service: 'users'",
     },
   ];
 }
@@ -60,7 +60,9 @@ function checkStripPrefix(route: Loose, at: string): ConfigProblem[] {
           path: `${at}.stripPrefix`,
           message: `is not a prefix of the route path '${path}'`,
           received: renderValue(stripPrefix),
-          hint: literal.length ? `use a leading part of the path, such as '/${literal.join('/')}'` : 'use a leading part of the route path',
+          hint: literal.length
+            ? `use a leading part of the path, such as '/${literal.join('/')}'`
+            : 'use a leading part of the route path',
         },
       ];
     }
@@ -80,10 +82,20 @@ export function checkConfigRules(config: unknown): ConfigProblem[] {
   config.routes.forEach((route: unknown, index) => {
     if (!isObject(route)) return;
     const at = formatPath(['routes', index]);
-    problems.push(...checkAnswers(route, at), ...checkService(route, at, services), ...checkStripPrefix(route, at));
+    problems.push(
+      ...checkAnswers(route, at),
+      ...checkService(route, at, services),
+      ...checkStripPrefix(route, at),
+    );
     if (typeof route.path !== 'string') return;
-    const methods = Array.isArray(route.methods) ? route.methods.map((m) => String(m).toUpperCase()) : undefined;
-    const id = routeId({ name: typeof route.name === 'string' ? route.name : undefined, path: route.path, methods });
+    const methods = Array.isArray(route.methods)
+      ? route.methods.map((m) => String(m).toUpperCase())
+      : undefined;
+    const id = routeId({
+      name: typeof route.name === 'string' ? route.name : undefined,
+      path: route.path,
+      methods,
+    });
     const earlier = seen.get(id);
     if (earlier === undefined) seen.set(id, index);
     else

@@ -15,7 +15,9 @@ export function sameValue(a: unknown, b: unknown): boolean {
   const keysA = Object.keys(a).filter((key) => (a as Record<string, unknown>)[key] !== undefined);
   const keysB = Object.keys(b).filter((key) => (b as Record<string, unknown>)[key] !== undefined);
   if (keysA.length !== keysB.length) return false;
-  return keysA.every((key) => sameValue((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
+  return keysA.every((key) =>
+    sameValue((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]),
+  );
 }
 
 function routesById(config: ResolvedConfig | undefined): Map<string, ResolvedRoute> {
@@ -30,13 +32,17 @@ function routesById(config: ResolvedConfig | undefined): Map<string, ResolvedRou
 export function diffConfig(previous: ResolvedConfig | undefined, next: ResolvedConfig): ConfigChanges {
   const before = routesById(previous);
   const after = routesById(next);
-  const serviceOf = (config: ResolvedConfig | undefined, route: ResolvedRoute): ResolvedService | undefined =>
+  const serviceOf = (
+    config: ResolvedConfig | undefined,
+    route: ResolvedRoute,
+  ): ResolvedService | undefined =>
     route.service === undefined ? undefined : config?.services[route.service];
   const changes: ConfigChanges = { added: [], removed: [], changed: [] };
   for (const [id, route] of after) {
     const old = before.get(id);
     if (!old) changes.added.push(id);
-    else if (!sameValue(old, route) || !sameValue(serviceOf(previous, old), serviceOf(next, route))) changes.changed.push(id);
+    else if (!sameValue(old, route) || !sameValue(serviceOf(previous, old), serviceOf(next, route)))
+      changes.changed.push(id);
   }
   for (const id of before.keys()) if (!after.has(id)) changes.removed.push(id);
   return changes;

@@ -49,9 +49,12 @@ const expectedPattern = /^expected (.+?)(?:, found .*)?$/s;
 /** Zod's default size messages read like internals ("expected array to have >=1 items"). */
 function sizeMessage(issue: Extract<Issue, { code: 'too_small' | 'too_big' }>): string {
   const small = issue.code === 'too_small';
-  const bound = Number(small ? (issue as { minimum: number | bigint }).minimum : (issue as { maximum: number | bigint }).maximum);
+  const bound = Number(
+    small ? (issue as { minimum: number | bigint }).minimum : (issue as { maximum: number | bigint }).maximum,
+  );
   const word = small ? 'at least' : 'at most';
-  if (issue.origin === 'array' || issue.origin === 'set') return `needs ${word} ${bound} item${bound === 1 ? '' : 's'}`;
+  if (issue.origin === 'array' || issue.origin === 'set')
+    return `needs ${word} ${bound} item${bound === 1 ? '' : 's'}`;
   if (issue.origin === 'string') return `needs ${word} ${bound} character${bound === 1 ? '' : 's'}`;
   return `must be ${small ? '≥' : '≤'} ${bound}${issue.inclusive === false ? ' (exclusive)' : ''}`;
 }
@@ -73,10 +76,14 @@ function describeIssue(issue: Issue, path: Path, input: unknown, schema: z.core.
     }
     case 'invalid_union': {
       // Zod reports every branch; the useful one is a branch whose type matched what was written.
-      const branches = issue.errors.filter((branch) => !branch.every((i) => i.code === 'invalid_type' && i.path.length === 0));
+      const branches = issue.errors.filter(
+        (branch) => !branch.every((i) => i.code === 'invalid_type' && i.path.length === 0),
+      );
       const best = branches.sort((a, b) => a.length - b.length)[0];
       if (best) return best.flatMap((inner) => describeIssue(inner, [...path, ...inner.path], input, schema));
-      const expected = [...new Set(issue.errors.flat().map((i) => (i.code === 'invalid_type' ? i.expected : undefined)))].filter(Boolean);
+      const expected = [
+        ...new Set(issue.errors.flat().map((i) => (i.code === 'invalid_type' ? i.expected : undefined))),
+      ].filter(Boolean);
       const problem: ConfigProblem = { path: at, message: value === undefined ? 'missing' : 'wrong type' };
       if (expected.length > 0) problem.expected = expected.join(' or ');
       const found = received(value);
@@ -85,10 +92,20 @@ function describeIssue(issue: Issue, path: Path, input: unknown, schema: z.core.
     }
     case 'invalid_value': {
       const options = issue.values.map((v) => (typeof v === 'string' ? `'${v}'` : String(v)));
-      const problem: ConfigProblem = { path: at, message: 'not an allowed value', expected: options.join(' | ') };
+      const problem: ConfigProblem = {
+        path: at,
+        message: 'not an allowed value',
+        expected: options.join(' | '),
+      };
       const found = received(value);
       if (found !== undefined) problem.received = found;
-      const suggestion = typeof value === 'string' ? didYouMean(value, issue.values.filter((v): v is string => typeof v === 'string')) : undefined;
+      const suggestion =
+        typeof value === 'string'
+          ? didYouMean(
+              value,
+              issue.values.filter((v): v is string => typeof v === 'string'),
+            )
+          : undefined;
       if (suggestion) problem.hint = `did you mean '${suggestion}'?`;
       return [problem];
     }
@@ -104,7 +121,9 @@ function describeIssue(issue: Issue, path: Path, input: unknown, schema: z.core.
       // Our field schemas word their messages "expected X, found Y"; split them so the terminal
       // shows the expectation once and the value as written.
       const match = expectedPattern.exec(issue.message);
-      const problem: ConfigProblem = match ? { path: at, message: 'invalid value', expected: match[1]! } : { path: at, message: issue.message };
+      const problem: ConfigProblem = match
+        ? { path: at, message: 'invalid value', expected: match[1]! }
+        : { path: at, message: issue.message };
       const found = received(value);
       if (found !== undefined) problem.received = found;
       return [problem];
@@ -113,6 +132,10 @@ function describeIssue(issue: Issue, path: Path, input: unknown, schema: z.core.
 }
 
 /** Every zod issue as a ConfigProblem with a field path, what was expected and what was found. */
-export function formatIssues(issues: readonly Issue[], input: unknown, schema: z.core.$ZodType): ConfigProblem[] {
+export function formatIssues(
+  issues: readonly Issue[],
+  input: unknown,
+  schema: z.core.$ZodType,
+): ConfigProblem[] {
   return issues.flatMap((issue) => describeIssue(issue, issue.path, input, schema));
 }

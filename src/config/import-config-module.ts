@@ -15,7 +15,16 @@ import { GatewayError } from '../errors.js';
  * shared copy of each package, and the exact list of local files (esbuild's metafile).
  */
 
-const loaders = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx', '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.jsx': 'jsx' } as const;
+const loaders = {
+  '.ts': 'ts',
+  '.mts': 'ts',
+  '.cts': 'ts',
+  '.tsx': 'tsx',
+  '.js': 'js',
+  '.mjs': 'js',
+  '.cjs': 'js',
+  '.jsx': 'jsx',
+} as const;
 
 function isPackageFile(file: string): boolean {
   return file.split(path.sep).includes('node_modules');
@@ -44,7 +53,9 @@ function isBuildFailure(error: unknown): error is BuildFailure {
 function describeBuildFailure(failure: BuildFailure, dir: string): string {
   return failure.errors
     .map((message) => {
-      const where = message.location ? `${path.resolve(dir, message.location.file)}:${message.location.line}:${message.location.column + 1}` : '';
+      const where = message.location
+        ? `${path.resolve(dir, message.location.file)}:${message.location.line}:${message.location.column + 1}`
+        : '';
       return where ? `${where}: ${message.text}` : message.text;
     })
     .join('\n');
@@ -81,7 +92,10 @@ async function evaluate(file: string, code: string): Promise<Record<string, unkn
   } catch (error) {
     const where = locateRuntimeError(error, dir, tempFile);
     const reason = (error instanceof Error ? error.message : String(error)).replaceAll(tempFile, file);
-    throw new GatewayError('GW_CONFIG_LOAD_FAILED', `Could not load ${where ?? file}: ${reason}`, { file, cause: error });
+    throw new GatewayError('GW_CONFIG_LOAD_FAILED', `Could not load ${where ?? file}: ${reason}`, {
+      file,
+      cause: error,
+    });
   } finally {
     process.setSourceMapsEnabled(sourceMaps);
     await unlink(tempFile).catch(() => undefined);
@@ -115,7 +129,10 @@ export async function importConfigModule(file: string): Promise<ImportedConfigMo
     });
   } catch (error) {
     const reason = isBuildFailure(error) ? describeBuildFailure(error, dir) : String(error);
-    throw new GatewayError('GW_CONFIG_LOAD_FAILED', `Could not load ${file}:\n${reason}`, { file, cause: error });
+    throw new GatewayError('GW_CONFIG_LOAD_FAILED', `Could not load ${file}:\n${reason}`, {
+      file,
+      cause: error,
+    });
   }
   const dependencies = Object.keys(result.metafile.inputs)
     .map((input) => path.resolve(dir, input))

@@ -36,13 +36,21 @@ export interface LoadedConfig {
 /** `export default cfg`, a CommonJS `module.exports`, a transpiled `{ default }`, or a (async) function. */
 async function unwrapExport(value: unknown): Promise<unknown> {
   let config = value;
-  while (config !== null && typeof config === 'object' && (config as { __esModule?: unknown }).__esModule && 'default' in config) {
+  while (
+    config !== null &&
+    typeof config === 'object' &&
+    (config as { __esModule?: unknown }).__esModule &&
+    'default' in config
+  ) {
     config = (config as { default: unknown }).default;
   }
   return typeof config === 'function' ? await (config as () => unknown)() : config;
 }
 
-async function readRaw(file: string | undefined, cwd: string): Promise<{ file: string; raw: unknown; dependencies: string[] } | null> {
+async function readRaw(
+  file: string | undefined,
+  cwd: string,
+): Promise<{ file: string; raw: unknown; dependencies: string[] } | null> {
   let dependencies: string[] = [];
   const loadModule: Loader = async (filepath) => {
     const loaded = await importConfigModule(filepath);
@@ -51,7 +59,11 @@ async function readRaw(file: string | undefined, cwd: string): Promise<{ file: s
       return await unwrapExport(loaded.value);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      throw new GatewayError('GW_CONFIG_LOAD_FAILED', `The function exported by ${filepath} threw: ${reason}`, { file: filepath, cause: error });
+      throw new GatewayError(
+        'GW_CONFIG_LOAD_FAILED',
+        `The function exported by ${filepath} threw: ${reason}`,
+        { file: filepath, cause: error },
+      );
     }
   };
   const explorer = cosmiconfig('gateway', {
@@ -61,7 +73,14 @@ async function readRaw(file: string | undefined, cwd: string): Promise<{ file: s
     cache: false,
     // An empty config file is a mistake to report, not a reason to keep searching.
     ignoreEmptySearchPlaces: false,
-    loaders: { '.ts': loadModule, '.mts': loadModule, '.cts': loadModule, '.js': loadModule, '.mjs': loadModule, '.cjs': loadModule },
+    loaders: {
+      '.ts': loadModule,
+      '.mts': loadModule,
+      '.cts': loadModule,
+      '.js': loadModule,
+      '.mjs': loadModule,
+      '.cjs': loadModule,
+    },
   });
   const result = file ? await explorer.load(file) : await explorer.search(cwd);
   if (!result) return null;
@@ -69,7 +88,13 @@ async function readRaw(file: string | undefined, cwd: string): Promise<{ file: s
   if (result.isEmpty) {
     throw new GatewayError('GW_CONFIG_INVALID', `${result.filepath} is empty`, {
       file: result.filepath,
-      problems: [{ path: '', message: 'the file is empty', hint: 'export default defineConfig({ services: { … }, routes: [ … ] })' }],
+      problems: [
+        {
+          path: '',
+          message: 'the file is empty',
+          hint: 'export default defineConfig({ services: { … }, routes: [ … ] })',
+        },
+      ],
     });
   }
   return { file: result.filepath, raw: result.config, dependencies };
@@ -103,10 +128,16 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     if (isGatewayError(error)) throw error;
     const file = (error as { filepath?: string }).filepath ?? explicit ?? cwd;
     const reason = error instanceof Error ? error.message : String(error);
-    throw new GatewayError('GW_CONFIG_LOAD_FAILED', `Could not load ${file}: ${reason}`, { file, cause: error });
+    throw new GatewayError('GW_CONFIG_LOAD_FAILED', `Could not load ${file}: ${reason}`, {
+      file,
+      cause: error,
+    });
   }
   if (!loaded) {
-    throw new GatewayError('GW_CONFIG_NOT_FOUND', `No gateway config in ${cwd} (looked for ${configFileNames.join(', ')})`);
+    throw new GatewayError(
+      'GW_CONFIG_NOT_FOUND',
+      `No gateway config in ${cwd} (looked for ${configFileNames.join(', ')})`,
+    );
   }
   const { file, raw, dependencies } = loaded;
   return { file, dir: path.dirname(file), config: resolveConfig(raw, file), dependencies };

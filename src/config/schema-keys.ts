@@ -16,7 +16,8 @@ function unwrap(schema: AnySchema): AnySchema[] {
   if (def.type === 'pipe') return unwrap(def.in as AnySchema);
   if (def.type === 'lazy') return unwrap((def.getter as () => AnySchema)());
   if (def.type === 'union') return (def.options as AnySchema[]).flatMap(unwrap);
-  if (def.type === 'intersection') return [...unwrap(def.left as AnySchema), ...unwrap(def.right as AnySchema)];
+  if (def.type === 'intersection')
+    return [...unwrap(def.left as AnySchema), ...unwrap(def.right as AnySchema)];
   return [schema];
 }
 

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { duration, byteSize, fn, httpMethod, httpUrl } from './fields.js';
+import { authSchema, forwardCredentialsSchema, scopesSchema } from '../middleware/auth.js';
+import { rateLimitSchema } from '../middleware/rate-limit.js';
+import { identitySchema } from '../identity/identity-config.js';
 
 /**
  * The whole gateway.config schema. Core fields live here; each policy's schema lives beside its
@@ -84,7 +87,12 @@ const routeCoreFields = {
 };
 
 /** Policy route keys. One line per policy; the schema beside the middleware says what it takes. */
-const routePolicyFields = {};
+const routePolicyFields = {
+  auth: authSchema.optional(),
+  scopes: scopesSchema.optional(),
+  forwardCredentials: forwardCredentialsSchema.optional(),
+  rateLimit: rateLimitSchema.optional(),
+};
 
 export const routeSchema = z.strictObject({ ...routeCoreFields, ...routePolicyFields });
 
@@ -97,7 +105,10 @@ const serverSchema = z.strictObject({
 });
 
 /** Top-level policy keys (defaults for every route, identity, state). One line per policy. */
-const topLevelPolicyFields = {};
+const topLevelPolicyFields = {
+  rateLimit: rateLimitSchema.optional(),
+  identity: identitySchema.prefault({}),
+};
 
 export const configSchema = z.strictObject({
   port: z.number().int().min(0).max(65535).default(8080).describe('Port to listen on (--port overrides)'),

@@ -79,21 +79,21 @@ export const createAuthPolicy: PolicyFactory = (route, build) => {
     const credential = readCredential(ctx.upstreamHeaders, methods, keyHeader);
     if (!credential) {
       const message = `Route ${route.id} needs ${methods.map((m) => (m === 'jwt' ? 'a bearer token' : `an API key in ${keyHeader}`)).join(' or ')}`;
-      refuse(ctx, new GatewayError('GW_UNAUTHENTICATED', message, { headers: { 'www-authenticate': missingChallenge } }));
+      return refuse(ctx, new GatewayError('GW_UNAUTHENTICATED', message, { headers: { 'www-authenticate': missingChallenge } }));
     }
-    const identity = await verify(ctx, credential!);
+    const identity = await verify(ctx, credential);
     const missing = scopes.filter((scope) => !identity.scopes.includes(scope));
     if (missing.length > 0) {
-      const header = challenge(credential!.method, keyHeader, { error: 'insufficient_scope', scope: scopes.join(' ') });
+      const header = challenge(credential.method, keyHeader, { error: 'insufficient_scope', scope: scopes.join(' ') });
       const error = new GatewayError('GW_FORBIDDEN', `Missing scope ${missing.join(', ')}`, {
         headers: { 'www-authenticate': header },
         extensions: { missingScopes: missing },
       });
-      refuse(ctx, error, identity.name);
+      return refuse(ctx, error, identity.name);
     }
     ctx.identity = identity;
     writeIdentityHeaders(ctx.upstreamHeaders, identity);
-    if (!forwardCredentials) delete ctx.upstreamHeaders[credential!.header];
+    if (!forwardCredentials) delete ctx.upstreamHeaders[credential.header];
     await next();
   };
 };

@@ -20,6 +20,7 @@ import { createForward } from './forward.js';
 import { handleAdmin, isAdminPath } from './admin.js';
 import type { BuildContext, CompiledRoute, GatewayContext } from './types.js';
 import { emitFinished } from './request-events.js';
+import { sendBufferedResponse } from './send-response.js';
 
 /** A gateway built from one config: immutable; the server swaps whole gateways on reload. */
 export interface BuiltGateway {
@@ -145,7 +146,10 @@ export function buildGateway(config: ResolvedConfig, options: BuildOptions): Bui
       stripHopByHop(req.headers);
       handlers
         .get(ctx.route)!(ctx)
-        .catch((error: unknown) => answerError(ctx, error));
+        .then(
+          () => sendBufferedResponse(ctx),
+          (error: unknown) => answerError(ctx, error),
+        );
     },
     upgrade(req, socket, head) {
       // The upgrade runs the route's whole policy chain (auth, limits …) on a response bound to

@@ -35,6 +35,10 @@ export function createForward(route: CompiledRoute, pool: UpstreamPool | undefin
       );
       return;
     }
+    if (ctx.bufferResponse) {
+      ctx.response = await forwarder.web(ctx, pool, target, { buffer: ctx.bufferResponse });
+      return;
+    }
     await forwarder.web(ctx, pool, target);
   };
 }

@@ -4,5 +4,10 @@ import type { PolicyFactory } from './types.js';
  * The order policies run in, for every route: one array a reader can see. Each entry is a
  * factory from src/middleware/ that returns undefined on routes where it has nothing to do, so
  * a route with no policies runs no policy code. Adding a policy: one module, one line here.
+ *
+ * Intended order (outermost first): identity headers (strip spoofed ones), CORS (preflights
+ * answer before auth), auth, rate limit, body limit, faults, mock (answers, or falls back when
+ * the service is down), cache (outside transform: it stores the transformed answer), transform,
+ * aggregate (answers from several services). Breakers and retries live in the forward itself.
  */
 export const policyOrder: readonly PolicyFactory[] = [];

@@ -27,6 +27,13 @@ export interface UpstreamHead {
   headers: IncomingHttpHeaders;
 }
 
+/** A whole upstream answer, buffered for a policy that needs the body (cache, transform). */
+export interface BufferedResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
 /** A route after compilation: its resolved config plus what matching and forwarding need. */
 export interface CompiledRoute {
   /** Stable id (name, or "METHODS path"): keys state that survives reloads. */
@@ -72,6 +79,14 @@ export interface GatewayContext {
   outcome: RequestOutcome;
   /** Set on WebSocket upgrade requests: the raw socket and the bytes read past the head. */
   readonly upgrade?: { socket: Duplex; head: Buffer };
+  /**
+   * Set by a policy before next() to have the answer buffered instead of streamed (cache,
+   * transform). The forward then fills `response` and writes nothing; policies may edit or
+   * replace `response` on the way out, and the pipeline writes it last.
+   */
+  bufferResponse?: { maxBytes: number };
+  /** A buffered answer to send (from the upstream, the cache, a mock or an aggregate). */
+  response?: BufferedResponse;
   /** Filled by the forwarder. */
   target?: string;
   upstreamUrl?: string;

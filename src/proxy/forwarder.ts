@@ -1,44 +1,63 @@
-import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
-import type { GatewayContext } from '../pipeline/types.js';
-import type { GatewayError } from '../errors.js';
+import type { BufferedResponse, GatewayContext } from '../pipeline/types.js';
+import { GatewayError } from '../errors.js';
 import type { Target, UpstreamPool } from './upstream-types.js';
 import { stripHopByHop } from './forward-headers.js';
 import { classifyUpstreamError, upstreamError } from './upstream-errors.js';
 
 /**
  * The one module that talks to the proxy library (http-proxy-3, node-http-proxy's maintained
- * rewrite). Everything else sees GatewayContext and a promise; swapping the engine is a one-file
+ * rewrite). Everything else sees GatewayContext and promises; swapping the engine is a one-file
  * change, as it was for Vite.
+ *
+ * The library sends the request (connection reuse, body streaming, abort handling); the answer is
+ * always self-handled here, so that one code path can stream it, buffer it for a policy
+ * (cache, transform) or turn a retryable status into a retry before any byte reaches the client.
  */
+export type UpstreamResponse = BufferedResponse;
+
+/** Failures worth trying again on another target (connect errors, retryable statuses). */
+const retryable = new WeakSet<GatewayError>();
+export function isRetryable(error: unknown): boolean {
+  return error instanceof GatewayError && retryable.has(error);
+}
+function markRetryable(error: GatewayError): GatewayError {
+  retryable.add(error);
+  return error;
+}
+
+export interface ForwardMode {
+  /** Buffer the answer (up to maxBytes) instead of streaming it; the caller writes it. */
+  buffer?: { maxBytes: number };
+  /** Statuses that reject with a retryable error instead of reaching the client. */
+  retryStatuses?: ReadonlySet<number>;
+}
+
 export interface Forwarder {
   /**
-   * Streams the request to `target` and the answer back. Settles when the client response is
-   * done; rejects with a GatewayError when the forward failed before any byte reached the client.
+   * Sends the request to `target`. Streaming (default): settles when the client response is done.
+   * Buffering: resolves with the whole answer, nothing written. Rejects with a GatewayError when it
+   * failed before any byte reached the client (`retryable` in its extensions when worth a retry).
    */
-  web(ctx: GatewayContext, pool: UpstreamPool, target: Target): Promise<void>;
+  web(ctx: GatewayContext, pool: UpstreamPool, target: Target, mode?: ForwardMode): Promise<UpstreamResponse | undefined>;
   /**
    * Proxies a WebSocket upgrade. `refuse` is called synchronously when the upstream could not be
    * reached, while the client socket can still carry an HTTP answer.
    */
-  ws(
-    req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    pool: UpstreamPool,
-    target: Target,
-    refuse: (error: GatewayError) => void,
-  ): void;
+  ws(req: IncomingMessage, socket: Duplex, head: Buffer, pool: UpstreamPool, target: Target, refuse: (error: GatewayError) => void): void;
   close(): void;
 }
 
 interface InFlight {
   ctx: GatewayContext;
+  mode: ForwardMode | undefined;
   proxyReq: ClientRequest | undefined;
   timedOut: boolean;
   timer: NodeJS.Timeout | undefined;
   sentAt: number;
+  onResponse: (proxyRes: IncomingMessage) => void;
 }
 
 const inFlightKey = Symbol('gw.inFlight');
@@ -49,9 +68,21 @@ function timeoutError(ms: number): Error {
   return Object.assign(new Error(`upstream did not answer within ${ms} ms`), { code: 'GW_UPSTREAM_TIMEOUT' });
 }
 
+/** Upstream head → client head: hop-by-hop out, response hooks, then the gateway's own headers. */
+function prepareHead(ctx: GatewayContext, proxyRes: IncomingMessage): { status: number; headers: IncomingHttpHeaders } {
+  stripHopByHop(proxyRes.headers);
+  const head = { status: proxyRes.statusCode ?? 502, headers: proxyRes.headers };
+  for (const hook of ctx.responseHooks) hook(head, ctx);
+  for (const name in ctx.responseHeaders) {
+    const value = ctx.responseHeaders[name];
+    if (value !== undefined) head.headers[name] = typeof value === 'number' ? String(value) : (value as string | string[]);
+  }
+  return head;
+}
+
 export function createForwarder(): Forwarder {
   // xfwd is off: the pipeline sets X-Forwarded-* itself, replacing rather than appending.
-  const proxy = createProxyServer({ xfwd: false, changeOrigin: false });
+  const proxy = createProxyServer({ xfwd: false, changeOrigin: false, selfHandleResponse: true });
   // http-proxy throws on 'error' when nobody listens; every call passes a callback, this is a net.
   proxy.on('error', () => {});
 
@@ -68,33 +99,23 @@ export function createForwarder(): Forwarder {
     });
   });
 
-  proxy.on('proxyRes', (proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse) => {
+  proxy.on('proxyRes', (proxyRes: IncomingMessage, req: IncomingMessage) => {
     const state = (req as TrackedRequest)[inFlightKey];
-    if (!state) return;
-    clearTimeout(state.timer);
-    const { ctx } = state;
-    ctx.upstreamMs = performance.now() - state.sentAt;
-    stripHopByHop(proxyRes.headers);
-    const head = { status: proxyRes.statusCode ?? 502, headers: proxyRes.headers };
-    for (const hook of ctx.responseHooks) hook(head, ctx);
-    proxyRes.statusCode = head.status;
-    for (const name in ctx.responseHeaders) {
-      const value = ctx.responseHeaders[name];
-      if (value !== undefined) proxyRes.headers[name] = typeof value === 'number' ? String(value) : value;
+    if (!state) {
+      proxyRes.resume();
+      return;
     }
-    // An upstream that dies mid-body must not leave the client waiting for bytes that never come.
-    proxyRes.once('aborted', () => res.destroy());
-    proxyRes.once('error', () => res.destroy());
+    clearTimeout(state.timer);
+    state.ctx.upstreamMs = performance.now() - state.sentAt;
+    state.onResponse(proxyRes);
   });
 
   return {
-    web(ctx, pool, target) {
+    web(ctx, pool, target, mode) {
       const req = ctx.req as TrackedRequest;
       const res = ctx.res;
-      return new Promise<void>((resolve, reject) => {
+      return new Promise<UpstreamResponse | undefined>((resolve, reject) => {
         let done = false;
-        const state: InFlight = { ctx, proxyReq: undefined, timedOut: false, timer: undefined, sentAt: performance.now() };
-        req[inFlightKey] = state;
         const finish = (outcome: 'ok' | 'connect-failed' | 'failed') => {
           if (done) return false;
           done = true;
@@ -103,13 +124,66 @@ export function createForwarder(): Forwarder {
           pool.finished(target, outcome);
           return true;
         };
+        const fail = (error: GatewayError) => {
+          if (finish('failed')) reject(error);
+        };
+        const state: InFlight = {
+          ctx,
+          mode,
+          proxyReq: undefined,
+          timedOut: false,
+          timer: undefined,
+          sentAt: performance.now(),
+          onResponse: (proxyRes) => {
+            const status = proxyRes.statusCode ?? 502;
+            if (mode?.retryStatuses?.has(status)) {
+              proxyRes.resume();
+              return fail(
+                markRetryable(
+                  new GatewayError('GW_UPSTREAM_UNREACHABLE', `${pool.name} (${target.key}) answered ${status}`, {
+                    status,
+                    extensions: { upstreamStatus: status },
+                  }),
+                ),
+              );
+            }
+            if (mode?.buffer) return collect(proxyRes, mode.buffer.maxBytes);
+            const head = prepareHead(ctx, proxyRes);
+            res.writeHead(head.status, head.headers);
+            // An upstream that dies mid-body must not leave the client waiting for bytes that never come.
+            proxyRes.once('aborted', () => res.destroy());
+            proxyRes.once('error', () => res.destroy());
+            proxyRes.pipe(res);
+          },
+        };
+        const collect = (proxyRes: IncomingMessage, maxBytes: number) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          proxyRes.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > maxBytes) {
+              proxyRes.destroy();
+              fail(new GatewayError('GW_UPSTREAM_BAD_RESPONSE', `${pool.name} answered with more than ${maxBytes} bytes, too large to buffer`));
+              return;
+            }
+            chunks.push(chunk);
+          });
+          proxyRes.once('error', () => fail(upstreamError({ code: 'ECONNRESET' }, target.key, pool.name, ctx.timeoutMs)));
+          proxyRes.once('aborted', () => fail(upstreamError({ code: 'ECONNRESET' }, target.key, pool.name, ctx.timeoutMs)));
+          proxyRes.once('end', () => {
+            if (!finish('ok')) return;
+            const head = prepareHead(ctx, proxyRes);
+            resolve({ status: head.status, headers: head.headers, body: Buffer.concat(chunks, size) });
+          });
+        };
+        req[inFlightKey] = state;
         state.timer = setTimeout(() => {
           state.timedOut = true;
           state.proxyReq?.destroy(timeoutError(ctx.timeoutMs));
         }, ctx.timeoutMs);
         res.once('close', () => {
           // Client aborts end here too: http-proxy-3 destroys the upstream request on res 'close'.
-          if (finish(res.writableFinished ? 'ok' : 'failed')) resolve();
+          if (finish(res.writableFinished ? 'ok' : 'failed')) resolve(undefined);
         });
         ctx.target = target.key;
         ctx.upstreamUrl = target.key + ctx.upstreamPath + ctx.search;
@@ -120,10 +194,12 @@ export function createForwarder(): Forwarder {
           if (!finish(failure === 'connect' ? 'connect-failed' : 'failed')) return;
           if (res.headersSent) {
             res.destroy();
-            resolve();
+            resolve(undefined);
             return;
           }
-          reject(upstreamError(state.timedOut ? timeoutError(ctx.timeoutMs) : error, target.key, pool.name, ctx.timeoutMs));
+          const gatewayError = upstreamError(state.timedOut ? timeoutError(ctx.timeoutMs) : error, target.key, pool.name, ctx.timeoutMs);
+          // A connect failure never reached the upstream: safe to retry elsewhere, whatever the method.
+          reject(failure === 'connect' ? markRetryable(gatewayError) : gatewayError);
         });
       });
     },
@@ -132,7 +208,6 @@ export function createForwarder(): Forwarder {
       (req as TrackedRequest)[upgradedKey] = false;
       pool.started(target);
       socket.once('close', () => pool.finished(target, 'ok'));
-      req.url = req.url ?? '/';
       proxy.ws(req, socket, head, { target: target.url }, (error: Error) => {
         // Called synchronously before the library ends the socket, so a refusal can still be
         // written as an HTTP answer instead of a dropped connection.

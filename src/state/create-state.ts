@@ -5,7 +5,7 @@ import { createFileSigningKeyStore } from '../identity/file-signing-key-store.js
 import { ensureStateDir } from '../identity/state-files.js';
 import { createMemoryRateLimitStore } from './memory-rate-limit-store.js';
 import { resolveStateDir } from './state-dir.js';
-import type { GatewayState, StateMap } from './types.js';
+import type { GatewayState, KeyStore, SigningKeyStore, StateMap } from './types.js';
 
 export interface CreateStateOptions {
   /** The config (its `state` block will choose the store once there is more than one). */
@@ -32,8 +32,8 @@ export async function createGatewayState(options: CreateStateOptions = {}): Prom
   const watch = options.watch ?? true;
   // The gateway creates the folder up front so it can watch it for keys the CLI adds later.
   if (watch) await ensureStateDir(stateDir);
-  const keys = await createFileKeyStore({ stateDir, watch, events: options.events });
-  const signingKeys = await createFileSigningKeyStore({ stateDir, watch, events: options.events }).catch(
+  const keys = await openKeyStore({ stateDir, watch, events: options.events });
+  const signingKeys = await openSigningKeyStore({ stateDir, watch, events: options.events }).catch(
     async (error: unknown) => {
       await keys.close();
       throw error;
@@ -52,4 +52,19 @@ export async function createGatewayState(options: CreateStateOptions = {}): Prom
       maps.clear();
     },
   };
+}
+
+export interface OpenStoreOptions {
+  stateDir: string;
+  watch?: boolean;
+  events?: EventStream;
+}
+
+/** The key store alone (the CLI opens only what a command needs, so one bad file blocks nothing else). */
+export function openKeyStore(options: OpenStoreOptions): Promise<KeyStore> {
+  return createFileKeyStore(options);
+}
+
+export function openSigningKeyStore(options: OpenStoreOptions): Promise<SigningKeyStore> {
+  return createFileSigningKeyStore(options);
 }

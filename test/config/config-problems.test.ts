@@ -50,14 +50,43 @@ describe('every problem in a config file at once', () => {
 
   it.each<[string, Partial<ConfigProblem>]>([
     ['wrong type', { path: 'port', expected: 'number', received: "'8080'" }],
-    ['bad duration', { path: 'services.users.timeout', received: "'10 sec'", expected: expect.stringContaining("'10s'") as string }],
-    ['bad URL', { path: 'services.orders.targets[0]', received: "'localhost:8003'", expected: expect.stringContaining('http(s) URL') as string }],
-    ['enum typo', { path: 'services.orders.balance', received: "'round-robbin'", hint: "did you mean 'round-robin'?" }],
+    [
+      'bad duration',
+      {
+        path: 'services.users.timeout',
+        received: "'10 sec'",
+        expected: expect.stringContaining("'10s'") as string,
+      },
+    ],
+    [
+      'bad URL',
+      {
+        path: 'services.orders.targets[0]',
+        received: "'localhost:8003'",
+        expected: expect.stringContaining('http(s) URL') as string,
+      },
+    ],
+    [
+      'enum typo',
+      { path: 'services.orders.balance', received: "'round-robbin'", hint: "did you mean 'round-robin'?" },
+    ],
     ['unknown key', { path: 'routes[0].sevice', message: 'unknown key', hint: "did you mean 'service'?" }],
-    ['route without a service', { path: 'routes[0]', message: expect.stringContaining('`service`') as string }],
-    ['unknown service', { path: 'routes[1].service', message: "no service 'ordres'", hint: "did you mean 'orders'?" }],
-    ['stripPrefix off the path', { path: 'routes[1].stripPrefix', received: "'/v1'", hint: expect.stringContaining("'/api'") as string }],
-    ['path without a slash', { path: 'routes[2].path', message: "a route path starts with '/'", received: "'api/payments'" }],
+    [
+      'route without a service',
+      { path: 'routes[0]', message: expect.stringContaining('`service`') as string },
+    ],
+    [
+      'unknown service',
+      { path: 'routes[1].service', message: "no service 'ordres'", hint: "did you mean 'orders'?" },
+    ],
+    [
+      'stripPrefix off the path',
+      { path: 'routes[1].stripPrefix', received: "'/v1'", hint: expect.stringContaining("'/api'") as string },
+    ],
+    [
+      'path without a slash',
+      { path: 'routes[2].path', message: "a route path starts with '/'", received: "'api/payments'" },
+    ],
     ['empty methods', { path: 'routes[2].methods', message: 'needs at least 1 item' }],
   ])('reports %s', (_, expected) => {
     expect(error.problems).toContainEqual(expect.objectContaining(expected));
@@ -79,13 +108,37 @@ const service = { targets: ['http://127.0.0.1:8001'] };
 
 describe('schema problems', () => {
   it.each<[string, unknown, Partial<ConfigProblem>]>([
-    ['a missing required field', { routes: [{ service: 'users' }], services: { users: service } }, { path: 'routes[0].path', message: 'missing', expected: 'string' }],
+    [
+      'a missing required field',
+      { routes: [{ service: 'users' }], services: { users: service } },
+      { path: 'routes[0].path', message: 'missing', expected: 'string' },
+    ],
     ['an unknown top-level key', { prot: 8080 }, { path: 'prot', hint: "did you mean 'port'?" }],
-    ['an unknown key with nothing close', { services: { users: { ...service, zzzzzz: 1 } } }, { path: 'services.users.zzzzzz', hint: expect.stringContaining('targets') as string }],
-    ['an unknown key inside a weighted target', { services: { users: { targets: [{ url: 'http://a', wieght: 2 }] } } }, { path: 'services.users.targets[0].wieght', hint: "did you mean 'weight'?" }],
-    ['an unknown key in server options', { server: { shutdownGrase: '1s' } }, { path: 'server.shutdownGrase', hint: "did you mean 'shutdownGrace'?" }],
-    ['a service name that is not an identifier', { services: { 'my svc': { targets: [] } } }, { path: 'services["my svc"].targets', message: 'a service needs at least one target' }],
-    ['a wrong type in a union', { services: { users: { targets: [42] } } }, { path: 'services.users.targets[0]', message: 'wrong type', received: '42' }],
+    [
+      'an unknown key with nothing close',
+      { services: { users: { ...service, zzzzzz: 1 } } },
+      { path: 'services.users.zzzzzz', hint: expect.stringContaining('targets') as string },
+    ],
+    [
+      'an unknown key inside a weighted target',
+      { services: { users: { targets: [{ url: 'http://a', wieght: 2 }] } } },
+      { path: 'services.users.targets[0].wieght', hint: "did you mean 'weight'?" },
+    ],
+    [
+      'an unknown key in server options',
+      { server: { shutdownGrase: '1s' } },
+      { path: 'server.shutdownGrase', hint: "did you mean 'shutdownGrace'?" },
+    ],
+    [
+      'a service name that is not an identifier',
+      { services: { 'my svc': { targets: [] } } },
+      { path: 'services["my svc"].targets', message: 'a service needs at least one target' },
+    ],
+    [
+      'a wrong type in a union',
+      { services: { users: { targets: [42] } } },
+      { path: 'services.users.targets[0]', message: 'wrong type', received: '42' },
+    ],
     ['a port out of range', { port: 70000 }, { path: 'port', message: 'must be ≤ 65535', received: '70000' }],
     ['a config that is not an object', 'hello', { path: '', message: 'wrong type', expected: 'object' }],
   ])('reports %s', (_, raw, expected) => {
@@ -97,12 +150,36 @@ describe('cross-field rules', () => {
   const services = { users: service, orders: service };
   it.each<[string, unknown[], Partial<ConfigProblem> | undefined]>([
     ['a route to a known service', [{ path: '/a', service: 'users' }], undefined],
-    ['a service that does not exist and is not close', [{ path: '/a', service: 'billing' }], { path: 'routes[0].service', hint: "add 'billing' under `services`" }],
-    ['stripPrefix equal to the path', [{ path: '/api/users', service: 'users', stripPrefix: '/api/users' }], undefined],
-    ['stripPrefix with a trailing slash', [{ path: '/api/users', service: 'users', stripPrefix: '/api/' }], undefined],
-    ['stripPrefix across a :param', [{ path: '/api/:version/users', service: 'users', stripPrefix: '/api/v1' }], undefined],
-    ['stripPrefix longer than the path', [{ path: '/api', service: 'users', stripPrefix: '/api/users' }], undefined],
-    ['stripPrefix that stops mid-segment', [{ path: '/api/users', service: 'users', stripPrefix: '/ap' }], { path: 'routes[0].stripPrefix' }],
+    [
+      'a service that does not exist and is not close',
+      [{ path: '/a', service: 'billing' }],
+      { path: 'routes[0].service', hint: "add 'billing' under `services`" },
+    ],
+    [
+      'stripPrefix equal to the path',
+      [{ path: '/api/users', service: 'users', stripPrefix: '/api/users' }],
+      undefined,
+    ],
+    [
+      'stripPrefix with a trailing slash',
+      [{ path: '/api/users', service: 'users', stripPrefix: '/api/' }],
+      undefined,
+    ],
+    [
+      'stripPrefix across a :param',
+      [{ path: '/api/:version/users', service: 'users', stripPrefix: '/api/v1' }],
+      undefined,
+    ],
+    [
+      'stripPrefix longer than the path',
+      [{ path: '/api', service: 'users', stripPrefix: '/api/users' }],
+      undefined,
+    ],
+    [
+      'stripPrefix that stops mid-segment',
+      [{ path: '/api/users', service: 'users', stripPrefix: '/ap' }],
+      { path: 'routes[0].stripPrefix' },
+    ],
     [
       'two routes with the same methods and path',
       [
@@ -126,7 +203,9 @@ describe('cross-field rules', () => {
   });
 
   it('checks references even when the schema found other problems', () => {
-    const problems = problemsOf(() => resolveConfig({ port: 'x', services, routes: [{ path: '/a', service: 'user' }] }));
+    const problems = problemsOf(() =>
+      resolveConfig({ port: 'x', services, routes: [{ path: '/a', service: 'user' }] }),
+    );
     expect(problems.map((p) => p.path)).toEqual(['port', 'routes[0].service']);
   });
 });

@@ -3,7 +3,10 @@ import { diffConfig, sameValue } from '../../src/config/diff-config.js';
 import { resolveConfig } from '../../src/config/resolve-config.js';
 import { routeId } from '../../src/config/route-id.js';
 
-const services = { users: { targets: ['http://127.0.0.1:8001'] }, orders: { targets: ['http://127.0.0.1:8003'] } };
+const services = {
+  users: { targets: ['http://127.0.0.1:8001'] },
+  orders: { targets: ['http://127.0.0.1:8003'] },
+};
 
 function config(routes: unknown[], extra: Record<string, unknown> = {}) {
   return resolveConfig({ services, routes, ...extra });
@@ -56,10 +59,16 @@ describe('diffConfig', () => {
   });
 
   it('counts a route as changed when its service changed', () => {
-    const before = config([{ path: '/a', service: 'users' }, { path: '/b', service: 'orders' }]);
+    const before = config([
+      { path: '/a', service: 'users' },
+      { path: '/b', service: 'orders' },
+    ]);
     const after = resolveConfig({
       services: { ...services, users: { targets: ['http://127.0.0.1:9001'] } },
-      routes: [{ path: '/a', service: 'users' }, { path: '/b', service: 'orders' }],
+      routes: [
+        { path: '/a', service: 'users' },
+        { path: '/b', service: 'orders' },
+      ],
     });
     expect(diffConfig(before, after)).toEqual({ added: [], removed: [], changed: ['* /a'] });
   });

@@ -60,13 +60,19 @@ describe('loadConfig: discovery', () => {
   });
 
   it('prefers gateway.config.ts over the other names', async () => {
-    project = await createTempProject({ 'gateway.config.json': JSON.stringify({ port: 1 }), 'gateway.config.ts': 'export default { port: 2 };' });
+    project = await createTempProject({
+      'gateway.config.json': JSON.stringify({ port: 1 }),
+      'gateway.config.ts': 'export default { port: 2 };',
+    });
     const loaded = await loadConfig({ cwd: project.dir });
     expect(loaded.config.port).toBe(2);
   });
 
   it('loads exactly the file it is given, relative to cwd', async () => {
-    project = await createTempProject({ 'gateway.config.ts': 'export default { port: 2 };', 'configs/staging.yaml': 'port: 3\n' });
+    project = await createTempProject({
+      'gateway.config.ts': 'export default { port: 2 };',
+      'configs/staging.yaml': 'port: 3\n',
+    });
     const loaded = await loadConfig({ cwd: project.dir, file: 'configs/staging.yaml' });
     expect(loaded.file).toBe(project.path('configs/staging.yaml'));
     expect(loaded.config.port).toBe(3);
@@ -112,7 +118,9 @@ export const userRoutes = [{ path: prefix + '/users', service: 'users' as const 
     const loaded = await loadConfig({ cwd: project.dir });
     expect(loaded.config.routes.map((r) => r.path)).toEqual(['/api/users']);
     expect([...loaded.dependencies].sort()).toEqual(
-      ['gateway.config.ts', 'routes/shared.ts', 'routes/users.ts', 'services.ts'].map((f) => project!.path(f)).sort(),
+      ['gateway.config.ts', 'routes/shared.ts', 'routes/users.ts', 'services.ts']
+        .map((f) => project!.path(f))
+        .sort(),
     );
   });
 
@@ -124,13 +132,21 @@ export const userRoutes = [{ path: prefix + '/users', service: 'users' as const 
     expect((await loadConfig({ cwd: project.dir })).config.port).toBe(1001);
     await project.write('port.ts', 'export const port: number = 1002;\n');
     expect((await loadConfig({ cwd: project.dir })).config.port).toBe(1002);
-    await project.write('gateway.config.ts', `import { port } from './port';\nexport default { port: port + 1 };\n`);
+    await project.write(
+      'gateway.config.ts',
+      `import { port } from './port';\nexport default { port: port + 1 };\n`,
+    );
     expect((await loadConfig({ cwd: project.dir })).config.port).toBe(1003);
   });
 
   it('follows a config that starts importing another module', async () => {
-    project = await createTempProject({ 'gateway.config.ts': 'export default { port: 1 };\n', 'extra.ts': 'export const port = 5;\n' });
-    expect((await loadConfig({ cwd: project.dir })).dependencies).toEqual([project.path('gateway.config.ts')]);
+    project = await createTempProject({
+      'gateway.config.ts': 'export default { port: 1 };\n',
+      'extra.ts': 'export const port = 5;\n',
+    });
+    expect((await loadConfig({ cwd: project.dir })).dependencies).toEqual([
+      project.path('gateway.config.ts'),
+    ]);
     await project.write('gateway.config.ts', `import { port } from './extra';\nexport default { port };\n`);
     const loaded = await loadConfig({ cwd: project.dir });
     expect(loaded.config.port).toBe(5);
@@ -177,7 +193,9 @@ export const here = path.relative(path.dirname(fileURLToPath(import.meta.url)), 
 
 describe('loadConfig: files that cannot load', () => {
   it('reports a syntax error with file, line and column', async () => {
-    project = await createTempProject({ 'gateway.config.ts': `export default {\n  port: 8080,\n  routes: [\n};\n` });
+    project = await createTempProject({
+      'gateway.config.ts': `export default {\n  port: 8080,\n  routes: [\n};\n`,
+    });
     const error = await failure(loadConfig({ cwd: project.dir }));
     expect(error.code).toBe('GW_CONFIG_LOAD_FAILED');
     expect(error.file).toBe(project.path('gateway.config.ts'));
@@ -185,14 +203,19 @@ describe('loadConfig: files that cannot load', () => {
   });
 
   it('reports a syntax error in an imported module with that module', async () => {
-    project = await createTempProject({ 'gateway.config.ts': `import { a } from './routes/a';\nexport default a;\n`, 'routes/a.ts': `export const a = {\n  port: ,\n};\n` });
+    project = await createTempProject({
+      'gateway.config.ts': `import { a } from './routes/a';\nexport default a;\n`,
+      'routes/a.ts': `export const a = {\n  port: ,\n};\n`,
+    });
     const error = await failure(loadConfig({ cwd: project.dir }));
     expect(error.code).toBe('GW_CONFIG_LOAD_FAILED');
     expect(error.message).toContain(`${project.path('routes/a.ts')}:2:`);
   });
 
   it('reports a local import that does not exist', async () => {
-    project = await createTempProject({ 'gateway.config.ts': `import { a } from './routes/missing';\nexport default a;\n` });
+    project = await createTempProject({
+      'gateway.config.ts': `import { a } from './routes/missing';\nexport default a;\n`,
+    });
     const error = await failure(loadConfig({ cwd: project.dir }));
     expect(error.code).toBe('GW_CONFIG_LOAD_FAILED');
     expect(error.message).toContain('./routes/missing');
@@ -200,7 +223,9 @@ describe('loadConfig: files that cannot load', () => {
   });
 
   it('reports a package that is not installed', async () => {
-    project = await createTempProject({ 'gateway.config.ts': `import x from 'not-installed-package';\nexport default x;\n` });
+    project = await createTempProject({
+      'gateway.config.ts': `import x from 'not-installed-package';\nexport default x;\n`,
+    });
     const error = await failure(loadConfig({ cwd: project.dir }));
     expect(error.code).toBe('GW_CONFIG_LOAD_FAILED');
     expect(error.message).toContain('not-installed-package');
@@ -219,7 +244,9 @@ describe('loadConfig: files that cannot load', () => {
   });
 
   it('reports a function export that throws', async () => {
-    project = await createTempProject({ 'gateway.config.ts': `export default async () => { throw new Error('boom'); };\n` });
+    project = await createTempProject({
+      'gateway.config.ts': `export default async () => { throw new Error('boom'); };\n`,
+    });
     const error = await failure(loadConfig({ cwd: project.dir }));
     expect(error.code).toBe('GW_CONFIG_LOAD_FAILED');
     expect(error.message).toContain('boom');
@@ -244,7 +271,10 @@ describe('loadConfig: files that cannot load', () => {
   });
 
   it('leaves no temporary files beside the config', async () => {
-    project = await createTempProject({ 'gateway.config.ts': 'export default { port: 1 };\n', 'bad/gateway.config.ts': 'throw new Error("x");\n' });
+    project = await createTempProject({
+      'gateway.config.ts': 'export default { port: 1 };\n',
+      'bad/gateway.config.ts': 'throw new Error("x");\n',
+    });
     await loadConfig({ cwd: project.dir });
     await failure(loadConfig({ cwd: project.path('bad') }));
     const { readdir } = await import('node:fs/promises');

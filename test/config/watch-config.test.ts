@@ -1,5 +1,6 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load-config.js';
 import { watchConfig, type ConfigChangeReason, type ConfigWatcher } from '../../src/config/watch-config.js';
 import { createTempProject, sleep, waitFor, type TempProject } from './temp-project.js';
 
@@ -17,7 +18,11 @@ async function start(files: Record<string, string>, dependencies: string[] = [],
   project = await createTempProject({ 'gateway.config.ts': 'export default {};\n', ...files });
   const seen: ConfigChangeReason[] = [];
   const file = project.path('gateway.config.ts');
-  watcher = watchConfig({ file, dependencies: [file, ...dependencies.map((d) => project!.path(d))] }, (reason) => seen.push(reason), { debounceMs });
+  watcher = watchConfig(
+    { file, dependencies: [file, ...dependencies.map((d) => project!.path(d))] },
+    (reason) => seen.push(reason),
+    { debounceMs },
+  );
   await watcher.ready;
   return { seen, file, project };
 }
@@ -31,7 +36,9 @@ describe('watchConfig', () => {
   });
 
   it('reports an edit to an imported module', async () => {
-    const { seen, project } = await start({ 'routes/users.ts': 'export const a = 1;\n' }, ['routes/users.ts']);
+    const { seen, project } = await start({ 'routes/users.ts': 'export const a = 1;\n' }, [
+      'routes/users.ts',
+    ]);
     await project.write('routes/users.ts', 'export const a = 2;\n');
     await waitFor(() => seen.length >= 1, 10_000, 'a change');
     expect(seen[0]).toEqual({ kind: 'changed', file: project.path('routes/users.ts') });
@@ -78,7 +85,9 @@ describe('watchConfig', () => {
   });
 
   it('ignores other files in the same folders', async () => {
-    const { seen, project } = await start({ 'routes/users.ts': 'export const a = 1;\n' }, ['routes/users.ts']);
+    const { seen, project } = await start({ 'routes/users.ts': 'export const a = 1;\n' }, [
+      'routes/users.ts',
+    ]);
     await project.write('notes.md', 'hello');
     await project.write('routes/other.ts', 'export const b = 1;\n');
     await project.write('gateway.config.ts.timestamp-1-abc.mjs', 'export default {};\n');
@@ -90,7 +99,9 @@ describe('watchConfig', () => {
   });
 
   it('follows the new dependency set after update()', async () => {
-    const { seen, file, project } = await start({ 'old.ts': 'export {};\n', 'lib/new.ts': 'export {};\n' }, ['old.ts']);
+    const { seen, file, project } = await start({ 'old.ts': 'export {};\n', 'lib/new.ts': 'export {};\n' }, [
+      'old.ts',
+    ]);
     watcher!.update([file, project.path('lib/new.ts')]);
     await sleep(300); // the new folder's watch starts asynchronously
     await project.write('old.ts', 'export const x = 1;\n');
@@ -106,5 +117,30 @@ describe('watchConfig', () => {
     await project.write('gateway.config.ts', 'export default { port: 1 };\n');
     await sleep(400);
     expect(seen).toEqual([]);
+  });
+
+  it('drives a reload loop: load, watch, edit a module the config just started importing', async () => {
+    project = await createTempProject({
+      'gateway.config.ts': 'export default { port: 1 };\n',
+      'routes/port.ts': 'export const port = 2;\n',
+    });
+    const first = await loadConfig({ cwd: project.dir });
+    const ports: number[] = [first.config.port];
+    watcher = watchConfig(first, () => {
+      void loadConfig({ cwd: project!.dir }).then((next) => {
+        ports.push(next.config.port);
+        watcher!.update(next.dependencies);
+      });
+    });
+    await watcher.ready;
+    await project.write(
+      'gateway.config.ts',
+      "import { port } from './routes/port';\nexport default { port };\n",
+    );
+    await waitFor(() => ports.length >= 2, 10_000, 'the first reload');
+    await sleep(300); // the routes/ folder's watch starts asynchronously
+    await project.write('routes/port.ts', 'export const port = 3;\n');
+    await waitFor(() => ports.length >= 3, 10_000, 'the second reload');
+    expect(ports).toEqual([1, 2, 3]);
   });
 });

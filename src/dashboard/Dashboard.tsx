@@ -1,0 +1,118 @@
+import { Box, Text } from 'ink';
+import { useCallback, useRef, useState, useSyncExternalStore } from 'react';
+import type { DashboardStore } from './dashboard-store.js';
+import { compileFilter, findLimit, selectHeader, selectLimits, selectLive, selectRoutes } from './dashboard-view.js';
+import { Header, headerLines } from './Header.js';
+import { HelpScreen } from './HelpScreen.js';
+import { LimitsTable } from './LimitsTable.js';
+import { LiveRequests } from './LiveRequests.js';
+import { useColor } from './palette.js';
+import { planLayout } from './plan-layout.js';
+import { RequestDetail } from './RequestDetail.js';
+import { RoutesTable } from './RoutesTable.js';
+import { footerLabels } from './shortcuts.js';
+import { initialUi, useDashboardKeys, type UiState } from './use-dashboard-keys.js';
+import { useTerminalSize } from './use-terminal-size.js';
+
+export interface DashboardProps {
+  readonly store: DashboardStore;
+  readonly actions: { quit(): void; reload(): void };
+  readonly now: () => number;
+  readonly onCrash: (error: unknown) => void;
+}
+
+const NOTICE_MS = 3000;
+
+export function Dashboard({ store, actions, now, onCrash }: DashboardProps) {
+  useSyncExternalStore(store.subscribe, store.getVersion);
+  const color = useColor();
+  const { columns, rows } = useTerminalSize();
+  const [ui, setUiState] = useState<UiState>(initialUi);
+  const uiRef = useRef(ui);
+  const setUi = useCallback((next: UiState) => {
+    uiRef.current = next;
+    setUiState(next);
+  }, []);
+
+  const { state } = store;
+  const time = now();
+  const header = selectHeader(state, time);
+  const limits = selectLimits(state, time);
+  const visible = ui.frozen ? ui.frozen.filter(compileFilter(ui.filter)) : selectLive(state, ui.filter);
+  const keysOn = useDashboardKeys(() => uiRef.current, setUi, { store, actions, visible, now, onCrash });
+
+  const lines = headerLines(header);
+  const plan = planLayout({ rows, headerLines: lines, routes: state.routes.size, limits: limits.length });
+  const routeShown = state.routes.size > plan.routeRows ? Math.max(0, plan.routeRows - 1) : plan.routeRows;
+  const selectedIndex = visible.findIndex((entry) => entry.seq === ui.selectedSeq);
+  const start = selectedIndex >= plan.liveRows ? selectedIndex - plan.liveRows + 1 : 0;
+  const bodyRows = Math.max(3, rows - 2 - lines);
+
+  let body;
+  if (ui.mode === 'help') {
+    body = <HelpScreen />;
+  } else if (ui.mode === 'detail' && ui.detail) {
+    const { request } = ui.detail;
+    body = (
+      <RequestDetail
+        entry={ui.detail}
+        route={request.routeId === undefined ? undefined : state.routes.get(request.routeId)?.summary}
+        limit={findLimit(state, request.routeId, request.caller)}
+        now={time}
+        rows={bodyRows}
+      />
+    );
+  } else {
+    body = (
+      <>
+        <RoutesTable rows={selectRoutes(state, time, routeShown)} total={state.routes.size} width={columns} />
+        <LiveRequests
+          entries={visible.slice(start, start + plan.liveRows)}
+          matching={visible.length}
+          selectedSeq={ui.selectedSeq}
+          paused={ui.frozen !== undefined}
+          filter={ui.filter}
+          width={columns}
+        />
+        {limits.length > 0 ? <LimitsTable rows={limits.slice(0, plan.limitRows)} width={columns} /> : null}
+      </>
+    );
+  }
+
+  return (
+    <Box flexDirection="column" width={columns}>
+      <Header view={header} width={columns} />
+      {body}
+      <Footer ui={ui} keysOn={keysOn} time={time} color={color} />
+    </Box>
+  );
+}
+
+interface FooterProps {
+  readonly ui: UiState;
+  readonly keysOn: boolean;
+  readonly time: number;
+  readonly color: (color: string) => string | undefined;
+}
+
+function Footer({ ui, keysOn, time, color }: FooterProps) {
+  if (ui.quitting) {
+    return <Text color={color('yellow')}>quitting: in-flight requests finish first…</Text>;
+  }
+  if (ui.mode === 'filter') {
+    return (
+      <Text wrap="truncate-end">
+        <Text color={color('cyan')}>/ filter: </Text>
+        {ui.filter}█<Text color={color('gray')}> Enter apply · Esc clear</Text>
+      </Text>
+    );
+  }
+  if (!keysOn) return <Text color={color('gray')}>keys are off: stdin is not a terminal</Text>;
+  const notice = ui.notice && time - ui.notice.at < NOTICE_MS ? ui.notice.text : undefined;
+  return (
+    <Text wrap="truncate-end" color={color('gray')}>
+      {footerLabels().join(' · ')}
+      {notice ? <Text color={color('cyan')}> · {notice}</Text> : null}
+    </Text>
+  );
+}

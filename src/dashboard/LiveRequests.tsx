@@ -1,0 +1,89 @@
+import { Box, Text } from 'ink';
+import type { LiveRequest } from './dashboard-state.js';
+import { fitColumns, type ColumnSpec } from './fit-columns.js';
+import { formatClock, formatLatency, formatTarget } from './format.js';
+import { statusColor, useColor } from './palette.js';
+import { HeaderRow, TableRow } from './TableRow.js';
+import type { RequestOutcome } from '../events/index.js';
+
+const columns: ColumnSpec[] = [
+  { id: 'time', title: 'TIME', width: 8, priority: 5 },
+  { id: 'method', title: 'METHOD', width: 6, priority: 1 },
+  { id: 'path', title: 'PATH', width: 10, priority: 0, grow: true, maxWidth: 60 },
+  { id: 'status', title: 'STS', width: 3, priority: 0, align: 'right' },
+  { id: 'latency', title: 'LATENCY', width: 7, priority: 2, align: 'right' },
+  { id: 'route', title: 'ROUTE', width: 10, priority: 6, grow: true, maxWidth: 20 },
+  { id: 'target', title: 'TARGET', width: 8, priority: 7 },
+  { id: 'caller', title: 'CALLER', width: 10, priority: 4, grow: true, maxWidth: 16 },
+  { id: 'markers', title: 'MARKERS', width: 8, priority: 3, grow: true, maxWidth: 28 },
+];
+
+/** cache hit · limited · retried · mocked · fault-injected, as short words. */
+export function describeMarkers(outcome: RequestOutcome): string {
+  const markers: string[] = [];
+  if (outcome.cache === 'HIT') markers.push('cache-hit');
+  if (outcome.limited) markers.push('limited');
+  if (outcome.retries) markers.push(`retried×${outcome.retries}`);
+  if (outcome.mocked) markers.push('mocked');
+  if (outcome.fault) markers.push(`fault:${outcome.fault}`);
+  if (outcome.partial) markers.push('partial');
+  return markers.join(' ');
+}
+
+interface LiveRequestsProps {
+  readonly entries: readonly LiveRequest[];
+  /** How many match (the list may hold more than fit). */
+  readonly matching: number;
+  readonly selectedSeq: number | undefined;
+  readonly paused: boolean;
+  readonly filter: string;
+  readonly width: number;
+}
+
+export function LiveRequests({ entries, matching, selectedSeq, paused, filter, width }: LiveRequestsProps) {
+  const color = useColor();
+  const fitted = fitColumns(columns, width - 1);
+  return (
+    <Box flexDirection="column">
+      <Text wrap="truncate-end">
+        <Text bold>REQUESTS</Text>
+        <Text color={color('gray')}> {matching} in the list</Text>
+        {paused ? (
+          <Text color={color('yellow')} bold>
+            {' '}
+            ⏸ PAUSED (p resumes)
+          </Text>
+        ) : null}
+        {filter ? <Text color={color('cyan')}> filter: {filter}</Text> : null}
+      </Text>
+      <HeaderRow columns={fitted} gutter=" " />
+      {entries.length === 0 ? (
+        <Text color={color('gray')}>
+          {filter ? ' no request matches the filter' : ' waiting for requests…'}
+        </Text>
+      ) : null}
+      {entries.map(({ seq, request }) => {
+        const selected = seq === selectedSeq;
+        return (
+          <TableRow
+            key={seq}
+            columns={fitted}
+            gutter={selected ? '›' : ' '}
+            inverse={selected}
+            cells={{
+              time: { text: formatClock(request.at) },
+              method: { text: request.method },
+              path: { text: request.path },
+              status: { text: String(request.status), color: statusColor(request.status), bold: true },
+              latency: { text: formatLatency(request.durationMs) },
+              route: { text: request.routeId ?? '—' },
+              target: { text: formatTarget(request.target) },
+              caller: { text: request.caller ?? '—' },
+              markers: { text: describeMarkers(request.outcome), color: 'magenta' },
+            }}
+          />
+        );
+      })}
+    </Box>
+  );
+}

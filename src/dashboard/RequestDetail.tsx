@@ -1,0 +1,79 @@
+import { Box, Text } from 'ink';
+import type { RouteSummary } from '../events/index.js';
+import type { LimitEntry, LiveRequest } from './dashboard-state.js';
+import { explainRequest } from './explain-request.js';
+import { formatClock } from './format.js';
+import { describeMarkers } from './LiveRequests.js';
+import { statusColor, useColor } from './palette.js';
+
+interface RequestDetailProps {
+  readonly entry: LiveRequest;
+  readonly route: RouteSummary | undefined;
+  readonly limit: LimitEntry | undefined;
+  readonly now: number;
+  /** Lines available; headers are cut to fit. */
+  readonly rows: number;
+}
+
+type Headers = Record<string, string | string[] | number | undefined> | undefined;
+
+function headerLines(headers: Headers): string[] {
+  if (!headers) return ['(not recorded)'];
+  return Object.entries(headers)
+    .filter(([, value]) => value !== undefined)
+    .map(([name, value]) => `${name}: ${Array.isArray(value) ? value.join(', ') : String(value)}`);
+}
+
+export function RequestDetail({ entry, route, limit, now, rows }: RequestDetailProps) {
+  const color = useColor();
+  const { request } = entry;
+  const explained = explainRequest(request, route, limit, now);
+  const facts: Array<[string, string]> = [
+    ['answered', explained.answer],
+    ['route', explained.route],
+    ['target', explained.target],
+    ['caller', explained.caller],
+    ['timings', explained.timings],
+    ['markers', describeMarkers(request.outcome) || '—'],
+    ['id', `${request.id} at ${formatClock(request.at)}`],
+  ];
+  const requestHeaders = headerLines(request.requestHeaders);
+  const responseHeaders = headerLines(request.responseHeaders);
+  // Title, facts, two header titles, footer hint: the rest is shared by the two header lists.
+  const room = Math.max(2, rows - facts.length - 4);
+  const requestRoom = Math.max(1, Math.min(requestHeaders.length, Math.ceil(room / 2)));
+  const responseRoom = Math.max(1, room - requestRoom);
+  return (
+    <Box flexDirection="column">
+      <Text wrap="truncate-end" bold color={color(statusColor(request.status))}>
+        {explained.title}
+      </Text>
+      {facts.map(([label, value]) => (
+        <Text key={label} wrap="truncate-end">
+          <Text color={color('gray')}>{label.padEnd(9)}</Text>
+          {value}
+        </Text>
+      ))}
+      <Text bold>REQUEST HEADERS (as sent upstream)</Text>
+      {clip(requestHeaders, requestRoom).map((line, index) => (
+        <Text key={`q${index}`} wrap="truncate-end">
+          {'  '}
+          {line}
+        </Text>
+      ))}
+      <Text bold>RESPONSE HEADERS</Text>
+      {clip(responseHeaders, responseRoom).map((line, index) => (
+        <Text key={`s${index}`} wrap="truncate-end">
+          {'  '}
+          {line}
+        </Text>
+      ))}
+      <Text color={color('gray')}>Enter or Esc: back · ↑/↓: neighbouring request</Text>
+    </Box>
+  );
+}
+
+function clip(lines: string[], room: number): string[] {
+  if (lines.length <= room) return lines;
+  return [...lines.slice(0, room - 1), `… ${lines.length - room + 1} more`];
+}
