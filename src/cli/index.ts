@@ -4,6 +4,8 @@ import { registerDevCommand } from './dev-command.js';
 import { registerInitCommand } from './init-command.js';
 import { registerCheckCommand } from './check-command.js';
 import { registerRoutesCommand } from './routes-command.js';
+import { registerKeysCommand } from './keys-command.js';
+import { registerTokenCommand } from './token-command.js';
 
 /** Builds the CLI; no side effects until parsed. Each command is an adapter over the API. */
 export function createCli(): Command {
@@ -16,6 +18,8 @@ export function createCli(): Command {
   registerInitCommand(program);
   registerCheckCommand(program);
   registerRoutesCommand(program);
+  registerKeysCommand(program);
+  registerTokenCommand(program);
   return program;
 }
 

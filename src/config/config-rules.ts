@@ -20,6 +20,11 @@ function isObject(value: unknown): value is Loose {
 function checkAnswers(route: Loose, at: string): ConfigProblem[] {
   const known = answeringKeys.filter((key) => key in routeSchema.shape);
   if (known.some((key) => route[key] !== undefined)) return [];
+  // A misspelt `sevice` is already reported as an unknown key with its correction.
+  const misspelt = Object.keys(route).some(
+    (key) => !(key in routeSchema.shape) && didYouMean(key, known) !== undefined,
+  );
+  if (misspelt) return [];
   const [first, ...others] = known.map((key) => `\`${key}\``);
   return [
     {

@@ -30,21 +30,43 @@ function isPackageFile(file: string): boolean {
   return file.split(path.sep).includes('node_modules');
 }
 
-/** Keeps `import.meta.url`, `__dirname` and `__filename` pointing at each original file. */
-const originalFileScope: Plugin = {
-  name: 'gw-original-file-scope',
-  setup(pluginBuild) {
-    pluginBuild.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, async (args) => {
-      if (isPackageFile(args.path)) return undefined;
-      const loader = loaders[path.extname(args.path) as keyof typeof loaders] ?? 'js';
-      const scope =
-        `const __gw_filename = ${JSON.stringify(args.path)}, __gw_dirname = ${JSON.stringify(path.dirname(args.path))}, ` +
-        `__gw_url = ${JSON.stringify(pathToFileURL(args.path).href)};`;
-      // Kept on the first line so that reported line numbers stay those of the file.
-      return { contents: scope + (await readFile(args.path, 'utf8')), loader };
-    });
-  },
-};
+/**
+ * Keeps `import.meta.url`, `__dirname` and `__filename` pointing at each original file, and notes
+ * every local file read, so that a failed build still says which files to watch.
+ */
+function originalFileScope(read: Set<string>): Plugin {
+  return {
+    name: 'gw-original-file-scope',
+    setup(pluginBuild) {
+      pluginBuild.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, async (args) => {
+        if (isPackageFile(args.path)) return undefined;
+        read.add(args.path);
+        const loader = loaders[path.extname(args.path) as keyof typeof loaders] ?? 'js';
+        const scope =
+          `const __gw_filename = ${JSON.stringify(args.path)}, __gw_dirname = ${JSON.stringify(path.dirname(args.path))}, ` +
+          `__gw_url = ${JSON.stringify(pathToFileURL(args.path).href)};`;
+        // Kept on the first line so that reported line numbers stay those of the file.
+        return { contents: scope + (await readFile(args.path, 'utf8')), loader };
+      });
+    },
+  };
+}
+
+const filesOfFailures = new WeakMap<object, string[]>();
+
+/** Remembers which local files a failed load read: fixing any of them should trigger a reload. */
+export function rememberFiles<T extends object>(error: T, files: readonly string[]): T {
+  filesOfFailures.set(error, [...new Set(files)]);
+  return error;
+}
+
+/**
+ * The local files a failed `loadConfig` got as far as reading (the config, a module with a syntax
+ * error, …). A dev server adds them to what it watches, so that the fix reloads.
+ */
+export function filesOfFailedLoad(error: unknown): string[] {
+  return error !== null && typeof error === 'object' ? (filesOfFailures.get(error) ?? []) : [];
+}
 
 function isBuildFailure(error: unknown): error is BuildFailure {
   return error instanceof Error && Array.isArray((error as Partial<BuildFailure>).errors);
@@ -79,7 +101,11 @@ export interface ImportedConfigModule {
   dependencies: string[];
 }
 
-async function evaluate(file: string, code: string): Promise<Record<string, unknown>> {
+async function evaluate(
+  file: string,
+  code: string,
+  dependencies: string[],
+): Promise<Record<string, unknown>> {
   const dir = path.dirname(file);
   // Beside the config so that its packages resolve from the same node_modules.
   const tempFile = `${file}.timestamp-${Date.now()}-${randomBytes(4).toString('hex')}.mjs`;
@@ -92,10 +118,13 @@ async function evaluate(file: string, code: string): Promise<Record<string, unkn
   } catch (error) {
     const where = locateRuntimeError(error, dir, tempFile);
     const reason = (error instanceof Error ? error.message : String(error)).replaceAll(tempFile, file);
-    throw new GatewayError('GW_CONFIG_LOAD_FAILED', `Could not load ${where ?? file}: ${reason}`, {
-      file,
-      cause: error,
-    });
+    throw rememberFiles(
+      new GatewayError('GW_CONFIG_LOAD_FAILED', `Could not load ${where ?? file}: ${reason}`, {
+        file,
+        cause: error,
+      }),
+      dependencies,
+    );
   } finally {
     process.setSourceMapsEnabled(sourceMaps);
     await unlink(tempFile).catch(() => undefined);
@@ -104,6 +133,7 @@ async function evaluate(file: string, code: string): Promise<Record<string, unkn
 
 export async function importConfigModule(file: string): Promise<ImportedConfigModule> {
   const dir = path.dirname(file);
+  const read = new Set<string>([file]);
   let result;
   try {
     result = await build({
@@ -125,18 +155,23 @@ export async function importConfigModule(file: string): Promise<ImportedConfigMo
         'import.meta.filename': '__gw_filename',
         'import.meta.dirname': '__gw_dirname',
       },
-      plugins: [originalFileScope],
+      plugins: [originalFileScope(read)],
     });
   } catch (error) {
     const reason = isBuildFailure(error) ? describeBuildFailure(error, dir) : String(error);
-    throw new GatewayError('GW_CONFIG_LOAD_FAILED', `Could not load ${file}:\n${reason}`, {
-      file,
-      cause: error,
-    });
+    throw rememberFiles(
+      new GatewayError('GW_CONFIG_LOAD_FAILED', `Could not load ${file}:\n${reason}`, { file, cause: error }),
+      [...read],
+    );
   }
-  const dependencies = Object.keys(result.metafile.inputs)
-    .map((input) => path.resolve(dir, input))
-    .filter((input) => !isPackageFile(input));
-  const mod = await evaluate(file, result.outputFiles[0]!.text);
-  return { value: mod.default, dependencies: [...new Set([file, ...dependencies])] };
+  const dependencies = [
+    ...new Set([
+      file,
+      ...Object.keys(result.metafile.inputs)
+        .map((input) => path.resolve(dir, input))
+        .filter((input) => !isPackageFile(input)),
+    ]),
+  ];
+  const mod = await evaluate(file, result.outputFiles[0]!.text, dependencies);
+  return { value: mod.default, dependencies };
 }

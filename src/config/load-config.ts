@@ -2,7 +2,9 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { cosmiconfig, type Loader } from 'cosmiconfig';
 import { GatewayError, isGatewayError } from '../errors.js';
-import { importConfigModule } from './import-config-module.js';
+import { importConfigModule, rememberFiles } from './import-config-module.js';
+
+export { filesOfFailedLoad } from './import-config-module.js';
 import { resolveConfig } from './resolve-config.js';
 import type { ResolvedConfig } from './schema.js';
 
@@ -59,10 +61,12 @@ async function readRaw(
       return await unwrapExport(loaded.value);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      throw new GatewayError(
-        'GW_CONFIG_LOAD_FAILED',
-        `The function exported by ${filepath} threw: ${reason}`,
-        { file: filepath, cause: error },
+      throw rememberFiles(
+        new GatewayError('GW_CONFIG_LOAD_FAILED', `The function exported by ${filepath} threw: ${reason}`, {
+          file: filepath,
+          cause: error,
+        }),
+        dependencies,
       );
     }
   };
@@ -86,7 +90,7 @@ async function readRaw(
   if (!result) return null;
   if (dependencies.length === 0) dependencies = [result.filepath];
   if (result.isEmpty) {
-    throw new GatewayError('GW_CONFIG_INVALID', `${result.filepath} is empty`, {
+    const empty = new GatewayError('GW_CONFIG_INVALID', `${result.filepath} is empty`, {
       file: result.filepath,
       problems: [
         {
@@ -96,6 +100,7 @@ async function readRaw(
         },
       ],
     });
+    throw rememberFiles(empty, [result.filepath]);
   }
   return { file: result.filepath, raw: result.config, dependencies };
 }
@@ -128,10 +133,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     if (isGatewayError(error)) throw error;
     const file = (error as { filepath?: string }).filepath ?? explicit ?? cwd;
     const reason = error instanceof Error ? error.message : String(error);
-    throw new GatewayError('GW_CONFIG_LOAD_FAILED', `Could not load ${file}: ${reason}`, {
-      file,
-      cause: error,
-    });
+    throw rememberFiles(
+      new GatewayError('GW_CONFIG_LOAD_FAILED', `Could not load ${file}: ${reason}`, { file, cause: error }),
+      file === cwd ? [] : [file],
+    );
   }
   if (!loaded) {
     throw new GatewayError(
@@ -140,5 +145,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     );
   }
   const { file, raw, dependencies } = loaded;
-  return { file, dir: path.dirname(file), config: resolveConfig(raw, file), dependencies };
+  try {
+    return { file, dir: path.dirname(file), config: resolveConfig(raw, file), dependencies };
+  } catch (error) {
+    throw error !== null && typeof error === 'object' ? rememberFiles(error, dependencies) : error;
+  }
 }

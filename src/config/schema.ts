@@ -3,6 +3,7 @@ import { duration, byteSize, fn, httpMethod, httpUrl } from './fields.js';
 import { authSchema, forwardCredentialsSchema, scopesSchema } from '../middleware/auth.js';
 import { rateLimitSchema } from '../middleware/rate-limit.js';
 import { identitySchema } from '../identity/identity-config.js';
+import { stateSchema } from '../state/state-schema.js';
 
 /**
  * The whole gateway.config schema. Core fields live here; each policy's schema lives beside its
@@ -108,6 +109,7 @@ const serverSchema = z.strictObject({
 const topLevelPolicyFields = {
   rateLimit: rateLimitSchema.optional(),
   identity: identitySchema.prefault({}),
+  state: stateSchema.prefault({}),
 };
 
 export const configSchema = z.strictObject({

@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import { useCallback, useRef, useState, useSyncExternalStore } from 'react';
 import type { DashboardStore } from './dashboard-store.js';
-import { compileFilter, findLimit, selectHeader, selectLimits, selectLive, selectRoutes } from './dashboard-view.js';
+import { filterLive, findLimit, selectHeader, selectLimits, selectLive, selectRoutes } from './dashboard-view.js';
 import { Header, headerLines } from './Header.js';
 import { HelpScreen } from './HelpScreen.js';
 import { LimitsTable } from './LimitsTable.js';
@@ -38,7 +38,7 @@ export function Dashboard({ store, actions, now, onCrash }: DashboardProps) {
   const time = now();
   const header = selectHeader(state, time);
   const limits = selectLimits(state, time);
-  const visible = ui.frozen ? ui.frozen.filter(compileFilter(ui.filter)) : selectLive(state, ui.filter);
+  const visible = ui.frozen ? filterLive(ui.frozen, ui.filter) : selectLive(state, ui.filter);
   const keysOn = useDashboardKeys(() => uiRef.current, setUi, { store, actions, visible, now, onCrash });
 
   const lines = headerLines(header);
@@ -74,7 +74,7 @@ export function Dashboard({ store, actions, now, onCrash }: DashboardProps) {
           filter={ui.filter}
           width={columns}
         />
-        {limits.length > 0 ? <LimitsTable rows={limits.slice(0, plan.limitRows)} width={columns} /> : null}
+        {plan.limitRows > 0 ? <LimitsTable rows={limits.slice(0, plan.limitRows)} width={columns} /> : null}
       </>
     );
   }

@@ -23,7 +23,7 @@ export function Header({ view, width }: { readonly view: HeaderView; readonly wi
           gw
         </Text>
         <Text> {view.url ?? 'starting…'}</Text>
-        {view.configFile ? <Text color={color('gray')}> {view.configFile}</Text> : null}
+        {view.configFile ? <Text color={color('gray')}> · {view.configFile}</Text> : null}
         <Text> · up {formatUptime(view.uptimeMs)}</Text>
         {view.shutdown ? (
           <Text color={color('yellow')} bold>

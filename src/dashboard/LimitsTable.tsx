@@ -24,6 +24,10 @@ export function LimitsTable({ rows, width }: { readonly rows: readonly LimitRow[
   const fitted = fitColumns(columns, width);
   return (
     <Box flexDirection="column">
+      <Text wrap="truncate-end">
+        <Text bold>LIMITS</Text>
+        <Text color={color('gray')}> callers closest to their limits</Text>
+      </Text>
       <HeaderRow columns={fitted} />
       {rows.map((row) => (
         <TableRow

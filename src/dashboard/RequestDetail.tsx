@@ -29,7 +29,7 @@ export function RequestDetail({ entry, route, limit, now, rows }: RequestDetailP
   const { request } = entry;
   const explained = explainRequest(request, route, limit, now);
   const facts: Array<[string, string]> = [
-    ['answered', explained.answer],
+    ['answered by', explained.answer],
     ['route', explained.route],
     ['target', explained.target],
     ['caller', explained.caller],
@@ -50,7 +50,7 @@ export function RequestDetail({ entry, route, limit, now, rows }: RequestDetailP
       </Text>
       {facts.map(([label, value]) => (
         <Text key={label} wrap="truncate-end">
-          <Text color={color('gray')}>{label.padEnd(9)}</Text>
+          <Text color={color('gray')}>{label.padEnd(12)}</Text>
           {value}
         </Text>
       ))}

@@ -151,6 +151,12 @@ export function selectLive(state: DashboardState, filter = ''): LiveRequest[] {
   return list;
 }
 
+/** The same filter over a list kept aside (the paused list). */
+export function filterLive(entries: readonly LiveRequest[], filter: string): LiveRequest[] {
+  const matches = compileFilter(filter);
+  return entries.filter((entry) => matches(entry.request));
+}
+
 /**
  * `/` filter: every word must match. "404" matches a status, "5xx" a status class, anything
  * else a part of the path, caller, method or route.

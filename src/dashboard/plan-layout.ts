@@ -17,12 +17,16 @@ export interface LayoutPlan {
 
 const FOOTER_LINES = 1;
 const LIVE_CHROME = 2; // title line + column header
+const ROUTE_CHROME = 1; // column header
+const LIMIT_CHROME = 2; // title line + column header
 const MAX_LIMIT_ROWS = 5;
 
 export function planLayout({ rows, headerLines, routes, limits }: LayoutInput): LayoutPlan {
-  const limitChrome = limits > 0 ? 1 : 0;
-  const rest = Math.max(0, rows - 1 - headerLines - FOOTER_LINES - LIVE_CHROME - 1 - limitChrome);
-  const limitRows = Math.min(limits, MAX_LIMIT_ROWS, Math.max(limits > 0 ? 1 : 0, Math.floor(rest / 4)));
+  const base = rows - 1 - headerLines - FOOTER_LINES - LIVE_CHROME - ROUTE_CHROME;
+  // On a very short terminal the limits give way first: requests are what people watch.
+  const showLimits = limits > 0 && base - LIMIT_CHROME >= 6;
+  const rest = Math.max(0, base - (showLimits ? LIMIT_CHROME : 0));
+  const limitRows = showLimits ? Math.min(limits, MAX_LIMIT_ROWS, Math.max(1, Math.floor(rest / 4))) : 0;
   const routeRows = Math.min(routes, Math.max(1, Math.floor((rest - limitRows) * 0.4)));
   const liveRows = Math.max(1, rest - limitRows - routeRows);
   return { routeRows, liveRows, limitRows };

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { GatewayError } from '../errors.js';
 import type { BuiltGateway } from '../pipeline/build-gateway.js';
 import { writeProblemToSocket } from '../pipeline/problem.js';
@@ -33,7 +34,13 @@ export function createGatewayServer(initial: BuiltGateway, options: ServerOption
       gateway.handle(req, res);
     },
   );
-  server.on('upgrade', (req, socket, head) => gateway.upgrade(req, socket, head));
+  // Upgraded sockets leave the HTTP server's bookkeeping; track them so shutdown can end them.
+  const upgraded = new Set<Duplex>();
+  server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
+    gateway.upgrade(req, socket, head);
+  });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     // Malformed requests get an answer, not a dropped socket (and never a crash).
     if (error.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
@@ -75,10 +82,18 @@ export function createGatewayServer(initial: BuiltGateway, options: ServerOption
     shutdown(graceMs) {
       closing = true;
       return new Promise<void>((resolve) => {
-        const force = setTimeout(() => server.closeAllConnections(), graceMs);
+        const force = setTimeout(() => {
+          server.closeAllConnections();
+          for (const socket of upgraded) socket.destroy();
+        }, graceMs);
         force.unref();
+        // Keep-alive sockets turn idle as their last request finishes: close them as they do,
+        // so shutdown takes as long as the slowest request, not the keep-alive timeout.
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
+        sweep.unref();
         server.close(() => {
           clearTimeout(force);
+          clearInterval(sweep);
           resolve();
         });
         server.closeIdleConnections();

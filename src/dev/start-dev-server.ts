@@ -1,5 +1,5 @@
 import { GatewayError, isGatewayError } from '../errors.js';
-import { loadConfig, type LoadedConfig } from '../config/load-config.js';
+import { filesOfFailedLoad, loadConfig, type LoadedConfig } from '../config/load-config.js';
 import { watchConfig, type ConfigWatcher } from '../config/watch-config.js';
 import { createEventStream } from '../events/event-stream.js';
 import { startPlainReporter } from '../reporters/plain-reporter.js';
@@ -89,7 +89,6 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   for (const line of options.banner?.(gateway.url) ?? []) write(line);
 
   const reloadOnce = async () => {
-    const begun = performance.now();
     try {
       const next = await loadConfig({ file: current.file });
       if (next.config.port !== current.config.port || next.config.host !== current.config.host) {
@@ -102,8 +101,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       await gateway.reload(next.config, { resolved: true, file: next.file });
       current = next;
       watcher?.update(next.dependencies);
-      void begun;
     } catch (error) {
+      // A config that now imports a broken new module: watch that module too, so fixing it reloads.
+      watcher?.update([...current.dependencies, ...filesOfFailedLoad(error)]);
       const gatewayError = isGatewayError(error)
         ? error
         : new GatewayError('GW_CONFIG_LOAD_FAILED', error instanceof Error ? error.message : String(error), { cause: error });

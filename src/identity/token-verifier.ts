@@ -63,7 +63,14 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         if (key.alg !== header.alg) throw new TokenRejected('The key type does not fit the token algorithm');
         return key.verifyKey;
       },
-      { issuer: jwt.issuer, audience: jwt.audience, algorithms: jwt.algorithms, clockTolerance: skewSeconds, requiredClaims: ['exp'] },
+      {
+        issuer: jwt.issuer,
+        audience: jwt.audience,
+        algorithms: jwt.algorithms,
+        clockTolerance: skewSeconds,
+        requiredClaims: ['exp'],
+        currentDate: new Date(now()),
+      },
     );
     return { payload: result.payload, set };
   };
@@ -81,6 +88,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       algorithms: entry.algorithms,
       clockTolerance: skewSeconds,
       requiredClaims: ['exp'],
+      currentDate: new Date(now()),
     });
     return { payload: result.payload, set: undefined };
   };
@@ -90,11 +98,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       const hit = cache.get(token);
       if (hit && now() < hit.validUntil && hit.set === options.signingKeys.current()) return { ok: true, token: hit.token };
       try {
-        const header = decodeProtectedHeader(token);
-        if (typeof header.alg !== 'string' || header.alg.toLowerCase() === 'none') {
+        const { alg, issuer } = peek(token);
+        if (typeof alg !== 'string' || alg.toLowerCase() === 'none') {
           throw new TokenRejected('Unsigned tokens (alg none) are not accepted');
         }
-        const issuer = decodeJwt(token).iss;
         const entry = issuer === undefined ? undefined : trusted.get(issuer);
         if (issuer !== jwt.issuer && !entry) throw new TokenRejected(`The issuer ${issuer ?? '(none)'} is not trusted`);
         const { payload, set } = entry ? await verifyTrusted(token, entry) : await verifyOwn(token);
@@ -107,6 +114,15 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       }
     },
   };
+}
+
+/** Reads the header and issuer without trusting them, only to pick the verifier. */
+function peek(token: string): { alg: unknown; issuer: string | undefined } {
+  try {
+    return { alg: decodeProtectedHeader(token).alg, issuer: decodeJwt(token).iss };
+  } catch {
+    throw new TokenRejected('The token is malformed');
+  }
 }
 
 function toVerified(payload: JWTPayload, tierClaim: string): VerifiedToken {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load-config.js';
+import { filesOfFailedLoad, loadConfig } from '../../src/config/load-config.js';
 import { GatewayError } from '../../src/errors.js';
 import { createTempProject, type TempProject } from './temp-project.js';
 
@@ -137,6 +137,25 @@ export const userRoutes = [{ path: prefix + '/users', service: 'users' as const 
       `import { port } from './port';\nexport default { port: port + 1 };\n`,
     );
     expect((await loadConfig({ cwd: project.dir })).config.port).toBe(1003);
+  });
+
+  it('evaluates packages once, however often the config reloads', async () => {
+    project = await createTempProject({
+      'node_modules/count-loads/package.json': JSON.stringify({
+        name: 'count-loads',
+        type: 'module',
+        main: 'index.js',
+      }),
+      'node_modules/count-loads/index.js':
+        'const g = globalThis; g.gwCountLoads = (g.gwCountLoads ?? 0) + 1; export const loads = () => g.gwCountLoads;\n',
+      'gateway.config.ts': `import { loads } from 'count-loads';\nexport default () => ({ port: loads() });\n`,
+    });
+    const before = (globalThis as { gwCountLoads?: number }).gwCountLoads ?? 0;
+    await loadConfig({ cwd: project.dir });
+    await loadConfig({ cwd: project.dir });
+    const third = await loadConfig({ cwd: project.dir });
+    expect(third.config.port).toBe(before + 1);
+    expect(third.dependencies).toEqual([project.path('gateway.config.ts')]);
   });
 
   it('follows a config that starts importing another module', async () => {
@@ -280,5 +299,33 @@ describe('loadConfig: files that cannot load', () => {
     const { readdir } = await import('node:fs/promises');
     expect((await readdir(project.dir)).sort()).toEqual(['bad', 'gateway.config.ts', 'node_modules']);
     expect(await readdir(project.path('bad'))).toEqual(['gateway.config.ts']);
+  });
+});
+
+describe('filesOfFailedLoad: what to watch when a load fails', () => {
+  it.each([
+    ['a syntax error in an imported module', 'routes/a.ts', 'export const a = {\n  port: ,\n};\n'],
+    ['an error thrown by an imported module', 'routes/a.ts', "export const a = {};\nthrow new Error('x');\n"],
+    ['an invalid value from an imported module', 'routes/a.ts', "export const a = { port: 'x' };\n"],
+  ])('names the files of %s', async (_, name, content) => {
+    project = await createTempProject({
+      'gateway.config.ts': `import { a } from './routes/a';\nexport default a;\n`,
+      [name]: content,
+    });
+    const error = await failure(loadConfig({ cwd: project.dir }));
+    expect(filesOfFailedLoad(error).sort()).toEqual(
+      [project.path('gateway.config.ts'), project.path(name)].sort(),
+    );
+  });
+
+  it('names a broken JSON config', async () => {
+    project = await createTempProject({ 'gateway.config.json': '{' });
+    const error = await failure(loadConfig({ cwd: project.dir }));
+    expect(filesOfFailedLoad(error)).toEqual([project.path('gateway.config.json')]);
+  });
+
+  it('knows nothing about other errors', () => {
+    expect(filesOfFailedLoad(new Error('x'))).toEqual([]);
+    expect(filesOfFailedLoad(undefined)).toEqual([]);
   });
 });

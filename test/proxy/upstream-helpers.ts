@@ -1,3 +1,4 @@
+import { createHook } from 'node:async_hooks';
 import { createServer, IncomingMessage, request } from 'node:http';
 import type { Agent, IncomingHttpHeaders, Server } from 'node:http';
 import { Socket } from 'node:net';
@@ -111,4 +112,35 @@ export function recordHealthEvents() {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Counts live timers and TCP handles created by src/proxy/, unref'd ones included
+ * (getActiveResourcesInfo() skips those, and unref'd is exactly what gw's timers are).
+ */
+export function trackResources() {
+  const live = new Map<number, string>();
+  const hook = createHook({
+    init(id, type) {
+      if (type !== 'Timeout' && type !== 'TCPWRAP') return;
+      const limit = Error.stackTraceLimit;
+      Error.stackTraceLimit = 50;
+      if (new Error().stack?.includes('/src/proxy/')) live.set(id, type);
+      Error.stackTraceLimit = limit;
+    },
+    destroy(id) {
+      live.delete(id);
+    },
+  });
+  hook.enable();
+  return {
+    count(type: 'Timeout' | 'TCPWRAP'): number {
+      let n = 0;
+      for (const kind of live.values()) if (kind === type) n++;
+      return n;
+    },
+    stop() {
+      hook.disable();
+    },
+  };
 }

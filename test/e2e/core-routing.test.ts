@@ -1,0 +1,162 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { GatewayConfigInput } from '../../src/config/schema.js';
+import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { request } from '../fixtures/e2e/http.js';
+
+const cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()!();
+});
+
+async function upstream(): Promise<TestUpstream> {
+  const up = await startUpstream();
+  cleanup.push(() => up.close());
+  return up;
+}
+
+async function gateway(config: GatewayConfigInput): Promise<TestGateway> {
+  const gw = await startTestGateway(config);
+  cleanup.push(() => gw.close());
+  return gw;
+}
+
+/** Three services so that every answer says which upstream got the request and what path it saw. */
+async function setup() {
+  const [users, admin, files] = [await upstream(), await upstream(), await upstream()];
+  const gw = await gateway({
+    services: { users: { targets: [users.url] }, admin: { targets: [admin.url] }, files: { targets: [files.url] } },
+    // Written least specific first: the order in the file must not matter.
+    routes: [
+      { path: '/*', service: 'files' },
+      { path: '/admin', service: 'admin' },
+      { path: '/api/users/:id', service: 'admin', methods: ['DELETE'] },
+      { path: '/api/users', service: 'users', stripPrefix: '/api' },
+      { path: '/api/orders', service: 'users', methods: ['POST'] },
+    ],
+  });
+  return { users, admin, files, gw };
+}
+
+describe('routing through a real gateway', () => {
+  it('forwards the canonical path to the most specific route and keeps the query', async () => {
+    const { users, admin, files, gw } = await setup();
+    const cases: Array<{ method?: string; path: string; upstream: TestUpstream; url: string }> = [
+      { path: '/api/users', upstream: users, url: '/users' },
+      { path: '/api/users/7?x=1&y=%2F', upstream: users, url: '/users/7?x=1&y=%2F' },
+      { path: '//api//users///7', upstream: users, url: '/users/7' },
+      { path: '/api/users/./7', upstream: users, url: '/users/7' },
+      { path: '/api%2fusers%2f7', upstream: users, url: '/users/7' },
+      { method: 'DELETE', path: '/api/users/7', upstream: admin, url: '/api/users/7' },
+      { path: '/api/usersadmin', upstream: files, url: '/api/usersadmin' },
+      { path: '/admin/panel', upstream: admin, url: '/admin/panel' },
+    ];
+    for (const c of cases) {
+      const before = c.upstream.requests.length;
+      const res = await request(gw.url, c.path, { method: c.method });
+      expect(res.status, c.path).toBe(200);
+      expect(c.upstream.requests.length, c.path).toBe(before + 1);
+      expect(c.upstream.requests.at(-1)!.url, c.path).toBe(c.url);
+    }
+  });
+
+  it.each([
+    ['/api/users/../../admin'],
+    ['/api/users/%2e%2e/%2e%2e/admin'],
+    ['/api/users/%2E%2E%2F%2E%2E%2Fadmin'],
+    ['/api/users/..%2f..%2fadmin'],
+    ['/api/users/.%2e/.%2e/admin/../admin'],
+  ])('traversal %s never reaches the users upstream', async (path) => {
+    const { users, admin, gw } = await setup();
+    const res = await request(gw.url, path);
+    expect(users.requests).toHaveLength(0);
+    // Resolved to /admin: it is the admin route's request now, with the canonical path.
+    expect(res.status).toBe(200);
+    expect(admin.requests.map((r) => r.url)).toEqual(['/admin']);
+  });
+
+  it('a path that climbs above the root is a 400 GW_BAD_PATH and reaches no upstream', async () => {
+    const { users, admin, files, gw } = await setup();
+    for (const path of ['/api/users/../../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/..']) {
+      const res = await request(gw.url, path);
+      expect(res.status, path).toBe(400);
+      expect(res.headers['content-type']).toBe('application/problem+json');
+      expect(res.json?.code).toBe('GW_BAD_PATH');
+    }
+    expect([...users.requests, ...admin.requests, ...files.requests]).toEqual([]);
+  });
+
+  it('answers 405 with Allow when only the method is wrong', async () => {
+    const up = await upstream();
+    const gw = await gateway({
+      services: { s: { targets: [up.url] } },
+      routes: [
+        { path: '/api/orders', service: 's', methods: ['POST'] },
+        { path: '/api/orders', service: 's', methods: ['PUT'], name: 'put-orders' },
+      ],
+    });
+    const res = await request(gw.url, '/api/orders/1', { method: 'GET' });
+    expect(res.status).toBe(405);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(res.headers.allow).toBe('POST, PUT');
+    expect(res.json).toMatchObject({ code: 'GW_METHOD_NOT_ALLOWED', status: 405 });
+    expect(up.requests).toHaveLength(0);
+    expect((await request(gw.url, '/api/orders/1', { method: 'POST' })).status).toBe(200);
+  });
+
+  it('answers 404 problem+json naming the closest routes', async () => {
+    const up = await upstream();
+    const gw = await gateway({
+      services: { s: { targets: [up.url] } },
+      routes: [
+        { path: '/api/users', service: 's' },
+        { path: '/api/orders', service: 's' },
+        { path: '/health', service: 's' },
+      ],
+    });
+    const res = await request(gw.url, '/api/user');
+    expect(res.status).toBe(404);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(res.json).toMatchObject({ code: 'GW_ROUTE_NOT_FOUND', status: 404, instance: '/api/user' });
+    expect((res.json!.closest as string[])[0]).toBe('/api/users');
+    expect(res.json!.hint).toContain('/api/users');
+    expect(res.headers['x-request-id']).toBe(res.json!.requestId);
+    expect(up.requests).toHaveLength(0);
+  });
+
+  it('rewrites with {from,to} and with a function, keeping the query string', async () => {
+    const up = await upstream();
+    const gw = await gateway({
+      services: { s: { targets: [up.url] } },
+      routes: [
+        { path: '/v1', service: 's', rewrite: { from: '^/v1/(.*)$', to: '/internal/v2/$1' } },
+        { path: '/fn', service: 's', stripPrefix: '/fn', rewrite: (path: string) => `/by-function${path}` },
+      ],
+    });
+    await request(gw.url, '/v1/items/3?q=a+b&z=%20');
+    await request(gw.url, '/fn/x/y?page=2');
+    expect(up.requests.map((r) => r.url)).toEqual(['/internal/v2/items/3?q=a+b&z=%20', '/by-function/x/y?page=2']);
+  });
+
+  it('methods default to all: every method reaches the upstream with its body', async () => {
+    const up = await upstream();
+    const gw = await gateway({ services: { s: { targets: [up.url] } }, routes: [{ path: '/api', service: 's' }] });
+    for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) {
+      const res = await request(gw.url, '/api/x', { method, body: method === 'GET' ? undefined : `body-${method}` });
+      expect(res.status, method).toBe(200);
+    }
+    expect(up.requests.map((r) => r.method)).toEqual(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+    expect(up.requests[1]!.body).toBe('body-POST');
+  });
+
+  it('serves /__gw/health and /__gw/routes itself', async () => {
+    const up = await upstream();
+    const gw = await gateway({ services: { s: { targets: [up.url] } }, routes: [{ path: '/api', service: 's', methods: ['GET'] }] });
+    const health = await request(gw.url, '/__gw/health');
+    expect(health.status).toBe(200);
+    expect(health.json).toMatchObject({ status: 'ok', services: { s: { healthy: true, targets: [{ url: up.url, healthy: true }] } } });
+    const routes = await request(gw.url, '/__gw/routes');
+    expect(routes.json).toEqual([expect.objectContaining({ path: '/api', methods: ['GET'], service: 's', targets: [up.url] })]);
+    expect(up.requests).toHaveLength(0);
+  });
+});
