@@ -3,7 +3,12 @@ import http from 'node:http';
 import { createProxyServer } from 'http-proxy-3';
 
 const target = `http://127.0.0.1:${process.env.UP_PORT}`;
-const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256, scheduling: 'lifo' });
+const agent = new http.Agent({
+  keepAlive: true,
+  maxSockets: Infinity,
+  maxFreeSockets: 256,
+  scheduling: 'lifo',
+});
 const proxy = createProxyServer({ target, agent });
 proxy.on('error', (_error, _req, res) => {
   if ('writeHead' in res && !res.headersSent) res.writeHead(502);

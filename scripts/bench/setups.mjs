@@ -1,25 +1,111 @@
 // The configurations `npm run bench` measures, as data: each prepares its processes and says
-// which URL (and headers) to load. Add a row by adding an entry.
-import { writeFile } from 'node:fs/promises';
+// which URL (and headers) to load, and what it is held to (`target`: a ratio of another row's
+// req/s, optionally a bound on its p99). Add a row by adding an entry.
+import { spawnSync } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-/** Starts `gw dev` on a JSON config written to the bench's work folder. */
-async function startGw(ctx, id, config, extraArgs = []) {
+/** Every gw row requests the same path, on a route with a param, as real APIs do. */
+const benchPath = '/api/orders/42';
+
+/** Four routes, the bench one among them; `policies` go on the bench route. */
+function fourRoutes(upUrl, policies = {}) {
+  return {
+    services: { up: { targets: [upUrl] } },
+    routes: [
+      { path: '/api/users', service: 'up' },
+      { path: '/api/orders/:id', service: 'up', ...policies },
+      { path: '/api/products/*', service: 'up' },
+      { path: '/health', methods: ['GET'], service: 'up' },
+    ],
+  };
+}
+
+/** The four routes plus 996 more of the shapes people write (literals, params, wildcards, methods). */
+function thousandRoutes(upUrl) {
+  const config = fourRoutes(upUrl);
+  for (let i = 0; config.routes.length < 1000; i++) {
+    const shapes = [
+      { path: `/api/svc${i}/items/:id` },
+      { path: `/api/svc${i}/items`, methods: ['GET', 'POST'] },
+      { path: `/v${i}/things/*` },
+      { path: `/api/orders/:id/line${i}` },
+    ];
+    config.routes.push({ ...shapes[i % shapes.length], service: 'up' });
+  }
+  return config;
+}
+
+const schemaText = (ctx) => readFile(path.join(ctx.root, 'src/config/schema.ts'), 'utf8').catch(() => '');
+
+/** Runs a gw CLI command (keys create, token issue) and returns its JSON output. */
+function gwJson(ctx, args) {
+  const result = spawnSync(process.execPath, [path.join(ctx.root, 'bin/gw.js'), ...args, '--json'], {
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) throw new Error(`gw ${args.join(' ')} failed:\n${result.stdout}${result.stderr}`);
+  return JSON.parse(result.stdout);
+}
+
+/**
+ * Starts `gw dev` on a JSON config written to the bench's work folder, on a port chosen here (the
+ * dashboard and the JSON log do not print a plain "listening" line to read it from).
+ */
+async function startGw(ctx, id, config, { args = [], tty = false } = {}) {
   const dir = path.join(ctx.workDir, id);
-  await import('node:fs/promises').then((fs) => fs.mkdir(dir, { recursive: true }));
+  await mkdir(dir, { recursive: true });
   const file = path.join(dir, 'gateway.config.json');
   await writeFile(file, JSON.stringify(config, null, 2));
-  const { port } = await ctx.start(1, process.execPath, [
+  const port = await ctx.freePort();
+  const gwArgs = [
+    ...(ctx.nodeArgs ?? []),
     path.join(ctx.root, 'bin/gw.js'),
     'dev',
     '--config',
     file,
     '--port',
-    '0',
-    '--no-dashboard',
-    ...extraArgs,
-  ]);
-  return { port, dir, file };
+    String(port),
+    '--state-dir',
+    path.join(dir, 'state'),
+    ...args,
+  ];
+  if (tty) {
+    // The dashboard only renders on a terminal: `script` gives gw a pseudo-terminal of its own.
+    const command = [process.execPath, ...gwArgs].map((a) => `'${a}'`).join(' ');
+    await ctx.start(
+      1,
+      'script',
+      ['-qfec', `stty cols 120 rows 40; exec ${command}`, '/dev/null'],
+      { TERM: 'xterm-256color' },
+      { port },
+    );
+  } else {
+    await ctx.start(1, process.execPath, [...gwArgs, '--no-dashboard'], {}, { port });
+  }
+  return { port, dir, url: `http://127.0.0.1:${port}${benchPath}` };
+}
+
+/** Says when a row does not measure what it claims (a policy not wired yet, an endpoint missing). */
+async function probe(url, init, expected, what) {
+  try {
+    const response = await fetch(url, init);
+    await response.arrayBuffer();
+    return response.status === expected ? undefined : `${what}: got ${response.status}, expected ${expected}`;
+  } catch (error) {
+    return `${what}: ${error.message}`;
+  }
+}
+
+async function fullChain(ctx, id, auth, credentialHeaders) {
+  // A limit so high it never refuses: the bench measures the limiter's cost, not its answers.
+  const policies = { auth, rateLimit: { limit: 1_000_000_000, window: '1m' } };
+  const gw = await startGw(ctx, id, fourRoutes(ctx.upUrl, policies), { args: ['--log-format', 'json'] });
+  const notes = [
+    await probe(gw.url, {}, 401, 'auth'),
+    await probe(gw.url, { headers: credentialHeaders }, 200, 'credential'),
+    await probe(`http://127.0.0.1:${gw.port}/__gw/metrics`, {}, 200, 'metrics'),
+  ].filter(Boolean);
+  return { url: gw.url, headers: credentialHeaders, notes };
 }
 
 export const setups = [
@@ -27,30 +113,103 @@ export const setups = [
     id: 'direct',
     name: 'upstream directly',
     async prepare(ctx) {
-      return { url: `${ctx.upUrl}/bench` };
+      return { url: `${ctx.upUrl}${benchPath}` };
     },
   },
   {
     id: 'bare',
     name: 'bare http-proxy-3 + keep-alive agent',
-    target: 'baseline (1.00)',
     async prepare(ctx) {
-      const { port } = await ctx.start(1, process.execPath, [path.join(ctx.root, 'scripts/bench/bare-proxy.mjs')], {
-        UP_PORT: String(ctx.upPort),
-      });
-      return { url: `http://127.0.0.1:${port}/bench` };
+      const port = await ctx.freePort();
+      await ctx.start(
+        1,
+        process.execPath,
+        [path.join(ctx.root, 'scripts/bench/bare-proxy.mjs')],
+        { UP_PORT: String(ctx.upPort), PORT: String(port) },
+        { port },
+      );
+      return { url: `http://127.0.0.1:${port}${benchPath}` };
     },
   },
   {
     id: 'gw',
-    name: 'gw, route with no policies',
-    target: '≥ 0.95 × bare',
+    name: 'gw, no policies (4 routes, plain log)',
+    target: { of: 'bare', rps: 0.95 },
     async prepare(ctx) {
-      const { port } = await startGw(ctx, 'gw', {
-        services: { up: { targets: [ctx.upUrl] } },
-        routes: [{ path: '/bench', service: 'up' }],
-      });
-      return { url: `http://127.0.0.1:${port}/bench` };
+      return startGw(ctx, 'gw', fourRoutes(ctx.upUrl));
+    },
+  },
+  {
+    id: 'chain',
+    name: 'gw, full chain: API key + rate limit + request id + JSON log + metrics',
+    target: { of: 'bare', rps: 0.85, p99: 1.5 },
+    async prepare(ctx) {
+      const stateDir = path.join(ctx.workDir, 'chain', 'state');
+      const { key } = gwJson(ctx, ['keys', 'create', '--name', 'bench', '--state-dir', stateDir]);
+      return fullChain(ctx, 'chain', 'apiKey', { 'X-API-Key': key });
+    },
+  },
+  {
+    id: 'jwt',
+    name: 'gw, full chain with JWT instead of an API key',
+    target: { of: 'bare', rps: 0.75 },
+    async prepare(ctx) {
+      const stateDir = path.join(ctx.workDir, 'jwt', 'state');
+      const { token } = gwJson(ctx, [
+        'token',
+        'issue',
+        '--sub',
+        'bench',
+        '--ttl',
+        '2h',
+        '--state-dir',
+        stateDir,
+      ]);
+      return fullChain(ctx, 'jwt', 'jwt', { Authorization: `Bearer ${token}` });
+    },
+  },
+  {
+    id: 'routes-1000',
+    name: 'gw, no policies, 1,000 routes',
+    target: { of: 'gw', rps: 0.9 },
+    async prepare(ctx) {
+      return startGw(ctx, 'routes-1000', thousandRoutes(ctx.upUrl));
+    },
+  },
+  {
+    id: 'cache',
+    name: 'gw, cached route (every request a hit)',
+    async prepare(ctx) {
+      if (!/\bcache:/.test(await schemaText(ctx)))
+        return { skip: 'no `cache` key in src/config/schema.ts yet' };
+      const gw = await startGw(ctx, 'cache', fourRoutes(ctx.upUrl, { cache: { ttl: '1h' } }));
+      const notes = [await probe(gw.url, {}, 200, 'cache')].filter(Boolean);
+      return { url: gw.url, notes };
+    },
+  },
+  {
+    id: 'aggregate',
+    name: 'gw, aggregated route (two upstream calls merged)',
+    async prepare(ctx) {
+      if (!/\baggregate:/.test(await schemaText(ctx)))
+        return { skip: 'no `aggregate` key in src/config/schema.ts yet' };
+      const config = fourRoutes(ctx.upUrl);
+      config.routes[1] = {
+        path: '/api/orders/:id',
+        aggregate: { parts: { a: { service: 'up', path: '/a' }, b: { service: 'up', path: '/b' } } },
+      };
+      const gw = await startGw(ctx, 'aggregate', config);
+      const notes = [await probe(gw.url, {}, 200, 'aggregate')].filter(Boolean);
+      return { url: gw.url, notes };
+    },
+  },
+  {
+    id: 'dashboard',
+    name: 'gw, no policies, dashboard open (TTY)',
+    target: { of: 'gw', rps: 0.95 },
+    async prepare(ctx) {
+      if (spawnSync('script', ['--version']).error) return { skip: '`script` (util-linux) is not installed' };
+      return startGw(ctx, 'dashboard', fourRoutes(ctx.upUrl), { tty: true });
     },
   },
 ];

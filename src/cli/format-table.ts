@@ -1,9 +1,15 @@
 import type { ChalkInstance } from 'chalk';
 
 /** Plain aligned columns with a bold header; empty cells show as '-'. */
-export function formatTable(color: ChalkInstance, headers: readonly string[], rows: readonly (readonly string[])[]): string {
+export function formatTable(
+  color: ChalkInstance,
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+): string {
   const cells = rows.map((row) => row.map((cell) => (cell === '' ? '-' : cell)));
-  const widths = headers.map((header, i) => Math.max(header.length, ...cells.map((row) => (row[i] ?? '').length)));
+  const widths = headers.map((header, i) =>
+    Math.max(header.length, ...cells.map((row) => (row[i] ?? '').length)),
+  );
   const line = (row: readonly string[]) =>
     row
       .map((cell, i) => cell.padEnd(widths[i] ?? 0))

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { isGatewayError } from '../errors.js';
 import { defaultIdentityConfig, type IdentityConfig } from '../identity/identity-config.js';
 import { resolveStateDir } from '../state/state-dir.js';
+import type { StateConfig } from '../state/state-schema.js';
 
 /** What the keys and token commands need from their surroundings; tests pass their own. */
 export interface IdentityCliDeps {
@@ -43,7 +44,10 @@ export function createIo(deps: IdentityCliDeps): CliIo {
 /** Adds --state-dir and --config to a command (the program may define them too). */
 export function withStateOptions(command: Command): Command {
   return command
-    .option('--state-dir <dir>', 'where keys and token secrets live (default .gw/ beside the config; env GW_STATE_DIR)')
+    .option(
+      '--state-dir <dir>',
+      'where keys and token secrets live (default .gw/ beside the config; env GW_STATE_DIR)',
+    )
     .option('-c, --config <file>', 'config file whose folder holds .gw/ (default: this folder)');
 }
 
@@ -64,7 +68,10 @@ export function stateDirFor(flags: StateFlags, io: CliIo): string {
  * audience); the defaults when the folder has no config. A config that fails to load is an error
  * only when it was named with --config.
  */
-export async function identityConfigFor(flags: StateFlags, io: CliIo): Promise<{ identity: IdentityConfig; stateDir: string }> {
+export async function identityConfigFor(
+  flags: StateFlags,
+  io: CliIo,
+): Promise<{ identity: IdentityConfig; stateDir: string; state?: StateConfig }> {
   const { loadConfig } = await import('../config/load-config.js');
   try {
     const loaded = await loadConfig({ file: flags.config, cwd: io.cwd });
@@ -73,9 +80,10 @@ export async function identityConfigFor(flags: StateFlags, io: CliIo): Promise<{
       configDir: loaded.dir,
       env: io.env,
     });
-    return { identity: loaded.config.identity, stateDir };
+    return { identity: loaded.config.identity, stateDir, state: loaded.config.state };
   } catch (error) {
-    if (flags.config !== undefined || !(isGatewayError(error) && error.code === 'GW_CONFIG_NOT_FOUND')) throw error;
+    if (flags.config !== undefined || !(isGatewayError(error) && error.code === 'GW_CONFIG_NOT_FOUND'))
+      throw error;
     return { identity: defaultIdentityConfig, stateDir: stateDirFor(flags, io) };
   }
 }

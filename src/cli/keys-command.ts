@@ -3,7 +3,14 @@ import { parseDuration } from '../config/fields.js';
 import { GatewayError } from '../errors.js';
 import type { ApiKeyRecord } from '../state/types.js';
 import { formatTable, shortTime } from './format-table.js';
-import { createIo, stateDirFor, stateFlags, withStateOptions, type CliIo, type IdentityCliDeps } from './identity-cli-context.js';
+import {
+  createIo,
+  identityConfigFor,
+  stateFlags,
+  withStateOptions,
+  type CliIo,
+  type IdentityCliDeps,
+} from './identity-cli-context.js';
 
 interface CreateFlags {
   name: string;
@@ -14,8 +21,10 @@ interface CreateFlags {
 }
 
 async function openKeys(command: Command, io: CliIo) {
+  // The config decides where keys live: the state folder, or the Redis its `state` block names.
+  const { stateDir, state } = await identityConfigFor(stateFlags(command), io);
   const { openKeyStore } = await import('../state/create-state.js');
-  return openKeyStore({ stateDir: stateDirFor(stateFlags(command), io), watch: false });
+  return openKeyStore({ stateDir, state, watch: false });
 }
 
 /** '30d', '12h' from now, or an ISO date. */
@@ -23,7 +32,10 @@ function parseExpiry(text: string, now: number): Date {
   const ms = parseDuration(text);
   const at = ms === undefined ? Date.parse(text) : now + ms;
   if (!Number.isFinite(at) || at <= now) {
-    throw new GatewayError('GW_KEY_ARGUMENT', `--expires must be a duration like 30d or a future date, found '${text}'`);
+    throw new GatewayError(
+      'GW_KEY_ARGUMENT',
+      `--expires must be a duration like 30d or a future date, found '${text}'`,
+    );
   }
   return new Date(at);
 }
@@ -80,7 +92,16 @@ export function registerKeysCommand(program: Command, deps: IdentityCliDeps = {}
       await store.close();
       const now = Date.now();
       if (flags.json) {
-        io.out(JSON.stringify(records.map(({ hash: _hash, ...shown }) => ({ ...shown, status: status(shown as ApiKeyRecord, now) })), null, 2));
+        io.out(
+          JSON.stringify(
+            records.map(({ hash: _hash, ...shown }) => ({
+              ...shown,
+              status: status(shown as ApiKeyRecord, now),
+            })),
+            null,
+            2,
+          ),
+        );
         return;
       }
       if (records.length === 0) {
@@ -97,7 +118,13 @@ export function registerKeysCommand(program: Command, deps: IdentityCliDeps = {}
         shortTime(r.lastUsedAt),
         status(r, now),
       ]);
-      io.out(formatTable(io.color, ['ID', 'NAME', 'SCOPES', 'TIER', 'CREATED', 'EXPIRES', 'LAST USED', 'STATUS'], rows));
+      io.out(
+        formatTable(
+          io.color,
+          ['ID', 'NAME', 'SCOPES', 'TIER', 'CREATED', 'EXPIRES', 'LAST USED', 'STATUS'],
+          rows,
+        ),
+      );
     });
 
   withStateOptions(keys.command('revoke'))

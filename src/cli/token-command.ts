@@ -3,7 +3,14 @@ import { parseDuration } from '../config/fields.js';
 import { GatewayError } from '../errors.js';
 import type { SigningAlgorithm } from '../state/types.js';
 import { formatTable } from './format-table.js';
-import { createIo, identityConfigFor, stateFlags, withStateOptions, type CliIo, type IdentityCliDeps } from './identity-cli-context.js';
+import {
+  createIo,
+  identityConfigFor,
+  stateFlags,
+  withStateOptions,
+  type CliIo,
+  type IdentityCliDeps,
+} from './identity-cli-context.js';
 
 interface IssueFlags {
   sub: string;
@@ -18,7 +25,8 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 /** `plan=pro` → ['plan', 'pro']; values that read as JSON (5, true, [..]) keep their type. */
 function parseClaim(text: string): [string, unknown] {
   const at = text.indexOf('=');
-  if (at <= 0) throw new GatewayError('GW_TOKEN_ARGUMENT', `--claim must look like name=value, found '${text}'`);
+  if (at <= 0)
+    throw new GatewayError('GW_TOKEN_ARGUMENT', `--claim must look like name=value, found '${text}'`);
   const raw = text.slice(at + 1);
   let value: unknown = raw;
   try {
@@ -30,9 +38,9 @@ function parseClaim(text: string): [string, unknown] {
 }
 
 async function openSigning(command: Command, io: CliIo) {
-  const { identity, stateDir } = await identityConfigFor(stateFlags(command), io);
+  const { identity, stateDir, state } = await identityConfigFor(stateFlags(command), io);
   const { openSigningKeyStore } = await import('../state/create-state.js');
-  return { identity, store: await openSigningKeyStore({ stateDir, watch: false }) };
+  return { identity, store: await openSigningKeyStore({ stateDir, state, watch: false }) };
 }
 
 function formatValue(value: unknown, name: string): string {
@@ -56,15 +64,30 @@ export function registerTokenCommand(program: Command, deps: IdentityCliDeps = {
     .option('--json', 'print JSON (token, claims, kid)')
     .action(async (flags: IssueFlags, command: Command) => {
       const ttlMs = parseDuration(flags.ttl);
-      if (ttlMs === undefined || ttlMs <= 0) throw new GatewayError('GW_TOKEN_ARGUMENT', `--ttl must be a duration like 1h, found '${flags.ttl}'`);
+      if (ttlMs === undefined || ttlMs <= 0)
+        throw new GatewayError('GW_TOKEN_ARGUMENT', `--ttl must be a duration like 1h, found '${flags.ttl}'`);
       const claims = Object.fromEntries(flags.claim.map(parseClaim));
       const scopes = flags.scope.flatMap((s) => s.split(/[\s,]+/)).filter(Boolean);
       const { identity, store } = await openSigning(command, io);
       const { issueToken } = await import('../identity/issue-token.js');
       try {
         const set = await store.ensure();
-        const issued = await issueToken(set, { subject: flags.sub, ttlMs, scopes, claims, issuer: identity.jwt.issuer, audience: identity.jwt.audience });
-        if (flags.json) io.out(JSON.stringify({ token: issued.token, kid: issued.kid, alg: issued.alg, claims: issued.payload }, null, 2));
+        const issued = await issueToken(set, {
+          subject: flags.sub,
+          ttlMs,
+          scopes,
+          claims,
+          issuer: identity.jwt.issuer,
+          audience: identity.jwt.audience,
+        });
+        if (flags.json)
+          io.out(
+            JSON.stringify(
+              { token: issued.token, kid: issued.kid, alg: issued.alg, claims: issued.payload },
+              null,
+              2,
+            ),
+          );
         // The token alone on stdout, so TOKEN=$(gw token issue --sub me) just works.
         else io.out(issued.token);
       } finally {
@@ -92,7 +115,13 @@ export function registerTokenCommand(program: Command, deps: IdentityCliDeps = {
         return;
       }
       io.out(`${io.color.green('✔')} valid token for ${result.token.subject}`);
-      io.out(formatTable(io.color, ['CLAIM', 'VALUE'], Object.entries(claims).map(([name, value]) => [name, formatValue(value, name)])));
+      io.out(
+        formatTable(
+          io.color,
+          ['CLAIM', 'VALUE'],
+          Object.entries(claims).map(([name, value]) => [name, formatValue(value, name)]),
+        ),
+      );
     });
 
   withStateOptions(token.command('rotate-key'))
@@ -101,15 +130,27 @@ export function registerTokenCommand(program: Command, deps: IdentityCliDeps = {
     .option('--json', 'print JSON')
     .action(async (flags: { alg: string; json?: boolean }, command: Command) => {
       if (!['ES256', 'EdDSA', 'HS256'].includes(flags.alg)) {
-        throw new GatewayError('GW_TOKEN_ARGUMENT', `--alg must be ES256, EdDSA or HS256, found '${flags.alg}'`);
+        throw new GatewayError(
+          'GW_TOKEN_ARGUMENT',
+          `--alg must be ES256, EdDSA or HS256, found '${flags.alg}'`,
+        );
       }
       const { store } = await openSigning(command, io);
       try {
         const entry = await store.rotate(flags.alg as SigningAlgorithm);
-        if (flags.json) io.out(JSON.stringify({ kid: entry.kid, alg: entry.alg, createdAt: entry.createdAt, publicJwk: entry.publicJwk }, null, 2));
+        if (flags.json)
+          io.out(
+            JSON.stringify(
+              { kid: entry.kid, alg: entry.alg, createdAt: entry.createdAt, publicJwk: entry.publicJwk },
+              null,
+              2,
+            ),
+          );
         else {
           io.out(`${io.color.green('✔')} New ${entry.alg} signing key ${entry.kid}`);
-          io.out(io.color.dim('  New tokens use it; tokens signed with older keys stay valid until they expire.'));
+          io.out(
+            io.color.dim('  New tokens use it; tokens signed with older keys stay valid until they expire.'),
+          );
         }
       } finally {
         await store.close();

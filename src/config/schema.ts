@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { duration, byteSize, fn, httpMethod, httpUrl } from './fields.js';
 import { authSchema, forwardCredentialsSchema, scopesSchema } from '../middleware/auth.js';
 import { rateLimitSchema } from '../middleware/rate-limit.js';
+import { circuitBreakerSchema } from '../middleware/circuit-breaker.js';
+import { retriesSchema } from '../middleware/retries.js';
+import { aggregateSchema } from '../middleware/aggregate-schema.js';
 import { identitySchema } from '../identity/identity-config.js';
 import { stateSchema } from '../state/state-schema.js';
 
@@ -34,7 +37,10 @@ const balance = z
 
 const healthCheck = z.strictObject({
   path: z.string().startsWith('/').describe('Path probed with GET; 2xx/3xx means healthy'),
-  interval: duration.default(5000).describe('Time between probes'),
+  interval: duration
+    .pipe(z.number().min(50, { message: 'a health check interval is at least 50ms' }))
+    .default(5000)
+    .describe('Time between probes'),
   timeout: duration.default(2000).describe('A probe slower than this fails'),
   unhealthyThreshold: z.number().int().positive().default(2).describe('Failed probes before a target is down'),
   healthyThreshold: z.number().int().positive().default(1).describe('Good probes before it is up again'),
@@ -51,6 +57,8 @@ export const serviceSchema = z.strictObject({
   timeout: duration.optional().describe('Time to wait for the upstream (default 30s); a route may override'),
   healthCheck: healthCheck.optional().describe('Active health checks'),
   passiveHealth: passiveHealth.default({ failures: 3, cooldown: 10_000 }).describe('Passive health checks'),
+  circuitBreaker: circuitBreakerSchema.optional(),
+  retries: retriesSchema.optional(),
 });
 
 const rewriteFunction = fn<(path: string) => string>('(path) => newPath');
@@ -93,6 +101,7 @@ const routePolicyFields = {
   scopes: scopesSchema.optional(),
   forwardCredentials: forwardCredentialsSchema.optional(),
   rateLimit: rateLimitSchema.optional(),
+  aggregate: aggregateSchema.optional(),
 };
 
 export const routeSchema = z.strictObject({ ...routeCoreFields, ...routePolicyFields });

@@ -1,7 +1,14 @@
 import { Box, Text } from 'ink';
 import { useCallback, useRef, useState, useSyncExternalStore } from 'react';
 import type { DashboardStore } from './dashboard-store.js';
-import { filterLive, findLimit, selectHeader, selectLimits, selectLive, selectRoutes } from './dashboard-view.js';
+import {
+  filterLive,
+  findLimit,
+  selectHeader,
+  selectLimits,
+  selectLive,
+  selectRoutes,
+} from './dashboard-view.js';
 import { Header, headerLines } from './Header.js';
 import { HelpScreen } from './HelpScreen.js';
 import { LimitsTable } from './LimitsTable.js';
@@ -57,7 +64,7 @@ export function Dashboard({ store, actions, now, onCrash }: DashboardProps) {
       <RequestDetail
         entry={ui.detail}
         route={request.routeId === undefined ? undefined : state.routes.get(request.routeId)?.summary}
-        limit={findLimit(state, request.routeId, request.caller)}
+        limit={findLimit(state, request, time)}
         now={time}
         rows={bodyRows}
       />

@@ -34,7 +34,9 @@ export function Header({ view, width }: { readonly view: HeaderView; readonly wi
       </Text>
       <Text wrap="truncate-end">
         <Text bold>{formatRate(view.ratePerSecond)} req/s</Text>
-        {sparkWidth > 0 ? <Text color={color('cyan')}> {formatSparkline(view.series, sparkWidth)}</Text> : null}
+        {sparkWidth > 0 ? (
+          <Text color={color('cyan')}> {formatSparkline(view.series, sparkWidth)}</Text>
+        ) : null}
         <Text> · 5xx </Text>
         <Text color={view.errorRate ? color('red') : undefined}>{formatPercent(view.errorRate)}</Text>
         <Text> · {describeLoad(view.lastLoad)}</Text>
@@ -76,7 +78,11 @@ function describeLoad(load: HeaderView['lastLoad']): string {
   if (!load) return 'config loading…';
   if (load.initial) return `loaded ${formatClock(load.at)} (${Math.round(load.durationMs)} ms)`;
   const { added, removed, changed } = load.changes;
-  const names = [...added.map((id) => `+${id}`), ...removed.map((id) => `−${id}`), ...changed.map((id) => `~${id}`)];
+  const names = [
+    ...added.map((id) => `+${id}`),
+    ...removed.map((id) => `−${id}`),
+    ...changed.map((id) => `~${id}`),
+  ];
   const what = names.length === 0 ? 'no route changes' : `routes ${names.join(' ')}`;
   return `reloaded ${formatClock(load.at)}: ${what} (${Math.round(load.durationMs)} ms)`;
 }

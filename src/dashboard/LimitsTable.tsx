@@ -6,8 +6,8 @@ import { useColor } from './palette.js';
 import { HeaderRow, TableRow } from './TableRow.js';
 
 const columns: ColumnSpec[] = [
-  { id: 'caller', title: 'CALLER', width: 10, priority: 0, grow: true, maxWidth: 20 },
-  { id: 'limit', title: 'ROUTE / LIMIT', width: 14, priority: 1, grow: true, maxWidth: 40 },
+  { id: 'caller', title: 'CALLER', width: 10, priority: 0, grow: 1, maxWidth: 20 },
+  { id: 'limit', title: 'ROUTE / LIMIT', width: 14, priority: 1, grow: 1, maxWidth: 40 },
   { id: 'used', title: 'USED', width: 9, priority: 0, align: 'right' },
   { id: 'remaining', title: 'LEFT', width: 5, priority: 3, align: 'right' },
   { id: 'resets', title: 'RESETS IN', width: 9, priority: 2, align: 'right' },

@@ -9,13 +9,13 @@ import type { RequestOutcome } from '../events/index.js';
 const columns: ColumnSpec[] = [
   { id: 'time', title: 'TIME', width: 8, priority: 5 },
   { id: 'method', title: 'METHOD', width: 6, priority: 1 },
-  { id: 'path', title: 'PATH', width: 10, priority: 0, grow: true, maxWidth: 60 },
+  { id: 'path', title: 'PATH', width: 16, priority: 0, grow: 4, maxWidth: 60 },
   { id: 'status', title: 'STS', width: 3, priority: 0, align: 'right' },
   { id: 'latency', title: 'LATENCY', width: 7, priority: 2, align: 'right' },
-  { id: 'route', title: 'ROUTE', width: 10, priority: 6, grow: true, maxWidth: 20 },
+  { id: 'route', title: 'ROUTE', width: 8, priority: 6, grow: 1, maxWidth: 20 },
   { id: 'target', title: 'TARGET', width: 8, priority: 7 },
-  { id: 'caller', title: 'CALLER', width: 10, priority: 4, grow: true, maxWidth: 16 },
-  { id: 'markers', title: 'MARKERS', width: 8, priority: 3, grow: true, maxWidth: 28 },
+  { id: 'caller', title: 'CALLER', width: 10, priority: 4, grow: 1, maxWidth: 16 },
+  { id: 'markers', title: 'MARKERS', width: 8, priority: 3, grow: 2, maxWidth: 28 },
 ];
 
 /** cache hit · limited · retried · mocked · fault-injected, as short words. */

@@ -30,6 +30,7 @@ export function RequestDetail({ entry, route, limit, now, rows }: RequestDetailP
   const explained = explainRequest(request, route, limit, now);
   const facts: Array<[string, string]> = [
     ['answered by', explained.answer],
+    ...(explained.limit ? [['limit', explained.limit] as [string, string]] : []),
     ['route', explained.route],
     ['target', explained.target],
     ['caller', explained.caller],

@@ -6,30 +6,37 @@ import { useColor } from './palette.js';
 import { HeaderRow, TableRow, type Cell } from './TableRow.js';
 
 const columns: ColumnSpec[] = [
-  { id: 'methods', title: 'METHODS', width: 7, priority: 6, grow: true, maxWidth: 14 },
-  { id: 'path', title: 'PATH', width: 10, priority: 0, grow: true, maxWidth: 32 },
-  { id: 'service', title: 'SERVICE', width: 9, priority: 5, grow: true, maxWidth: 14 },
+  { id: 'methods', title: 'METHODS', width: 7, priority: 6, grow: 1, maxWidth: 14 },
+  { id: 'path', title: 'PATH', width: 14, priority: 0, grow: 1, maxWidth: 32 },
+  { id: 'service', title: 'SERVICE', width: 8, priority: 5, grow: 1, maxWidth: 14 },
   { id: 'rate', title: 'REQ/S', width: 5, priority: 1, align: 'right' },
-  { id: 'p50', title: 'P50', width: 6, priority: 7, align: 'right' },
-  { id: 'p95', title: 'P95', width: 6, priority: 3, align: 'right' },
-  { id: 'p99', title: 'P99', width: 6, priority: 9, align: 'right' },
+  { id: 'p50', title: 'P50', width: 5, priority: 7, align: 'right' },
+  { id: 'p95', title: 'P95', width: 5, priority: 3, align: 'right' },
+  { id: 'p99', title: 'P99', width: 5, priority: 9, align: 'right' },
   { id: 'c4xx', title: '4XX', width: 4, priority: 8, align: 'right' },
   { id: 'c5xx', title: '5XX', width: 4, priority: 4, align: 'right' },
-  { id: 'targets', title: 'TARGETS', width: 12, priority: 2, grow: true },
+  { id: 'targets', title: 'TARGETS', width: 12, priority: 2, grow: 3 },
 ];
 
-const statusLabel: Record<TargetStatus, { text: string; color: string }> = {
-  healthy: { text: 'up', color: 'green' },
-  down: { text: 'down', color: 'red' },
-  open: { text: 'breaker open', color: 'red' },
-  'half-open': { text: 'half-open', color: 'yellow' },
-  unknown: { text: '?', color: 'gray' },
+/** Each state in words, and shorter words for when the column is narrow. */
+const statusLabel: Record<TargetStatus, { long: string; short: string; color: string }> = {
+  healthy: { long: 'up', short: 'up', color: 'green' },
+  down: { long: 'down', short: 'down', color: 'red' },
+  open: { long: 'breaker open', short: 'open', color: 'red' },
+  'half-open': { long: 'half-open', short: 'half', color: 'yellow' },
+  unknown: { long: '?', short: '?', color: 'gray' },
 };
 
-function targetCell(target: TargetCell): Cell {
-  const label = statusLabel[target.status];
-  const inFlight = target.inFlight > 0 ? ` ${target.inFlight}↻` : '';
-  return { text: `${formatTarget(target.target)} ${label.text}${inFlight}`, color: label.color };
+function targetCells(targets: readonly TargetCell[], width: number): Cell[] {
+  const cells = (form: 'long' | 'short') =>
+    targets.map((target) => {
+      const label = statusLabel[target.status];
+      const inFlight = target.inFlight > 0 ? ` ${target.inFlight}↻` : '';
+      return { text: `${formatTarget(target.target)} ${label[form]}${inFlight}`, color: label.color };
+    });
+  const long = cells('long');
+  const length = long.reduce((sum, cell) => sum + cell.text.length + 1, -1);
+  return length <= width ? long : cells('short');
 }
 
 interface RoutesTableProps {
@@ -41,6 +48,7 @@ interface RoutesTableProps {
 export function RoutesTable({ rows, total, width }: RoutesTableProps) {
   const color = useColor();
   const fitted = fitColumns(columns, width);
+  const targetsWidth = fitted.find((column) => column.id === 'targets')?.size ?? 0;
   return (
     <Box flexDirection="column">
       <HeaderRow columns={fitted} />
@@ -59,7 +67,7 @@ export function RoutesTable({ rows, total, width }: RoutesTableProps) {
             p99: { text: formatLatency(row.p99) },
             c4xx: { text: String(row.clientErrors), ...(row.clientErrors > 0 ? { color: 'yellow' } : {}) },
             c5xx: { text: String(row.serverErrors), ...(row.serverErrors > 0 ? { color: 'red' } : {}) },
-            targets: row.targets.length === 0 ? { text: '—' } : row.targets.map(targetCell),
+            targets: row.targets.length === 0 ? { text: '—' } : targetCells(row.targets, targetsWidth),
           }}
         />
       ))}

@@ -56,7 +56,13 @@ export function TableRow({ columns, cells, gutter, inverse = false, bold = false
 }
 
 /** The column titles, from the same specs the rows use. */
-export function HeaderRow({ columns, gutter }: { readonly columns: readonly FittedColumn[]; readonly gutter?: string }) {
+export function HeaderRow({
+  columns,
+  gutter,
+}: {
+  readonly columns: readonly FittedColumn[];
+  readonly gutter?: string;
+}) {
   const cells: Cells = Object.fromEntries(columns.map((column) => [column.id, { text: column.title }]));
   return <TableRow columns={columns} cells={cells} bold {...(gutter === undefined ? {} : { gutter })} />;
 }

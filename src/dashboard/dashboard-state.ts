@@ -20,7 +20,13 @@ export interface DashboardCaps {
   warnings: number;
 }
 
-export const defaultCaps: DashboardCaps = { liveRequests: 500, routes: 200, limitEntries: 256, targets: 512, warnings: 3 };
+export const defaultCaps: DashboardCaps = {
+  liveRequests: 500,
+  routes: 200,
+  limitEntries: 256,
+  targets: 512,
+  warnings: 3,
+};
 
 /** Fields of the per-second request counters. */
 export const TOTAL = 0;
@@ -129,7 +135,12 @@ export function reduceDashboard(state: DashboardState, action: DashboardAction):
       break;
     case 'config-loaded':
       state.configFile = action.file ?? state.configFile;
-      state.lastLoad = { at: action.at, initial: action.initial, changes: action.changes, durationMs: action.durationMs };
+      state.lastLoad = {
+        at: action.at,
+        initial: action.initial,
+        changes: action.changes,
+        durationMs: action.durationMs,
+      };
       state.configError = undefined;
       if (action.routeTable) applyRouteTable(state, action.routeTable);
       break;
@@ -154,7 +165,11 @@ export function reduceDashboard(state: DashboardState, action: DashboardAction):
       }
       break;
     case 'warning':
-      pushWarning(state, { at: action.at, message: action.message, ...(action.hint ? { hint: action.hint } : {}) });
+      pushWarning(state, {
+        at: action.at,
+        message: action.message,
+        ...(action.hint ? { hint: action.hint } : {}),
+      });
       break;
     case 'store-warning':
       pushWarning(state, { at: action.at, message: action.message });

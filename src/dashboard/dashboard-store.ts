@@ -1,5 +1,10 @@
 import type { EventStream } from '../events/index.js';
-import { createDashboardState, reduceDashboard, type DashboardAction, type DashboardState } from './dashboard-state.js';
+import {
+  createDashboardState,
+  reduceDashboard,
+  type DashboardAction,
+  type DashboardState,
+} from './dashboard-state.js';
 
 /**
  * Connects the event stream to the view without letting one drive the other: each event is

@@ -95,7 +95,10 @@ function rateNow(counter: DashboardState['totals'], now: number): number {
 }
 
 export function selectRoutes(state: DashboardState, now: number, limit = Infinity): RouteRow[] {
-  const ids = [...state.routeOrder, ...[...state.routes.keys()].filter((id) => !state.routeOrder.includes(id))];
+  const ids = [
+    ...state.routeOrder,
+    ...[...state.routes.keys()].filter((id) => !state.routeOrder.includes(id)),
+  ];
   const rows: RouteRow[] = [];
   for (const id of ids) {
     if (rows.length >= limit) break;
@@ -116,7 +119,10 @@ export function selectRoutes(state: DashboardState, now: number, limit = Infinit
       clientErrors: sumMinute(route.counts, now, CLIENT_ERRORS),
       serverErrors: sumMinute(route.counts, now, SERVER_ERRORS),
       targets: (summary?.targets ?? []).map((target) =>
-        toTargetCell(target, service === undefined ? undefined : state.targets.get(`${service}\u0000${target}`)),
+        toTargetCell(
+          target,
+          service === undefined ? undefined : state.targets.get(`${service}\u0000${target}`),
+        ),
       ),
     });
   }
@@ -203,15 +209,21 @@ export function selectLimits(state: DashboardState, now: number, limit = 5): Lim
   return rows.slice(0, limit);
 }
 
-/** The newest limit entry for a caller on a route: explains a 429 whose event carried no reason. */
-export function findLimit(
-  state: DashboardState,
-  routeId: string | undefined,
-  caller: string | undefined,
-): LimitEntry | undefined {
+/**
+ * The most used limit of a caller on a route (anonymous callers are limited by IP): what the
+ * detail view shows beside a request, and how it explains a 429 whose event gave no reason.
+ */
+export function findLimit(state: DashboardState, request: RequestFinished, now: number): LimitEntry | undefined {
+  const caller = request.caller ?? request.clientIp;
   let found: LimitEntry | undefined;
+  let foundShare = -1;
   for (const entry of state.limits.values()) {
-    if (entry.routeId === routeId && entry.caller === caller) found = entry;
+    if (entry.routeId !== request.routeId || entry.caller !== caller) continue;
+    const share = entry.resetAt > now ? (entry.limit - entry.remaining) / Math.max(1, entry.limit) : 0;
+    if (share >= foundShare) {
+      found = entry;
+      foundShare = share;
+    }
   }
   return found;
 }

@@ -14,6 +14,8 @@ export interface RequestExplanation {
   caller: string;
   timings: string;
   answer: string;
+  /** The newest numbers of the limit this caller has on this route, when it has one. */
+  limit: string | undefined;
 }
 
 export function explainRequest(
@@ -26,10 +28,13 @@ export function explainRequest(
   return {
     title: `${request.method} ${request.path} → ${request.status} ${statusText}`.trimEnd(),
     route: describeRoute(request, route),
-    target: request.target ? `${request.target}${request.upstreamUrl ? ` → ${request.upstreamUrl}` : ''}` : 'none (answered before the upstream)',
+    target: request.target
+      ? `${request.target}${request.upstreamUrl ? ` → ${request.upstreamUrl}` : ''}`
+      : 'none (answered before the upstream)',
     caller: `${request.caller ?? 'anonymous'} from ${request.clientIp}`,
     timings: describeTimings(request),
     answer: describeAnswer(request, limit, now),
+    limit: explainLimit(request, limit, now),
   };
 }
 
@@ -63,10 +68,14 @@ function describeAnswer(request: RequestFinished, limit: LimitEntry | undefined,
 }
 
 /** "mobile-app used 10/10 of 10 per 1m, resets in 42 s", from the newest limit-checked event. */
-function explainLimit(request: RequestFinished, limit: LimitEntry | undefined, now: number): string | undefined {
+function explainLimit(
+  request: RequestFinished,
+  limit: LimitEntry | undefined,
+  now: number,
+): string | undefined {
   if (!limit) return undefined;
   const resetsIn = Math.max(0, limit.resetAt - now);
   const used = resetsIn === 0 ? 0 : limit.limit - limit.remaining;
   const when = resetsIn === 0 ? 'the window has reset' : `resets in ${formatCountdown(resetsIn)}`;
-  return `${request.caller ?? limit.caller} used ${used}/${limit.limit} of ${limit.policy}, ${when}`;
+  return `${limit.caller} used ${used}/${limit.limit} of ${limit.policy}, ${when}`;
 }

@@ -10,8 +10,8 @@ export interface ColumnSpec<Id extends string = string> {
   /** Lower is more important; the lowest-priority columns go first when space runs out. */
   priority: number;
   align?: 'left' | 'right';
-  /** Takes a share of the leftover width, up to `maxWidth`. */
-  grow?: boolean;
+  /** Weight of its share of the leftover width (none: fixed), up to `maxWidth`. */
+  grow?: number;
   maxWidth?: number;
 }
 
@@ -22,7 +22,10 @@ export interface FittedColumn<Id extends string = string> extends ColumnSpec<Id>
 
 const GAP = 1;
 
-export function fitColumns<Id extends string>(columns: readonly ColumnSpec<Id>[], width: number): FittedColumn<Id>[] {
+export function fitColumns<Id extends string>(
+  columns: readonly ColumnSpec<Id>[],
+  width: number,
+): FittedColumn<Id>[] {
   const byImportance = [...columns].sort((a, b) => a.priority - b.priority);
   const kept = new Set<ColumnSpec<Id>>();
   let used = 0;
@@ -32,15 +35,18 @@ export function fitColumns<Id extends string>(columns: readonly ColumnSpec<Id>[]
     kept.add(column);
     used += needed;
   }
-  const fitted = columns.filter((column) => kept.has(column)).map((column) => ({ ...column, size: column.width }));
+  const fitted = columns
+    .filter((column) => kept.has(column))
+    .map((column) => ({ ...column, size: column.width }));
   let spare = width - used;
-  // Hand out the spare width one round at a time so every growing column gets a fair share.
-  let growing = fitted.filter((column) => column.grow);
+  // Hand out the spare width in rounds, by weight, until it is gone or every column is at its maximum.
+  let growing = fitted.filter((column) => (column.grow ?? 0) > 0);
   while (spare > 0 && growing.length > 0) {
-    const share = Math.max(1, Math.floor(spare / growing.length));
+    const weights = growing.reduce((sum, column) => sum + (column.grow ?? 0), 0);
+    const round = spare;
     for (const column of growing) {
       const room = (column.maxWidth ?? Infinity) - column.size;
-      const extra = Math.min(share, room, spare);
+      const extra = Math.min(room, spare, Math.max(1, Math.floor((round * (column.grow ?? 0)) / weights)));
       column.size += extra;
       spare -= extra;
     }

@@ -59,16 +59,19 @@ export function formatCountdown(ms: number): string {
 
 export function formatClock(at: number): string {
   const date = new Date(at);
-  return [date.getHours(), date.getMinutes(), date.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+  return [date.getHours(), date.getMinutes(), date.getSeconds()]
+    .map((n) => String(n).padStart(2, '0'))
+    .join(':');
 }
 
-/** 'http://127.0.0.1:8001' → ':8001' (every local target differs only by port); others host:port. */
+/** 'http://127.0.0.1:8001/v1' → ':8001/v1' (local targets differ by port); others keep their host. */
 export function formatTarget(target: string | undefined): string {
   if (!target) return '—';
   try {
     const url = new URL(target);
-    const local = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-    return local ? `:${url.port}` : url.host;
+    const local = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname) && url.port !== '';
+    const path = url.pathname === '/' ? '' : url.pathname;
+    return (local ? `:${url.port}` : url.host) + path;
   } catch {
     return target;
   }

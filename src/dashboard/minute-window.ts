@@ -47,7 +47,12 @@ export function countInSecond(counter: MinuteCounter, second: number, field: num
 }
 
 /** Sum of one field over the `seconds` seconds up to and including the one `nowMs` falls in. */
-export function sumMinute(counter: MinuteCounter, nowMs: number, field: number, seconds = WINDOW_SECONDS): number {
+export function sumMinute(
+  counter: MinuteCounter,
+  nowMs: number,
+  field: number,
+  seconds = WINDOW_SECONDS,
+): number {
   const now = toSecond(nowMs);
   let sum = 0;
   for (let second = now - Math.min(seconds, WINDOW_SECONDS) + 1; second <= now; second += 1) {

@@ -16,6 +16,8 @@ export interface DashboardOptions {
   /** Tests pin the clock; the gateway's own events still carry their real times. */
   now?: () => number;
   env?: NodeJS.ProcessEnv;
+  /** Route stray console output above the dashboard (default true; test runners own console). */
+  patchConsole?: boolean;
 }
 
 export interface DashboardHandle {
@@ -70,7 +72,11 @@ export function renderDashboard(options: DashboardOptions): DashboardHandle {
   }
 
   const store = createDashboardStore(options.events, {
-    seed: { url: options.info.url, ...(options.info.configFile ? { configFile: options.info.configFile } : {}), startedAt: now() },
+    seed: {
+      url: options.info.url,
+      ...(options.info.configFile ? { configFile: options.info.configFile } : {}),
+      startedAt: now(),
+    },
     now,
     onError: crash,
   });
@@ -90,7 +96,7 @@ export function renderDashboard(options: DashboardOptions): DashboardHandle {
         maxFps: 10,
         // `q` and Ctrl-C both go through actions.quit so in-flight requests finish.
         exitOnCtrlC: false,
-        patchConsole: true,
+        patchConsole: options.patchConsole ?? true,
       },
     );
   } catch (error) {

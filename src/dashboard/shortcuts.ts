@@ -13,16 +13,7 @@ export interface KeyPress {
 }
 
 export type ShortcutAction =
-  | 'quit'
-  | 'pause'
-  | 'clear'
-  | 'select-up'
-  | 'select-down'
-  | 'detail'
-  | 'back'
-  | 'filter'
-  | 'reload'
-  | 'help';
+  'quit' | 'pause' | 'clear' | 'select-up' | 'select-down' | 'detail' | 'back' | 'filter' | 'reload' | 'help';
 
 export interface Shortcut {
   /** How the key is written in the help and the footer. */

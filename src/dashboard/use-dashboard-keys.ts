@@ -38,14 +38,19 @@ export interface KeyContext {
  * Keys go through the shortcut table; while typing a filter, keys are text instead (only
  * Ctrl-C still quits). Shortcuts are on only when stdin can do raw mode (a real terminal).
  */
-export function useDashboardKeys(getUi: () => UiState, setUi: (next: UiState) => void, context: KeyContext): boolean {
+export function useDashboardKeys(
+  getUi: () => UiState,
+  setUi: (next: UiState) => void,
+  context: KeyContext,
+): boolean {
   const { isRawModeSupported } = useStdin();
   useInput(
     (input, key) => {
       try {
         // Read the latest state, not the render's: several keys can arrive before the next frame.
         const ui = getUi();
-        const next = ui.mode === 'filter' ? editFilter(ui, input, key, context) : runShortcut(ui, input, key, context);
+        const next =
+          ui.mode === 'filter' ? editFilter(ui, input, key, context) : runShortcut(ui, input, key, context);
         if (next !== ui) setUi(next);
       } catch (error) {
         context.onCrash(error);
@@ -61,7 +66,7 @@ function editFilter(ui: UiState, input: string, key: Key, context: KeyContext): 
   if (key.escape) return { ...ui, mode: 'main', filter: '', selectedSeq: undefined };
   if (key.return) return { ...ui, mode: 'main' };
   if (key.backspace || key.delete) return { ...ui, filter: ui.filter.slice(0, -1) };
-  if (key.ctrl || key.meta || input === '' || /[\u0000-\u001f]/.test(input)) return ui;
+  if (key.ctrl || key.meta || input === '' || [...input].some((char) => char < ' ')) return ui;
   return { ...ui, filter: ui.filter + input, selectedSeq: undefined };
 }
 

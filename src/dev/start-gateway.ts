@@ -8,6 +8,7 @@ import { createForwarder } from '../proxy/forwarder.js';
 import { createGatewayState } from '../state/create-state.js';
 import type { GatewayState } from '../state/types.js';
 import { createGatewayServer } from './gateway-server.js';
+import { metricsOf } from '../metrics/gateway-metrics.js';
 
 export interface StartGatewayOptions {
   /** A config object (validated here) or one already resolved by loadConfig. */
@@ -47,6 +48,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const started = performance.now();
   const config = options.resolved ? (options.config as ResolvedConfig) : resolveConfig(options.config, options.configFile);
   const state = await createGatewayState({ config, configDir, stateDir: options.stateDir, events });
+  // Metrics follow the event stream, once per process; the registry lives as long as the state.
+  const stopMetrics = events.subscribe(metricsOf(state).observe);
   const forwarder = createForwarder();
   const build = (next: ResolvedConfig, previous?: BuiltGateway) =>
     buildGateway(next, { events, state, configDir, forwarder, previous });
@@ -57,6 +60,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     address = await server.listen(options.port ?? config.port, options.host ?? config.host);
   } catch (error) {
     first.close();
+    stopMetrics();
     await state.close();
     throw error;
   }
@@ -103,6 +107,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       await server.shutdown(graceMs);
       server.current().close();
       forwarder.close();
+      stopMetrics();
       await state.close();
     },
   };

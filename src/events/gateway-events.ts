@@ -78,7 +78,14 @@ export interface TargetSnapshot {
 
 /** Every event gw emits. Later capabilities add members; subscribers ignore what they don't know. */
 export type GatewayEvent =
-  | { type: 'listening'; at: number; url: string; configFile?: string; routes: number; routeTable?: RouteSummary[] }
+  | {
+      type: 'listening';
+      at: number;
+      url: string;
+      configFile?: string;
+      routes: number;
+      routeTable?: RouteSummary[];
+    }
   | {
       type: 'config-loaded';
       at: number;
@@ -92,11 +99,25 @@ export type GatewayEvent =
   | { type: 'config-rejected'; at: number; file?: string; error: GatewayError }
   | { type: 'request-started'; at: number; id: string; method: string; path: string }
   | RequestFinished
-  | { type: 'upstream-error'; at: number; id: string; service: string; target: string; code: string; message: string }
+  | {
+      type: 'upstream-error';
+      at: number;
+      id: string;
+      service: string;
+      target: string;
+      code: string;
+      message: string;
+    }
   | { type: 'target-health'; at: number; service: string; target: string; healthy: boolean; reason: string }
   | { type: 'auth-failed'; at: number; id: string; routeId: string; reason: string; caller?: string }
   | LimitChecked
-  | { type: 'breaker-state'; at: number; service: string; target: string; state: 'closed' | 'open' | 'half-open' }
+  | {
+      type: 'breaker-state';
+      at: number;
+      service: string;
+      target: string;
+      state: 'closed' | 'open' | 'half-open';
+    }
   | { type: 'store-warning'; at: number; message: string }
   | { type: 'warning'; at: number; message: string; hint?: string }
   | { type: 'shutdown'; at: number; reason: string }

@@ -20,13 +20,15 @@ export function describeTokenError(error: unknown): string {
     if (error.claim === 'iat') return 'The token was issued in the future';
     return `The token's ${error.claim} claim is not valid`;
   }
-  if (error instanceof errors.JOSEAlgNotAllowed) return 'The token is signed with an algorithm that is not accepted';
+  if (error instanceof errors.JOSEAlgNotAllowed)
+    return 'The token is signed with an algorithm that is not accepted';
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'The token signature does not match';
   if (error instanceof errors.JWKSNoMatchingKey) return "No known key matches the token's kid";
   if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) {
     return "The issuer's keys could not be fetched";
   }
-  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return 'The token is malformed';
+  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid)
+    return 'The token is malformed';
   if (error instanceof errors.JOSENotSupported) return 'The token uses an unsupported algorithm or key';
   // jose throws TypeError when a key does not fit the algorithm (e.g. an HMAC secret for ES256).
   if (error instanceof TypeError) return 'The key type does not fit the token algorithm';

@@ -5,6 +5,7 @@ import type { EventStream } from '../events/event-stream.js';
 import type { ApiKeyLookup, ApiKeyRecord, KeyStore, NewApiKey } from '../state/types.js';
 import { displayPrefix, generateApiKey, generateKeyId, hashApiKey } from './api-key-format.js';
 import { ensureStateDir, readStateFile, withFileLock, writeStateFile } from './state-files.js';
+import { throttledRefresh } from './throttled-refresh.js';
 import { watchStateFile } from './watch-state-file.js';
 
 export const KEYS_FILE = 'keys.json';
@@ -50,7 +51,7 @@ export async function createFileKeyStore(options: FileKeyStoreOptions): Promise<
   const now = options.now ?? Date.now;
   const readRecords = async () => ((await readStateFile(file, keysFileSchema))?.keys ?? []) as ApiKeyRecord[];
   let view = indexRecords(await readRecords());
-  const used = new Map<string, string>();
+  const used = new Map<string, number>();
   let flushTimer: NodeJS.Timeout | undefined;
 
   const refresh = async () => {
@@ -62,6 +63,7 @@ export async function createFileKeyStore(options: FileKeyStoreOptions): Promise<
     }
   };
   const unwatch = options.watch ? watchStateFile(file, () => void refresh()) : undefined;
+  const refreshSoon = throttledRefresh(refresh);
 
   const update = async (change: (records: ApiKeyRecord[]) => ApiKeyRecord[]) => {
     await ensureStateDir(options.stateDir);
@@ -78,8 +80,9 @@ export async function createFileKeyStore(options: FileKeyStoreOptions): Promise<
     const batch = new Map(used);
     used.clear();
     await withFileLock(usageFile, async () => {
-      const current = (await readStateFile(usageFile, usageFileSchema).catch(() => undefined))?.lastUsed ?? {};
-      for (const [id, at] of batch) current[id] = at;
+      const current =
+        (await readStateFile(usageFile, usageFileSchema).catch(() => undefined))?.lastUsed ?? {};
+      for (const [id, at] of batch) current[id] = new Date(at).toISOString();
       await writeStateFile(usageFile, { version: 1, lastUsed: current });
     }).catch(() => undefined);
   };
@@ -129,12 +132,15 @@ export async function createFileKeyStore(options: FileKeyStoreOptions): Promise<
       const record = view.byHash.get(hashApiKey(key));
       if (!record) return { ok: false, reason: 'unknown' };
       if (record.revokedAt !== undefined) return { ok: false, reason: 'revoked' };
-      if (record.expiresAt !== undefined && Date.parse(record.expiresAt) <= now()) return { ok: false, reason: 'expired' };
+      if (record.expiresAt !== undefined && Date.parse(record.expiresAt) <= now())
+        return { ok: false, reason: 'expired' };
       return { ok: true, record };
     },
 
+    refresh: refreshSoon,
+
     touch(id) {
-      used.set(id, new Date(now()).toISOString());
+      used.set(id, now());
       if (flushTimer === undefined) {
         flushTimer = setTimeout(() => void flushUsage(), USAGE_FLUSH_MS);
         flushTimer.unref();

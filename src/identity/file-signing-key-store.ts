@@ -4,6 +4,7 @@ import type { EventStream } from '../events/event-stream.js';
 import type { SigningAlgorithm, SigningKeyEntry, SigningKeySet, SigningKeyStore } from '../state/types.js';
 import { generateSigningKey } from './generate-signing-key.js';
 import { ensureStateDir, readStateFile, withFileLock, writeStateFile } from './state-files.js';
+import { throttledRefresh } from './throttled-refresh.js';
 import { watchStateFile } from './watch-state-file.js';
 
 export const SIGNING_KEYS_FILE = 'signing-keys.json';
@@ -28,7 +29,9 @@ export interface FileSigningKeyStoreOptions {
 }
 
 /** Token signing keys in `<stateDir>/signing-keys.json` (owner-only, atomic, followed live). */
-export async function createFileSigningKeyStore(options: FileSigningKeyStoreOptions): Promise<SigningKeyStore> {
+export async function createFileSigningKeyStore(
+  options: FileSigningKeyStoreOptions,
+): Promise<SigningKeyStore> {
   const file = path.join(options.stateDir, SIGNING_KEYS_FILE);
   const read = async (): Promise<SigningKeySet | undefined> => {
     const data = await readStateFile(file, fileSchema);
@@ -44,8 +47,11 @@ export async function createFileSigningKeyStore(options: FileSigningKeyStoreOpti
     }
   };
   const unwatch = options.watch ? watchStateFile(file, () => void refresh()) : undefined;
+  const refreshSoon = throttledRefresh(refresh);
 
-  const update = async (change: (current: SigningKeySet | undefined) => Promise<SigningKeySet | undefined>) => {
+  const update = async (
+    change: (current: SigningKeySet | undefined) => Promise<SigningKeySet | undefined>,
+  ) => {
     await ensureStateDir(options.stateDir);
     return withFileLock(file, async () => {
       // Re-read under the lock: another process may have generated or rotated meanwhile.
@@ -59,6 +65,7 @@ export async function createFileSigningKeyStore(options: FileSigningKeyStoreOpti
 
   return {
     current: () => set,
+    refresh: refreshSoon,
     async ensure() {
       if (set) return set;
       const next = await update(async (current) => current ?? single(await generateSigningKey('HS256')));

@@ -7,7 +7,12 @@ export async function generateSigningKey(alg: SigningAlgorithm): Promise<Signing
   const createdAt = new Date().toISOString();
   if (alg === 'HS256') {
     // 256 bits: the HS256 key should be as long as the hash (RFC 7518 §3.2).
-    return { kid: `hs-${randomBytes(6).toString('hex')}`, alg, createdAt, secret: base64url.encode(randomBytes(32)) };
+    return {
+      kid: `hs-${randomBytes(6).toString('hex')}`,
+      alg,
+      createdAt,
+      secret: base64url.encode(randomBytes(32)),
+    };
   }
   const pair = await generateKeyPair(alg, { extractable: true });
   const publicJwk = toStrings(await exportJWK(pair.publicKey));

@@ -17,7 +17,9 @@ const trustedIssuer = z.strictObject({
     .min(1)
     .default(['RS256', 'ES256', 'EdDSA'])
     .describe('Algorithms accepted from this issuer'),
-  cacheMaxAge: duration.default(600_000).describe('How long a fetched JWKS is trusted before it is fetched again'),
+  cacheMaxAge: duration
+    .default(600_000)
+    .describe('How long a fetched JWKS is trusted before it is fetched again'),
   cooldown: duration
     .default(30_000)
     .describe('Least time between two fetches caused by unknown kids (protects the issuer from floods)'),
@@ -39,7 +41,9 @@ const jwtSchema = z.strictObject({
 export const identitySchema = z
   .strictObject({
     apiKey: z
-      .strictObject({ header: headerName.default('x-api-key').describe('Request header that carries an API key') })
+      .strictObject({
+        header: headerName.default('x-api-key').describe('Request header that carries an API key'),
+      })
       .prefault({}),
     jwt: jwtSchema.prefault({}),
   })

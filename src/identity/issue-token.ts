@@ -26,8 +26,10 @@ export interface IssuedToken {
 
 /** Signs a JWT with the set's current key: always with `exp`, `iat`, `iss`, `aud` and the kid. */
 export async function issueToken(set: SigningKeySet, options: IssueTokenOptions): Promise<IssuedToken> {
-  if (options.subject.length === 0) throw new GatewayError('GW_TOKEN_ARGUMENT', 'The subject (--sub) is empty');
-  if (!(options.ttlMs > 0)) throw new GatewayError('GW_TOKEN_ARGUMENT', 'The lifetime (--ttl) must be positive');
+  if (options.subject.length === 0)
+    throw new GatewayError('GW_TOKEN_ARGUMENT', 'The subject (--sub) is empty');
+  if (!(options.ttlMs > 0))
+    throw new GatewayError('GW_TOKEN_ARGUMENT', 'The lifetime (--ttl) must be positive');
   for (const name of Object.keys(options.claims ?? {})) {
     if (RESERVED.has(name)) {
       throw new GatewayError('GW_TOKEN_ARGUMENT', `The claim ${name} is set by gw itself`, {

@@ -29,7 +29,8 @@ export function keyRingOf(set: SigningKeySet): Promise<KeyRing> {
 
 async function importRing(set: SigningKeySet): Promise<KeyRing> {
   const byKid = new Map<string, RingKey>();
-  for (const entry of set.keys) byKid.set(entry.kid, { kid: entry.kid, alg: entry.alg, verifyKey: await importVerifyKey(entry) });
+  for (const entry of set.keys)
+    byKid.set(entry.kid, { kid: entry.kid, alg: entry.alg, verifyKey: await importVerifyKey(entry) });
   const current = set.keys.find((entry) => entry.kid === set.current)!;
   return { set, byKid, current };
 }

@@ -16,9 +16,11 @@ const LOCK_STALE_MS = 10_000;
 /** Creates the folder (0700) with a .gitignore, so keys and secrets are never committed by mistake. */
 export async function ensureStateDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  await writeFile(path.join(dir, '.gitignore'), '*\n', { flag: 'wx', mode: 0o600 }).catch((error: unknown) => {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  });
+  await writeFile(path.join(dir, '.gitignore'), '*\n', { flag: 'wx', mode: 0o600 }).catch(
+    (error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    },
+  );
 }
 
 /** The file's parsed content, undefined when it does not exist, GW_STATE_CORRUPT when unreadable. */
@@ -46,7 +48,10 @@ export async function readStateFile<T>(file: string, schema: z.ZodType<T>): Prom
 }
 
 function corrupt(file: string, why: string, cause?: unknown): GatewayError {
-  return new GatewayError('GW_STATE_CORRUPT', `The state file ${file} cannot be read: ${why}`, { file, cause });
+  return new GatewayError('GW_STATE_CORRUPT', `The state file ${file} cannot be read: ${why}`, {
+    file,
+    cause,
+  });
 }
 
 /** Writes JSON so that readers only ever see the old or the new file, never half of one. */
@@ -87,7 +92,9 @@ export async function withFileLock<T>(file: string, update: () => Promise<T>): P
       );
       if (age > LOCK_STALE_MS) await unlink(lock).catch(() => undefined);
       else if (Date.now() > deadline) {
-        throw new GatewayError('GW_STATE_LOCKED', `The state file ${file} is locked by another process`, { file });
+        throw new GatewayError('GW_STATE_LOCKED', `The state file ${file} is locked by another process`, {
+          file,
+        });
       } else await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }

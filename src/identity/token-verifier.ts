@@ -50,8 +50,13 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   const skewSeconds = Math.round(jwt.clockSkew / 1000);
   const trusted = new Map(jwt.trust.map((entry) => [entry.issuer, entry]));
 
-  const verifyOwn = async (token: string) => {
-    const set = options.signingKeys.current();
+  const verifyOwn = async (token: string, kid: unknown) => {
+    let set = options.signingKeys.current();
+    // A kid we do not know may be a key rotated in a moment ago: look once more before refusing.
+    if (!set || (typeof kid === 'string' && !set.keys.some((key) => key.kid === kid))) {
+      await options.signingKeys.refresh();
+      set = options.signingKeys.current();
+    }
     if (!set) throw new TokenRejected('No signing keys exist yet; mint a token with `gw token issue`');
     const ring = await keyRingOf(set);
     const result = await jwtVerify(
@@ -79,7 +84,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     const id = `${entry.jwksUri} ${entry.cooldown} ${entry.cacheMaxAge}`;
     let jwks = remoteJwks.get(id);
     if (!jwks) {
-      jwks = createRemoteJWKSet(new URL(entry.jwksUri), { cooldownDuration: entry.cooldown, cacheMaxAge: entry.cacheMaxAge });
+      jwks = createRemoteJWKSet(new URL(entry.jwksUri), {
+        cooldownDuration: entry.cooldown,
+        cacheMaxAge: entry.cacheMaxAge,
+      });
       remoteJwks.set(id, jwks);
     }
     const result = await jwtVerify(token, jwks, {
@@ -96,15 +104,17 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   return {
     async verify(token) {
       const hit = cache.get(token);
-      if (hit && now() < hit.validUntil && hit.set === options.signingKeys.current()) return { ok: true, token: hit.token };
+      if (hit && now() < hit.validUntil && hit.set === options.signingKeys.current())
+        return { ok: true, token: hit.token };
       try {
-        const { alg, issuer } = peek(token);
+        const { alg, kid, issuer } = peek(token);
         if (typeof alg !== 'string' || alg.toLowerCase() === 'none') {
           throw new TokenRejected('Unsigned tokens (alg none) are not accepted');
         }
         const entry = issuer === undefined ? undefined : trusted.get(issuer);
-        if (issuer !== jwt.issuer && !entry) throw new TokenRejected(`The issuer ${issuer ?? '(none)'} is not trusted`);
-        const { payload, set } = entry ? await verifyTrusted(token, entry) : await verifyOwn(token);
+        if (issuer !== jwt.issuer && !entry)
+          throw new TokenRejected(`The issuer ${issuer ?? '(none)'} is not trusted`);
+        const { payload, set } = entry ? await verifyTrusted(token, entry) : await verifyOwn(token, kid);
         const verified = toVerified(payload, jwt.tierClaim);
         cache.set(token, { token: verified, set, validUntil: verified.expiresAt + jwt.clockSkew });
         return { ok: true, token: verified };
@@ -117,9 +127,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
 }
 
 /** Reads the header and issuer without trusting them, only to pick the verifier. */
-function peek(token: string): { alg: unknown; issuer: string | undefined } {
+function peek(token: string): { alg: unknown; kid: unknown; issuer: string | undefined } {
   try {
-    return { alg: decodeProtectedHeader(token).alg, issuer: decodeJwt(token).iss };
+    const header = decodeProtectedHeader(token);
+    return { alg: header.alg, kid: header.kid, issuer: decodeJwt(token).iss };
   } catch {
     throw new TokenRejected('The token is malformed');
   }
@@ -129,12 +140,17 @@ function toVerified(payload: JWTPayload, tierClaim: string): VerifiedToken {
   const tier = payload[tierClaim];
   return {
     issuer: payload.iss ?? '',
-    subject: payload.sub ?? '',
+    // Client-credentials tokens of some IdPs carry no sub: the client id is who calls then.
+    subject: payload.sub ?? stringClaim(payload.client_id) ?? stringClaim(payload.azp) ?? '',
     scopes: scopesOf(payload),
     claims: payload,
     tier: typeof tier === 'string' ? tier : undefined,
     expiresAt: (payload.exp ?? 0) * 1000,
   };
+}
+
+function stringClaim(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** RFC 8693 `scope` (space-separated), or `scp` as some IdPs send it (array or string). */

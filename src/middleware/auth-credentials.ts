@@ -43,8 +43,13 @@ function bearerToken(authorization: string | undefined): string | undefined {
 }
 
 /** RFC 6750 / 7235 challenge parameters; quotes and backslashes are not allowed inside. */
-export function challenge(method: AuthMethod, keyHeader: string, params: Record<string, string> = {}): string {
-  const all: Record<string, string> = method === 'jwt' ? { realm: 'gw', ...params } : { realm: 'gw', header: keyHeader, ...params };
+export function challenge(
+  method: AuthMethod,
+  keyHeader: string,
+  params: Record<string, string> = {},
+): string {
+  const all: Record<string, string> =
+    method === 'jwt' ? { realm: 'gw', ...params } : { realm: 'gw', header: keyHeader, ...params };
   const text = Object.entries(all)
     .map(([name, value]) => `${name}="${value.replace(/["\\]/g, "'")}"`)
     .join(', ');
@@ -66,7 +71,11 @@ export function tokenVerifierOf(build: BuildContext): TokenVerifier {
       remoteJwks = new Map();
       remoteJwksByState.set(build.state, remoteJwks);
     }
-    verifier = createTokenVerifier({ jwt: build.config.identity.jwt, signingKeys: build.state.signingKeys, remoteJwks });
+    verifier = createTokenVerifier({
+      jwt: build.config.identity.jwt,
+      signingKeys: build.state.signingKeys,
+      remoteJwks,
+    });
     verifiers.set(build.config, verifier);
   }
   return verifier;

@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { GatewayError } from '../errors.js';
 import type { GatewayContext, Identity, PolicyFactory } from '../pipeline/types.js';
-import { challenge, readCredential, tokenVerifierOf, type AuthMethod, type Credential } from './auth-credentials.js';
+import {
+  challenge,
+  readCredential,
+  tokenVerifierOf,
+  type AuthMethod,
+  type Credential,
+} from './auth-credentials.js';
 import { writeIdentityHeaders } from './identity-headers.js';
 
 const authMethod = z.enum(['apiKey', 'jwt']);
@@ -17,7 +23,11 @@ export const forwardCredentialsSchema = z
   .boolean()
   .describe('Also send the API key or token itself upstream (default: only the verified identity)');
 
-const keyReasons = { unknown: 'The API key is not known', revoked: 'The API key was revoked', expired: 'The API key expired' };
+const keyReasons = {
+  unknown: 'The API key is not known',
+  revoked: 'The API key was revoked',
+  expired: 'The API key expired',
+};
 
 /** Checks the credential and scopes, then tells the upstream who is calling (issue 3). */
 export const createAuthPolicy: PolicyFactory = (route, build) => {
@@ -25,7 +35,13 @@ export const createAuthPolicy: PolicyFactory = (route, build) => {
   if (auth === undefined || auth === false) {
     if (scopes.length > 0) {
       throw new GatewayError('GW_CONFIG_INVALID', `Route ${route.id} requires scopes but no auth`, {
-        problems: [{ path: `routes[${route.id}].scopes`, message: 'scopes need auth to check them', expected: "auth: 'apiKey' or 'jwt'" }],
+        problems: [
+          {
+            path: `routes[${route.id}].scopes`,
+            message: 'scopes need auth to check them',
+            expected: "auth: 'apiKey' or 'jwt'",
+          },
+        ],
       });
     }
     return undefined;
@@ -41,22 +57,43 @@ export const createAuthPolicy: PolicyFactory = (route, build) => {
     ctx.outcome.answeredBy = 'auth';
     ctx.outcome.reason = error.message;
     if (events.active) {
-      events.emit({ type: 'auth-failed', at: Date.now(), id: ctx.id, routeId: route.id, reason: error.message, caller });
+      events.emit({
+        type: 'auth-failed',
+        at: Date.now(),
+        id: ctx.id,
+        routeId: route.id,
+        reason: error.message,
+        caller,
+      });
     }
     throw error;
   };
 
   const verify = async (ctx: GatewayContext, credential: Credential): Promise<Identity> => {
     if (credential.method === 'apiKey') {
-      const found = keys.find(credential.value);
+      let found = keys.find(credential.value);
+      // A key minted a moment ago may not have reached this process yet: look once more.
+      if (!found.ok && found.reason === 'unknown') {
+        await keys.refresh();
+        found = keys.find(credential.value);
+      }
       if (found.ok) {
         keys.touch(found.record.id);
         const { record } = found;
-        return { kind: 'apiKey', id: record.id, name: record.name, scopes: record.scopes, ...(record.tier ? { tier: record.tier } : {}) };
+        return {
+          kind: 'apiKey',
+          id: record.id,
+          name: record.name,
+          scopes: record.scopes,
+          ...(record.tier ? { tier: record.tier } : {}),
+        };
       }
       const reason = keyReasons[found.reason];
       const header = challenge('apiKey', keyHeader, { error: 'invalid_key', error_description: reason });
-      return refuse(ctx, new GatewayError('GW_INVALID_CREDENTIALS', reason, { headers: { 'www-authenticate': header } }));
+      return refuse(
+        ctx,
+        new GatewayError('GW_INVALID_CREDENTIALS', reason, { headers: { 'www-authenticate': header } }),
+      );
     }
     const result = await verifier!.verify(credential.value);
     if (result.ok) {
@@ -72,19 +109,30 @@ export const createAuthPolicy: PolicyFactory = (route, build) => {
       };
     }
     const header = challenge('jwt', keyHeader, { error: 'invalid_token', error_description: result.reason });
-    return refuse(ctx, new GatewayError('GW_INVALID_CREDENTIALS', result.reason, { headers: { 'www-authenticate': header } }));
+    return refuse(
+      ctx,
+      new GatewayError('GW_INVALID_CREDENTIALS', result.reason, { headers: { 'www-authenticate': header } }),
+    );
   };
 
   return async function authenticate(ctx, next) {
     const credential = readCredential(ctx.upstreamHeaders, methods, keyHeader);
     if (!credential) {
       const message = `Route ${route.id} needs ${methods.map((m) => (m === 'jwt' ? 'a bearer token' : `an API key in ${keyHeader}`)).join(' or ')}`;
-      return refuse(ctx, new GatewayError('GW_UNAUTHENTICATED', message, { headers: { 'www-authenticate': missingChallenge } }));
+      return refuse(
+        ctx,
+        new GatewayError('GW_UNAUTHENTICATED', message, {
+          headers: { 'www-authenticate': missingChallenge },
+        }),
+      );
     }
     const identity = await verify(ctx, credential);
     const missing = scopes.filter((scope) => !identity.scopes.includes(scope));
     if (missing.length > 0) {
-      const header = challenge(credential.method, keyHeader, { error: 'insufficient_scope', scope: scopes.join(' ') });
+      const header = challenge(credential.method, keyHeader, {
+        error: 'insufficient_scope',
+        scope: scopes.join(' '),
+      });
       const error = new GatewayError('GW_FORBIDDEN', `Missing scope ${missing.join(', ')}`, {
         headers: { 'www-authenticate': header },
         extensions: { missingScopes: missing },

@@ -12,7 +12,9 @@ const rules = z.union([rule, z.array(rule).min(1)]);
 const by = z
   .union([z.enum(['identity', 'ip']), z.string().regex(/^header:[!#$%&'*+.^_`|~0-9A-Za-z-]+$/)])
   .default('identity')
-  .describe("Who a budget belongs to: 'identity' (verified key or token, else client IP), 'ip', or 'header:NAME'");
+  .describe(
+    "Who a budget belongs to: 'identity' (verified key or token, else client IP), 'ip', or 'header:NAME'",
+  );
 const tiers = z
   .record(z.string(), rules)
   .default({})
@@ -25,7 +27,10 @@ export const rateLimitSchema = z
     z.literal(false),
     z.strictObject({ limit, window, ...options }),
     z.array(rule).min(1),
-    z.strictObject({ limits: z.array(rule).min(1).describe('Several limits; a request must fit all'), ...options }),
+    z.strictObject({
+      limits: z.array(rule).min(1).describe('Several limits; a request must fit all'),
+      ...options,
+    }),
   ])
   .transform((value) => (value === false ? false : normalize(value)))
   .describe(
@@ -41,7 +46,10 @@ export interface ResolvedRateLimit {
 type RuleInput = { limit: number; window: number };
 
 function normalize(
-  value: (RuleInput & { by: string; tiers: Record<string, RuleInput | RuleInput[]> }) | RuleInput[] | { limits: RuleInput[]; by: string; tiers: Record<string, RuleInput | RuleInput[]> },
+  value:
+    | (RuleInput & { by: string; tiers: Record<string, RuleInput | RuleInput[]> })
+    | RuleInput[]
+    | { limits: RuleInput[]; by: string; tiers: Record<string, RuleInput | RuleInput[]> },
 ): ResolvedRateLimit {
   if (Array.isArray(value)) return { rules: value.map(toRule), by: 'identity', tiers: {} };
   const tierRules = Object.fromEntries(

@@ -37,7 +37,9 @@ export const createRateLimitPolicy: PolicyFactory = (route, build) => {
   if (!configured) return undefined;
   const base = compile(configured.rules);
   const tiers = new Map(Object.entries(configured.tiers).map(([name, rules]) => [name, compile(rules)]));
-  const header = configured.by.startsWith('header:') ? configured.by.slice('header:'.length).toLowerCase() : undefined;
+  const header = configured.by.startsWith('header:')
+    ? configured.by.slice('header:'.length).toLowerCase()
+    : undefined;
   const byIp = configured.by === 'ip';
   const store = build.state.limits;
   const { events } = build;
@@ -82,10 +84,14 @@ export const createRateLimitPolicy: PolicyFactory = (route, build) => {
       ctx.outcome.limited = true;
       ctx.outcome.answeredBy = 'rate-limit';
       ctx.outcome.reason = `Over ${active.labels[i]} on route ${route.id}`;
-      throw new GatewayError('GW_RATE_LIMITED', `Rate limit ${active.labels[i]} reached; retry in ${retryAfter} s`, {
-        headers: { 'retry-after': String(retryAfter) },
-        extensions: { limit: decision.limit, retryAfter },
-      });
+      throw new GatewayError(
+        'GW_RATE_LIMITED',
+        `Rate limit ${active.labels[i]} reached; retry in ${retryAfter} s`,
+        {
+          headers: { 'retry-after': String(retryAfter) },
+          extensions: { limit: decision.limit, retryAfter },
+        },
+      );
     }
     await next();
   };

@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError } from '../errors.js';
 import { sendProblem } from './problem.js';
 import type { BuiltGateway } from './build-gateway.js';
+import { metricsOf } from '../metrics/gateway-metrics.js';
+import { METRICS_PATH, sendMetrics } from '../metrics/metrics-endpoint.js';
 
 /**
  * Endpoints the gateway answers itself, under a reserved prefix no route may use. A table, so a
@@ -14,6 +16,7 @@ type AdminEndpoint = (gateway: BuiltGateway, req: IncomingMessage, res: ServerRe
 const endpoints = new Map<string, AdminEndpoint>([
   ['/__gw/health', (gateway, _req, res) => sendJson(res, 200, healthReport(gateway))],
   ['/__gw/routes', (gateway, _req, res) => sendJson(res, 200, routeReport(gateway))],
+  [METRICS_PATH, (gateway, _req, res) => sendMetrics(res, metricsOf(gateway.state))],
 ]);
 
 /** Lets a capability register an endpoint (e.g. /__gw/metrics, /.well-known/jwks.json). */

@@ -28,6 +28,8 @@ export interface BuiltGateway {
   readonly routes: readonly CompiledRoute[];
   readonly table: RouteTable;
   readonly upstreams: UpstreamRegistry;
+  /** The process's state (metrics and admin endpoints read it). */
+  readonly state: GatewayState;
   handle(req: IncomingMessage, res: ServerResponse): void;
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Frees what the next gateway did not take over (health timers, agents). */
@@ -58,7 +60,7 @@ export function buildGateway(config: ResolvedConfig, options: BuildOptions): Bui
   for (const route of routes) {
     const middlewares = policyOrder.map((factory) => factory(route, build)).filter((m) => m !== undefined);
     const pool = route.config.service === undefined ? undefined : upstreams.get(route.config.service);
-    handlers.set(route, compose(middlewares, createForward(route, pool, forwarder)));
+    handlers.set(route, compose(middlewares, createForward(route, pool, forwarder, build)));
   }
 
   /** Parses, normalises and matches a request; answers it and returns undefined when it cannot go on. */
@@ -140,10 +142,15 @@ export function buildGateway(config: ResolvedConfig, options: BuildOptions): Bui
     routes,
     table,
     upstreams,
+    state: options.state,
     handle(req, res) {
       const ctx = createContext(req, res, undefined);
       if (!ctx) return;
+      const chunked = req.headers['transfer-encoding'] !== undefined;
       stripHopByHop(req.headers);
+      // Transfer-Encoding is hop-by-hop, yet the body still needs framing on the next hop: without
+      // it a DELETE or GET body would reach the upstream unframed, read as a second request.
+      if (chunked) req.headers['transfer-encoding'] = 'chunked';
       handlers
         .get(ctx.route)!(ctx)
         .then(
@@ -158,6 +165,9 @@ export function buildGateway(config: ResolvedConfig, options: BuildOptions): Bui
       const res = new ServerResponse(req);
       res.assignSocket(socket as Socket);
       res.shouldKeepAlive = false;
+      // The server's own end-of-response handling is not wired to this response: close the socket
+      // once a refusal is written, or it stays open (a pass detaches the socket before this fires).
+      res.once('finish', () => socket.end());
       const ctx = createContext(req, res, { socket, head });
       if (!ctx) return;
       if (!ctx.route.config.websocket) {

@@ -2,14 +2,15 @@ import { GatewayError } from '../errors.js';
 import type { Forwarder } from '../proxy/forwarder.js';
 import type { UpstreamPool } from '../proxy/upstream-types.js';
 import { writeProblemToSocket } from './problem.js';
-import type { CompiledRoute, GatewayContext } from './types.js';
+import { createResilientForward } from './resilient-forward.js';
+import type { BuildContext, CompiledRoute, GatewayContext } from './types.js';
 
 /**
  * The end of every route's chain: choose a healthy target and hand the request to the forwarder
  * (a WebSocket upgrade when the context carries one). Routes without a service end in an error
  * unless a policy (mock, aggregate) answered first.
  */
-export function createForward(route: CompiledRoute, pool: UpstreamPool | undefined, forwarder: Forwarder) {
+export function createForward(route: CompiledRoute, pool: UpstreamPool | undefined, forwarder: Forwarder, build?: BuildContext) {
   if (!pool) {
     return async function noUpstream(): Promise<void> {
       throw new GatewayError('GW_INTERNAL', `Route ${route.id} has no service to forward to`, {
@@ -17,7 +18,10 @@ export function createForward(route: CompiledRoute, pool: UpstreamPool | undefin
       });
     };
   }
+  // Breakers, retries and the route's time budget (issue 4); WebSocket upgrades go straight on.
+  const resilient = build && createResilientForward(pool, forwarder, build);
   return async function forward(ctx: GatewayContext): Promise<void> {
+    if (resilient && !ctx.upgrade) return resilient(ctx);
     const target = pool.pick({ req: ctx.req, clientIp: ctx.clientIp });
     if (!target) {
       throw new GatewayError('GW_NO_HEALTHY_TARGET', `No healthy target for service ${pool.name}`, {

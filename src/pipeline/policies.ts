@@ -1,4 +1,8 @@
 import type { PolicyFactory } from './types.js';
+import { createIdentityHeadersPolicy } from '../middleware/identity-headers.js';
+import { createAuthPolicy } from '../middleware/auth.js';
+import { createRateLimitPolicy } from '../middleware/rate-limit.js';
+import { createAggregatePolicy } from '../middleware/aggregate.js';
 
 /**
  * The order policies run in, for every route: one array a reader can see. Each entry is a
@@ -10,4 +14,9 @@ import type { PolicyFactory } from './types.js';
  * the service is down), cache (outside transform: it stores the transformed answer), transform,
  * aggregate (answers from several services). Breakers and retries live in the forward itself.
  */
-export const policyOrder: readonly PolicyFactory[] = [];
+export const policyOrder: readonly PolicyFactory[] = [
+  createIdentityHeadersPolicy,
+  createAuthPolicy,
+  createRateLimitPolicy,
+  createAggregatePolicy,
+];

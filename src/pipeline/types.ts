@@ -1,4 +1,4 @@
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type { IncomingMessage, ServerResponse, IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { RequestOutcome } from '../events/gateway-events.js';
 import type { EventStream } from '../events/event-stream.js';
@@ -84,7 +84,17 @@ export interface GatewayContext {
    * transform). The forward then fills `response` and writes nothing; policies may edit or
    * replace `response` on the way out, and the pipeline writes it last.
    */
-  bufferResponse?: { maxBytes: number };
+  bufferResponse?: {
+    maxBytes: number;
+    /** Stream an answer bigger than maxBytes instead of failing (a cache that just won't store it). */
+    streamOverflow?: boolean;
+  };
+  /**
+   * Sent upstream instead of the client's body: a Buffer (Content-Length is set from it, e.g. a
+   * transformed JSON body) or a stream read from the client's (e.g. one that counts bytes against
+   * bodyLimit; an error it emits fails the forward with that error). Unset: the client's body.
+   */
+  requestBody?: Buffer | Readable;
   /** A buffered answer to send (from the upstream, the cache, a mock or an aggregate). */
   response?: BufferedResponse;
   /** Filled by the forwarder. */

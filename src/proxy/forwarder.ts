@@ -1,8 +1,8 @@
 import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import type { BufferedResponse, GatewayContext } from '../pipeline/types.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError, isGatewayError } from '../errors.js';
 import type { Target, UpstreamPool } from './upstream-types.js';
 import { stripHopByHop } from './forward-headers.js';
 import { classifyUpstreamError, upstreamError } from './upstream-errors.js';
@@ -30,9 +30,13 @@ function markRetryable(error: GatewayError): GatewayError {
 
 export interface ForwardMode {
   /** Buffer the answer (up to maxBytes) instead of streaming it; the caller writes it. */
-  buffer?: { maxBytes: number };
+  buffer?: { maxBytes: number; streamOverflow?: boolean };
   /** Statuses that reject with a retryable error instead of reaching the client. */
   retryStatuses?: ReadonlySet<number>;
+  /** Called with the upstream status as soon as its head arrives (breakers judge answers by it). */
+  onHead?: (status: number) => void;
+  /** Sent as the request body instead of the client's stream (a retry replays a body it kept). */
+  body?: Buffer;
 }
 
 export interface Forwarder {
@@ -55,6 +59,10 @@ interface InFlight {
   mode: ForwardMode | undefined;
   proxyReq: ClientRequest | undefined;
   timedOut: boolean;
+  /** The client sent a chunked body (the upstream request must be chunked too). */
+  chunked: boolean;
+  /** A GatewayError from a replacement body stream (e.g. bodyLimit): the forward fails with it. */
+  bodyError: Error | undefined;
   timer: NodeJS.Timeout | undefined;
   sentAt: number;
   onResponse: (proxyRes: IncomingMessage) => void;
@@ -80,17 +88,52 @@ function prepareHead(ctx: GatewayContext, proxyRes: IncomingMessage): { status: 
   return head;
 }
 
+/**
+ * The body policies want sent instead of the client's (ctx.requestBody), as the library's
+ * `buffer` option: a fresh stream per attempt for a Buffer (transformed JSON), or the policy's
+ * stream (bodyLimit's byte counter), whose error fails the forward with that error.
+ */
+function replacementBody(ctx: GatewayContext, state: InFlight): { buffer: Readable } | undefined {
+  const body = ctx.requestBody;
+  if (body === undefined) return undefined;
+  const headers = ctx.upstreamHeaders;
+  if (Buffer.isBuffer(body)) {
+    state.chunked = false;
+    delete headers['transfer-encoding'];
+    headers['content-length'] = String(body.length);
+    return { buffer: Readable.from([body]) };
+  }
+  // A stream of unknown length goes chunked, whatever the method.
+  state.chunked = true;
+  delete headers['content-length'];
+  headers['transfer-encoding'] = 'chunked';
+  body.once('error', (error: Error) => {
+    state.bodyError = error;
+    state.proxyReq?.destroy(error);
+  });
+  return { buffer: body };
+}
+
 export function createForwarder(): Forwarder {
   // xfwd is off: the pipeline sets X-Forwarded-* itself, replacing rather than appending.
   const proxy = createProxyServer({ xfwd: false, changeOrigin: false, selfHandleResponse: true });
   // http-proxy throws on 'error' when nobody listens; every call passes a callback, this is a net.
   proxy.on('error', () => {});
+  // The library's deleteLength pass turns a chunked DELETE/OPTIONS body into `Content-Length: 0`
+  // and streams the body anyway, which the upstream reads as a second request. This pass runs
+  // right after it (before 'timeout') and puts the chunked framing back.
+  proxy.before('web', 'timeout', function keepChunkedFraming(req: IncomingMessage) {
+    if (!(req as TrackedRequest)[inFlightKey]?.chunked) return;
+    delete req.headers['content-length'];
+    req.headers['transfer-encoding'] = 'chunked';
+  });
 
   proxy.on('proxyReq', (proxyReq: ClientRequest, req: IncomingMessage) => {
     const state = (req as TrackedRequest)[inFlightKey];
     if (!state) return;
     state.proxyReq = proxyReq;
     if (state.timedOut) proxyReq.destroy(timeoutError(state.ctx.timeoutMs));
+    else if (state.bodyError) proxyReq.destroy(state.bodyError);
   });
 
   proxy.on('proxyReqWs', (proxyReq: ClientRequest, req: IncomingMessage) => {
@@ -132,10 +175,13 @@ export function createForwarder(): Forwarder {
           mode,
           proxyReq: undefined,
           timedOut: false,
+          chunked: req.headers['transfer-encoding'] !== undefined,
+          bodyError: undefined,
           timer: undefined,
           sentAt: performance.now(),
           onResponse: (proxyRes) => {
             const status = proxyRes.statusCode ?? 502;
+            mode?.onHead?.(status);
             if (mode?.retryStatuses?.has(status)) {
               proxyRes.resume();
               return fail(
@@ -147,27 +193,40 @@ export function createForwarder(): Forwarder {
                 ),
               );
             }
-            if (mode?.buffer) return collect(proxyRes, mode.buffer.maxBytes);
-            const head = prepareHead(ctx, proxyRes);
-            res.writeHead(head.status, head.headers);
-            // An upstream that dies mid-body must not leave the client waiting for bytes that never come.
-            proxyRes.once('aborted', () => res.destroy());
-            proxyRes.once('error', () => res.destroy());
-            proxyRes.pipe(res);
+            if (mode?.buffer) return collect(proxyRes, mode.buffer.maxBytes, mode.buffer.streamOverflow === true);
+            stream(proxyRes, []);
           },
         };
-        const collect = (proxyRes: IncomingMessage, maxBytes: number) => {
+        const stream = (proxyRes: IncomingMessage, already: Buffer[]) => {
+          const head = prepareHead(ctx, proxyRes);
+          res.writeHead(head.status, head.headers);
+          for (const chunk of already) res.write(chunk);
+          // An upstream that dies mid-body must not leave the client waiting for bytes that never come.
+          proxyRes.once('aborted', () => res.destroy());
+          proxyRes.once('error', () => res.destroy());
+          proxyRes.pipe(res);
+        };
+        const collect = (proxyRes: IncomingMessage, maxBytes: number, streamOverflow: boolean) => {
           const chunks: Buffer[] = [];
           let size = 0;
-          proxyRes.on('data', (chunk: Buffer) => {
+          const onData = (chunk: Buffer) => {
             size += chunk.length;
+            if (size > maxBytes && streamOverflow) {
+              // Too big to keep: send what came so far and stream the rest; res 'close' settles.
+              proxyRes.off('data', onData);
+              proxyRes.removeAllListeners('end');
+              chunks.push(chunk);
+              stream(proxyRes, chunks);
+              return;
+            }
             if (size > maxBytes) {
               proxyRes.destroy();
               fail(new GatewayError('GW_UPSTREAM_BAD_RESPONSE', `${pool.name} answered with more than ${maxBytes} bytes, too large to buffer`));
               return;
             }
             chunks.push(chunk);
-          });
+          };
+          proxyRes.on('data', onData);
           proxyRes.once('error', () => fail(upstreamError({ code: 'ECONNRESET' }, target.key, pool.name, ctx.timeoutMs)));
           proxyRes.once('aborted', () => fail(upstreamError({ code: 'ECONNRESET' }, target.key, pool.name, ctx.timeoutMs)));
           proxyRes.once('end', () => {
@@ -189,7 +248,13 @@ export function createForwarder(): Forwarder {
         ctx.upstreamUrl = target.key + ctx.upstreamPath + ctx.search;
         req.url = ctx.upstreamPath + ctx.search;
         pool.started(target);
-        proxy.web(req, res, { target: target.url, agent: pool.agent }, (error: Error) => {
+        const body = mode?.body ? { buffer: Readable.from([mode.body]) } : replacementBody(ctx, state);
+        proxy.web(req, res, { target: target.url, agent: pool.agent, ...body }, (error: Error) => {
+          // A replacement body that failed (e.g. over bodyLimit) is the client's doing, not the target's.
+          if (isGatewayError(error)) {
+            if (finish('ok')) reject(error);
+            return;
+          }
           const failure = state.timedOut ? 'timeout' : classifyUpstreamError(error);
           if (!finish(failure === 'connect' ? 'connect-failed' : 'failed')) return;
           if (res.headersSent) {
@@ -206,12 +271,14 @@ export function createForwarder(): Forwarder {
 
     ws(req, socket, head, pool, target, refuse) {
       (req as TrackedRequest)[upgradedKey] = false;
+      let outcome: 'ok' | 'connect-failed' | 'failed' = 'ok';
       pool.started(target);
-      socket.once('close', () => pool.finished(target, 'ok'));
+      socket.once('close', () => pool.finished(target, outcome));
       proxy.ws(req, socket, head, { target: target.url }, (error: Error) => {
         // Called synchronously before the library ends the socket, so a refusal can still be
         // written as an HTTP answer instead of a dropped connection.
         if ((req as TrackedRequest)[upgradedKey] || socket.destroyed) return;
+        outcome = classifyUpstreamError(error) === 'connect' ? 'connect-failed' : 'failed';
         refuse(upstreamError(error, target.key, pool.name, pool.timeoutMs));
       });
     },

@@ -1,5 +1,4 @@
 import { request as requestHttp } from 'node:http';
-import type { ClientRequest } from 'node:http';
 import { request as requestHttps } from 'node:https';
 import type { EventStream } from '../events/event-stream.js';
 import type { ResolvedService } from '../config/schema.js';
@@ -23,8 +22,14 @@ interface ProbeResult {
 /**
  * One GET on its own connection (no keep-alive): a probe must prove a fresh connect works, and a
  * stale pooled socket must not fail it. The socket is unref'd so probes never hold the process.
+ * Returns the abort function (no result is reported after it).
  */
-export function probeTarget(url: URL, path: string, timeoutMs: number, done: (result: ProbeResult) => void): ClientRequest {
+export function probeTarget(
+  url: URL,
+  path: string,
+  timeoutMs: number,
+  done: (result: ProbeResult) => void,
+): () => void {
   const fullPath = url.pathname.replace(/\/+$/, '') + path;
   let settled = false;
   const settle = (result: ProbeResult) => {
@@ -60,7 +65,11 @@ export function probeTarget(url: URL, path: string, timeoutMs: number, done: (re
   }, timeoutMs);
   timer.unref();
   req.end();
-  return req;
+  return function abortProbe() {
+    settled = true;
+    clearTimeout(timer);
+    req.destroy();
+  };
 }
 
 /** Counts a probe result against the thresholds; only the build that owns the record may write. */
@@ -110,18 +119,18 @@ export function startHealthChecks(
 ): () => void {
   let stopped = false;
   const timers = new Set<NodeJS.Timeout>();
-  const probes = new Set<ClientRequest>();
+  const probes = new Set<() => void>();
 
   function schedule(target: CheckedTarget, delay: number): void {
     const timer = setTimeout(() => {
       timers.delete(timer);
-      const req = probeTarget(target.url, config.path, config.timeout, (result) => {
-        probes.delete(req);
+      const abort = probeTarget(target.url, config.path, config.timeout, (result) => {
+        probes.delete(abort);
         if (stopped) return;
         applyProbe(target.record, owner, result, config, events, now());
         schedule(target, config.interval);
       });
-      probes.add(req);
+      probes.add(abort);
     }, delay);
     timer.unref();
     timers.add(timer);
@@ -132,7 +141,7 @@ export function startHealthChecks(
   return function stopHealthChecks() {
     stopped = true;
     for (const timer of timers) clearTimeout(timer);
-    for (const req of probes) req.destroy();
+    for (const abort of probes) abort();
     timers.clear();
     probes.clear();
   };

@@ -63,7 +63,12 @@ export function reportOutcome(
 }
 
 /** The balancer picked a target whose cooldown is over: this request is its trial. */
-export function beginTrial(record: HealthRecord, policy: PassivePolicy, events: EventStream, now: number): void {
+export function beginTrial(
+  record: HealthRecord,
+  policy: PassivePolicy,
+  events: EventStream,
+  now: number,
+): void {
   changeHealth(record, events, now, '', (r) => {
     r.passive = 'trial';
     r.until = now + policy.trialMs;

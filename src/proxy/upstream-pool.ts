@@ -112,7 +112,8 @@ export function createUpstreamPool(init: PoolInit): UpstreamPool {
         if (at >= wakeAt) refresh(at);
       }
       const target = balancer.pick(input);
-      if (target !== undefined && target.record.passive !== 'up') beginTrial(target.record, passive, events, now());
+      if (target !== undefined && target.record.passive !== 'up')
+        beginTrial(target.record, passive, events, now());
       return target;
     },
     started(target) {

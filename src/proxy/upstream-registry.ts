@@ -36,7 +36,9 @@ const handovers = new WeakMap<UpstreamRegistry, Handover>();
 
 function targetsOf(service: ResolvedService): Array<{ url: URL; weight: number }> {
   return service.targets.map((target) =>
-    typeof target === 'string' ? { url: new URL(target), weight: 1 } : { url: new URL(target.url), weight: target.weight },
+    typeof target === 'string'
+      ? { url: new URL(target), weight: 1 }
+      : { url: new URL(target.url), weight: target.weight },
   );
 }
 
@@ -85,7 +87,8 @@ export function createUpstreamRegistry(
       let shared = serviceAgents.get(url.protocol);
       if (!shared) {
         // A closed build already retired its agents: only an open one can lend them.
-        const reusable = previous && !previous.closed ? previous.agents.get(name)?.get(url.protocol) : undefined;
+        const reusable =
+          previous && !previous.closed ? previous.agents.get(name)?.get(url.protocol) : undefined;
         shared = reusable ?? { agent: createKeepAliveAgent(url.protocol), users: 0 };
         shared.users++;
         serviceAgents.set(url.protocol, shared);
@@ -132,7 +135,12 @@ function claimActiveState(record: HealthRecord, owner: HealthOwner, events: Even
   if (!owner.checks) resetActiveState(record, events, now);
 }
 
-function releaseActiveState(record: HealthRecord, owner: HealthOwner, events: EventStream, now: number): void {
+function releaseActiveState(
+  record: HealthRecord,
+  owner: HealthOwner,
+  events: EventStream,
+  now: number,
+): void {
   const wasOwner = record.activeOwners.at(-1) === owner;
   const index = record.activeOwners.lastIndexOf(owner);
   if (index !== -1) record.activeOwners.splice(index, 1);

@@ -5,6 +5,7 @@ import { createFileSigningKeyStore } from '../identity/file-signing-key-store.js
 import { ensureStateDir } from '../identity/state-files.js';
 import { createMemoryRateLimitStore } from './memory-rate-limit-store.js';
 import { resolveStateDir } from './state-dir.js';
+import type { StateConfig } from './state-schema.js';
 import type { GatewayState, KeyStore, SigningKeyStore, StateMap } from './types.js';
 
 export interface CreateStateOptions {
@@ -31,6 +32,12 @@ export async function createGatewayState(options: CreateStateOptions = {}): Prom
   const stateDir = resolveStateDir({ stateDir: options.stateDir, configDir: options.configDir });
   const watch = options.watch ?? true;
   // The gateway creates the folder up front so it can watch it for keys the CLI adds later.
+  const state = options.config?.state;
+  if (state?.store === 'redis') {
+    // Loaded only when named, so the default setup never loads the Redis client.
+    const { createRedisState } = await import('./redis/create-redis-state.js');
+    return createRedisState({ state, stateDir, events: options.events, watch });
+  }
   if (watch) await ensureStateDir(stateDir);
   const keys = await openKeyStore({ stateDir, watch, events: options.events });
   const signingKeys = await openSigningKeyStore({ stateDir, watch, events: options.events }).catch(
@@ -58,13 +65,19 @@ export interface OpenStoreOptions {
   stateDir: string;
   watch?: boolean;
   events?: EventStream;
+  /** The config's `state` block: with `store: 'redis'` the store lives there, not in the folder. */
+  state?: StateConfig | undefined;
 }
 
 /** The key store alone (the CLI opens only what a command needs, so one bad file blocks nothing else). */
-export function openKeyStore(options: OpenStoreOptions): Promise<KeyStore> {
+export async function openKeyStore(options: OpenStoreOptions): Promise<KeyStore> {
+  if (options.state?.store === 'redis')
+    return (await import('./redis/create-redis-state.js')).openRedisKeyStore(options.state);
   return createFileKeyStore(options);
 }
 
-export function openSigningKeyStore(options: OpenStoreOptions): Promise<SigningKeyStore> {
+export async function openSigningKeyStore(options: OpenStoreOptions): Promise<SigningKeyStore> {
+  if (options.state?.store === 'redis')
+    return (await import('./redis/create-redis-state.js')).openRedisSigningKeyStore(options.state);
   return createFileSigningKeyStore(options);
 }

@@ -59,7 +59,8 @@ export function createMemoryRateLimitStore(options: MemoryRateLimitStoreOptions 
     }
   };
 
-  const timer = options.sweepIntervalMs === 0 ? undefined : setInterval(sweep, options.sweepIntervalMs ?? 10_000);
+  const timer =
+    options.sweepIntervalMs === 0 ? undefined : setInterval(sweep, options.sweepIntervalMs ?? 10_000);
   timer?.unref();
 
   return {
@@ -73,14 +74,22 @@ export function createMemoryRateLimitStore(options: MemoryRateLimitStoreOptions 
       expireOldest(t);
       const keys = rules.map((rule) => ruleKey(key, rule));
       const before = keys.map((k) => Math.max(tats.get(k) ?? t, t));
-      const fits = rules.map((rule, i) => before[i]! + rule.windowMs / rule.limit - t <= rule.windowMs + EPSILON);
+      const fits = rules.map(
+        (rule, i) => before[i]! + rule.windowMs / rule.limit - t <= rule.windowMs + EPSILON,
+      );
       const allowed = fits.every(Boolean);
       return rules.map((rule, i): RateLimitDecision => {
         const interval = rule.windowMs / rule.limit;
         const tat = before[i]!;
         if (!allowed) {
           return fits[i]
-            ? { allowed: true, limit: rule.limit, remaining: left(rule, tat - t, interval), resetMs: tat - t, retryAfterMs: 0 }
+            ? {
+                allowed: true,
+                limit: rule.limit,
+                remaining: left(rule, tat - t, interval),
+                resetMs: tat - t,
+                retryAfterMs: 0,
+              }
             : {
                 allowed: false,
                 limit: rule.limit,
@@ -94,7 +103,13 @@ export function createMemoryRateLimitStore(options: MemoryRateLimitStoreOptions 
         tats.delete(k);
         if (tats.size >= maxEntries) evict();
         tats.set(k, next);
-        return { allowed: true, limit: rule.limit, remaining: left(rule, next - t, interval), resetMs: next - t, retryAfterMs: 0 };
+        return {
+          allowed: true,
+          limit: rule.limit,
+          remaining: left(rule, next - t, interval),
+          resetMs: next - t,
+          retryAfterMs: 0,
+        };
       });
     },
     async close() {

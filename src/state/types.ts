@@ -74,6 +74,11 @@ export interface KeyStore {
   /** Throws GW_KEY_NOT_FOUND for an unknown id. Revoking twice keeps the first time. */
   revoke(id: string): Promise<ApiKeyRecord>;
   find(key: string): ApiKeyLookup;
+  /**
+   * Re-reads the store now (coalesced and throttled). Called on an unknown key, so a key minted a
+   * moment ago works before the change notification arrives.
+   */
+  refresh(): Promise<void>;
   /** Notes that a key was used (batched off the request path; shown by `gw keys list`). */
   touch(id: string): void;
   close(): Promise<void>;
@@ -102,6 +107,8 @@ export interface SigningKeySet {
 export interface SigningKeyStore {
   /** The set as last loaded (sync, for the hot path); undefined when no key exists yet. */
   current(): SigningKeySet | undefined;
+  /** Re-reads now (coalesced and throttled); called on an unknown kid. */
+  refresh(): Promise<void>;
   /** The set, generating the HS256 secret on first use (atomic: two processes agree on one). */
   ensure(): Promise<SigningKeySet>;
   /** Adds a new key and makes it the signing one; the old ones keep verifying. */

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.js';
-import { createDashboardState, reduceDashboard, type DashboardCaps } from '../../src/dashboard/dashboard-state.js';
+import {
+  createDashboardState,
+  reduceDashboard,
+  type DashboardCaps,
+} from '../../src/dashboard/dashboard-state.js';
 import {
   compileFilter,
   selectHeader,
@@ -64,7 +68,8 @@ describe('latency percentiles over the last minute', () => {
   it('drops samples that left the window', () => {
     const state = stateWithRoutes();
     for (let i = 0; i < 50; i += 1) reduceDashboard(state, finished({ at: T0 + i, durationMs: 2 }));
-    for (let i = 0; i < 50; i += 1) reduceDashboard(state, finished({ at: T0 + 61_000 + i, durationMs: 500 }));
+    for (let i = 0; i < 50; i += 1)
+      reduceDashboard(state, finished({ at: T0 + 61_000 + i, durationMs: 500 }));
     const [users] = selectRoutes(state, T0 + 61_500);
     expect(users?.p50).toBeGreaterThan(460);
     expect(users?.p50).toBeLessThan(540);
@@ -104,7 +109,14 @@ describe('config, targets and the live list', () => {
     const state = stateWithRoutes();
     const error = new GatewayError('GW_CONFIG_INVALID', 'routes[0].service: unknown service', {
       file: '/app/gateway.config.ts',
-      problems: [{ path: 'routes[0].service', message: 'unknown service', expected: 'users | orders', received: '"ordrs"' }],
+      problems: [
+        {
+          path: 'routes[0].service',
+          message: 'unknown service',
+          expected: 'users | orders',
+          received: '"ordrs"',
+        },
+      ],
     });
     reduceDashboard(state, { type: 'config-rejected', at: T0, file: '/app/gateway.config.ts', error });
     expect(selectHeader(state, T0).configError).toMatchObject({
@@ -112,7 +124,10 @@ describe('config, targets and the live list', () => {
       file: '/app/gateway.config.ts',
       problems: [{ path: 'routes[0].service' }],
     });
-    reduceDashboard(state, configLoaded({ initial: false, changes: { added: [], removed: [], changed: ['users'] } }));
+    reduceDashboard(
+      state,
+      configLoaded({ initial: false, changes: { added: [], removed: [], changed: ['users'] } }),
+    );
     expect(selectHeader(state, T0).configError).toBeUndefined();
     expect(selectHeader(state, T0).lastLoad?.changes.changed).toEqual(['users']);
   });
@@ -133,10 +148,22 @@ describe('config, targets and the live list', () => {
       at: T0,
       targets: [
         { service: 'users', target: 'http://127.0.0.1:8001', healthy: true, inFlight: 3 },
-        { service: 'orders', target: 'http://127.0.0.1:8003', healthy: false, inFlight: 0, reason: 'ECONNREFUSED' },
+        {
+          service: 'orders',
+          target: 'http://127.0.0.1:8003',
+          healthy: false,
+          inFlight: 0,
+          reason: 'ECONNREFUSED',
+        },
       ],
     });
-    reduceDashboard(state, { type: 'breaker-state', at: T0, service: 'users', target: 'http://127.0.0.1:8002', state: 'open' });
+    reduceDashboard(state, {
+      type: 'breaker-state',
+      at: T0,
+      service: 'users',
+      target: 'http://127.0.0.1:8002',
+      state: 'open',
+    });
     const [users, orders] = selectRoutes(state, T0);
     expect(users?.targets.map((t) => [t.status, t.inFlight])).toEqual([
       ['healthy', 3],
@@ -144,7 +171,13 @@ describe('config, targets and the live list', () => {
     ]);
     expect(orders?.targets[0]).toMatchObject({ status: 'down', reason: 'ECONNREFUSED' });
 
-    reduceDashboard(state, { type: 'breaker-state', at: T0, service: 'users', target: 'http://127.0.0.1:8002', state: 'half-open' });
+    reduceDashboard(state, {
+      type: 'breaker-state',
+      at: T0,
+      service: 'users',
+      target: 'http://127.0.0.1:8002',
+      state: 'half-open',
+    });
     expect(selectRoutes(state, T0)[0]?.targets[1]?.status).toBe('half-open');
   });
 
@@ -181,7 +214,13 @@ describe('config, targets and the live list', () => {
 
 describe('bounded memory', () => {
   it('keeps every internal structure within its cap after a million events', () => {
-    const caps: DashboardCaps = { liveRequests: 500, routes: 50, limitEntries: 100, targets: 64, warnings: 3 };
+    const caps: DashboardCaps = {
+      liveRequests: 500,
+      routes: 50,
+      limitEntries: 100,
+      targets: 64,
+      warnings: 3,
+    };
     const state = reduceDashboard(createDashboardState({}, caps), configLoaded());
     const request = finished();
     const limit = limitChecked();
@@ -190,13 +229,25 @@ describe('bounded memory', () => {
       switch (i % 5) {
         case 0:
         case 1:
-          reduceDashboard(state, { ...request, at, id: `r${i}`, routeId: `route-${i % 997}`, durationMs: i % 300 });
+          reduceDashboard(state, {
+            ...request,
+            at,
+            id: `r${i}`,
+            routeId: `route-${i % 997}`,
+            durationMs: i % 300,
+          });
           break;
         case 2:
           reduceDashboard(state, { ...limit, at, caller: `caller-${i}`, allowed: i % 3 !== 0 });
           break;
         case 3:
-          reduceDashboard(state, { type: 'breaker-state', at, service: `svc-${i}`, target: 't', state: 'open' });
+          reduceDashboard(state, {
+            type: 'breaker-state',
+            at,
+            service: `svc-${i}`,
+            target: 't',
+            state: 'open',
+          });
           break;
         default:
           reduceDashboard(state, { type: 'warning', at, message: `warning ${i}` });

@@ -37,7 +37,12 @@ describe('the dashboard', () => {
     const error = new GatewayError('GW_CONFIG_INVALID', 'The config is not valid', {
       file: '/app/gateway.config.ts',
       problems: [
-        { path: 'routes[1].service', message: 'unknown service', expected: 'users | orders', received: '"ordrs"' },
+        {
+          path: 'routes[1].service',
+          message: 'unknown service',
+          expected: 'users | orders',
+          received: '"ordrs"',
+        },
       ],
     });
     dashboard.emit({ type: 'config-rejected', at: T0 + 5000, file: '/app/gateway.config.ts', error });
@@ -47,11 +52,19 @@ describe('the dashboard', () => {
     expect(rejected).toContain('✖ config rejected at');
     expect(rejected).toContain('the last good config keeps serving · GW_CONFIG_INVALID');
     expect(rejected).toContain('/app/gateway.config.ts: The config is not valid');
-    expect(rejected).toContain('routes[1].service: unknown service (expected users | orders, received "ordrs")');
+    expect(rejected).toContain(
+      'routes[1].service: unknown service (expected users | orders, received "ordrs")',
+    );
     expect(rejected).toContain('hint: Fix the fields listed above');
 
     // When the file is fixed and reloads
-    dashboard.emit(configLoaded({ at: T0 + 9000, initial: false, changes: { added: [], removed: [], changed: ['orders'] } }));
+    dashboard.emit(
+      configLoaded({
+        at: T0 + 9000,
+        initial: false,
+        changes: { added: [], removed: [], changed: ['orders'] },
+      }),
+    );
     const fixed = await dashboard.frame();
 
     // Then the banner is gone and the header says what changed
@@ -60,8 +73,8 @@ describe('the dashboard', () => {
   });
 
   it('shows a target whose breaker opens', async () => {
-    // Given the users route with two healthy targets
-    dashboard = renderDashboardUnderTest();
+    // Given the users route with two healthy targets, on a wide terminal
+    dashboard = renderDashboardUnderTest({ terminal: { columns: 140, rows: 30 } });
     dashboard.emit({
       type: 'targets-snapshot',
       at: T0,
@@ -73,7 +86,13 @@ describe('the dashboard', () => {
     expect(lineWith(await dashboard.frame(), '/api/users/*')).toContain(':8001 up 2↻ :8002 up');
 
     // When the breaker of the second target opens
-    dashboard.emit({ type: 'breaker-state', at: T0 + 1, service: 'users', target: 'http://127.0.0.1:8002', state: 'open' });
+    dashboard.emit({
+      type: 'breaker-state',
+      at: T0 + 1,
+      service: 'users',
+      target: 'http://127.0.0.1:8002',
+      state: 'open',
+    });
 
     // Then its row says so
     expect(lineWith(await dashboard.frame(), '/api/users/*')).toContain(':8002 breaker open');
@@ -131,7 +150,11 @@ describe('the dashboard', () => {
         upstreamMs: undefined,
         target: undefined,
         caller: 'mobile-app',
-        outcome: { limited: true, answeredBy: 'rate-limit', reason: 'mobile-app used 10/10 of 10 per 1m, resets in 42 s' },
+        outcome: {
+          limited: true,
+          answeredBy: 'rate-limit',
+          reason: 'mobile-app used 10/10 of 10 per 1m, resets in 42 s',
+        },
         requestHeaders: { 'x-api-key': '[redacted]', accept: 'application/json' },
         responseHeaders: { 'retry-after': '42', 'ratelimit-policy': '10;w=60' },
       }),
@@ -143,7 +166,9 @@ describe('the dashboard', () => {
 
     // Then the detail says which policy answered and why, the route, the timings and headers
     expect(detail).toContain('GET /api/orders/7 → 429 Too Many Requests');
-    expect(detail).toContain('answered by rate-limit · 429: mobile-app used 10/10 of 10 per 1m, resets in 42 s');
+    expect(detail).toContain(
+      'answered by rate-limit · 429: mobile-app used 10/10 of 10 per 1m, resets in 42 s',
+    );
     expect(detail).toContain('orders: any method /api/orders/* matched GET /api/orders/7 → service orders');
     expect(detail).toContain('none (answered before the upstream)');
     expect(detail).toContain('total 0.4ms · all in the gateway (no upstream call)');
@@ -159,7 +184,12 @@ describe('the dashboard', () => {
     dashboard = renderDashboardUnderTest();
     dashboard.emit(
       limitChecked({ remaining: 0, resetMs: 42_000, allowed: false }),
-      finished({ routeId: 'orders', status: 429, caller: 'mobile-app', outcome: { limited: true, answeredBy: 'rate-limit' } }),
+      finished({
+        routeId: 'orders',
+        status: 429,
+        caller: 'mobile-app',
+        outcome: { limited: true, answeredBy: 'rate-limit' },
+      }),
     );
     await dashboard.frame();
 
@@ -171,20 +201,23 @@ describe('the dashboard', () => {
     expect(detail).toContain('rate-limit · 429: mobile-app used 10/10 of 10 per 1m, resets in 40 s');
   });
 
-  it('turns colours off under NO_COLOR and on otherwise', async () => {
+  it('draws no colour under NO_COLOR, and colours by status otherwise', async () => {
+    const foreground = new RegExp(`${'\u001B'}\\[(3[0-7]|9[0-7])m`);
     const level = chalk.level;
-    chalk.level = 1;
+    chalk.level = 1; // as on a colour terminal; the test runner's stdout is not one
     try {
-      const plain = renderDashboardUnderTest({ colors: false });
-      plain.emit(finished({ status: 503 }));
-      plain.frame();
-      dashboard = plain;
-      const colored = renderDashboardUnderTest({ colors: true });
-      colored.emit(finished({ status: 503 }));
-      // The harness strips styles; read the raw frames through a style-free comparison instead.
-      const raw = await colored.frame();
-      colored.unmount();
-      expect(raw).toContain('503');
+      // Given a 503 in the list, When colours are off, Then no colour code is drawn
+      dashboard = renderDashboardUnderTest({ colors: false });
+      dashboard.emit(finished({ status: 503 }));
+      const plain = await dashboard.rawFrame();
+      expect(plain).toContain('503');
+      expect(plain).not.toMatch(foreground);
+      dashboard.unmount();
+
+      // When colours are on, Then the status is red
+      dashboard = renderDashboardUnderTest({ colors: true });
+      dashboard.emit(finished({ status: 503 }));
+      expect(await dashboard.rawFrame()).toContain('\u001B[31m503');
     } finally {
       chalk.level = level;
     }
@@ -195,7 +228,8 @@ describe('keys do what the help says', () => {
   it('? shows every shortcut from the table, and ? again hides it', async () => {
     dashboard = renderDashboardUnderTest();
     const help = await dashboard.press('?');
-    for (const shortcut of shortcuts) expect(help).toContain(`${shortcut.keys.padEnd(10)}${shortcut.description}`);
+    for (const shortcut of shortcuts)
+      expect(help).toContain(`${shortcut.keys.padEnd(10)}${shortcut.description}`);
     expect(await dashboard.press('?')).toContain('REQUESTS');
   });
 
@@ -257,7 +291,10 @@ describe('keys do what the help says', () => {
 
   it('↑/↓ move the selection and Enter opens the selected request', async () => {
     dashboard = renderDashboardUnderTest();
-    dashboard.emit(finished({ id: 'older', path: '/api/users/older' }), finished({ id: 'newer', path: '/api/users/newer' }));
+    dashboard.emit(
+      finished({ id: 'older', path: '/api/users/older' }),
+      finished({ id: 'newer', path: '/api/users/newer' }),
+    );
     await dashboard.frame();
     expect(lineWith(await dashboard.press(keys.down), '›')).toContain('/api/users/newer');
     expect(lineWith(await dashboard.press(keys.down), '›')).toContain('/api/users/older');

@@ -48,7 +48,9 @@ export const routeTable: RouteSummary[] = [
   { id: 'orders', methods: [], path: '/api/orders/*', service: 'orders', targets: ['http://127.0.0.1:8003'] },
 ];
 
-export function configLoaded(overrides: Partial<Extract<GatewayEvent, { type: 'config-loaded' }>> = {}): GatewayEvent {
+export function configLoaded(
+  overrides: Partial<Extract<GatewayEvent, { type: 'config-loaded' }>> = {},
+): GatewayEvent {
   return {
     type: 'config-loaded',
     at: T0,

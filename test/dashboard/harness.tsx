@@ -39,6 +39,8 @@ export interface DashboardUnderTest {
   emit(...events: GatewayEvent[]): void;
   /** The frame after the next draw (the store's frame timer is off: tests draw explicitly). */
   frame(): Promise<string>;
+  /** The last frame with its ANSI styles. */
+  rawFrame(): Promise<string>;
   press(...input: string[]): Promise<string>;
   advance(ms: number): void;
   now(): number;
@@ -48,7 +50,7 @@ export interface DashboardUnderTest {
 }
 
 /** A terminal with a chosen size (ink-testing-library's is fixed at 100 columns). */
-class FakeStdout extends EventEmitter {
+export class FakeStdout extends EventEmitter {
   frames: string[] = [];
   isTTY = true;
   constructor(
@@ -68,7 +70,7 @@ class FakeStdout extends EventEmitter {
   }
 }
 
-class FakeStdin extends EventEmitter {
+export class FakeStdin extends EventEmitter {
   private data: string | null = null;
   constructor(public isTTY: boolean) {
     super();
@@ -111,7 +113,13 @@ export function renderDashboardUnderTest(options: HarnessOptions = {}) {
     onError: onCrash,
   });
   const tree = (
-    <DashboardApp store={store} actions={actions} now={now} colors={options.colors ?? false} onCrash={onCrash} />
+    <DashboardApp
+      store={store}
+      actions={actions}
+      now={now}
+      colors={options.colors ?? false}
+      onCrash={onCrash}
+    />
   );
   let screen: Screen;
   let stdout: FakeStdout | undefined;
@@ -138,6 +146,11 @@ export function renderDashboardUnderTest(options: HarnessOptions = {}) {
       store.flush(true);
       await settle();
       return unstyled(screen.lastFrame());
+    },
+    async rawFrame() {
+      store.flush(true);
+      await settle();
+      return screen.lastFrame() ?? '';
     },
     async press(...input) {
       for (const data of input) {

@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { fitColumns, type ColumnSpec } from '../../src/dashboard/fit-columns.js';
-import { fitText, formatCountdown, formatLatency, formatSparkline, formatTarget } from '../../src/dashboard/format.js';
+import {
+  fitText,
+  formatCountdown,
+  formatLatency,
+  formatSparkline,
+  formatTarget,
+} from '../../src/dashboard/format.js';
 import { planLayout } from '../../src/dashboard/plan-layout.js';
 
 const columns: ColumnSpec[] = [
   { id: 'method', title: 'METHOD', width: 6, priority: 1 },
-  { id: 'path', title: 'PATH', width: 10, priority: 0, grow: true, maxWidth: 20 },
+  { id: 'path', title: 'PATH', width: 10, priority: 0, grow: 1, maxWidth: 20 },
   { id: 'status', title: 'STS', width: 3, priority: 0 },
   { id: 'caller', title: 'CALLER', width: 10, priority: 3 },
   { id: 'time', title: 'TIME', width: 8, priority: 2 },
@@ -78,6 +84,7 @@ describe('formatters', () => {
 
   it('shortens local targets to their port', () => {
     expect(formatTarget('http://127.0.0.1:8001')).toBe(':8001');
+    expect(formatTarget('http://127.0.0.1:8001/v1')).toBe(':8001/v1');
     expect(formatTarget('http://users.internal:80')).toBe('users.internal');
     expect(formatTarget('http://users.internal:8080')).toBe('users.internal:8080');
   });

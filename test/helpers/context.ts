@@ -22,7 +22,13 @@ export function createTestBuild(config: GatewayConfigInput, state: GatewayState)
   const events = createEventStream();
   const seen: GatewayEvent[] = [];
   events.subscribe((event) => seen.push(event));
-  const build: BuildContext = { config: resolved, configDir: state.stateDir, events, state, upstreams: noUpstreams };
+  const build: BuildContext = {
+    config: resolved,
+    configDir: state.stateDir,
+    events,
+    state,
+    upstreams: noUpstreams,
+  };
   return { build, routes: resolved.routes.map(compileRoute), seen };
 }
 
@@ -64,7 +70,10 @@ export function createTestContext(input: TestContextInput): GatewayContext {
 }
 
 /** Runs a middleware; returns whether it called next() and what it threw. */
-export async function runMiddleware(middleware: Middleware, ctx: GatewayContext): Promise<{ passed: boolean; error?: unknown }> {
+export async function runMiddleware(
+  middleware: Middleware,
+  ctx: GatewayContext,
+): Promise<{ passed: boolean; error?: unknown }> {
   let passed = false;
   try {
     await middleware(ctx, async () => {

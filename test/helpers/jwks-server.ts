@@ -9,7 +9,10 @@ export interface TestIdp {
   fetches: number;
   /** Adds a new signing key and publishes it (the old ones stay published unless `retire`). */
   rotate(options?: { retire?: boolean }): Promise<string>;
-  sign(claims: Record<string, unknown>, options?: { audience?: string; ttlSeconds?: number }): Promise<string>;
+  sign(
+    claims: Record<string, unknown>,
+    options?: { audience?: string; ttlSeconds?: number },
+  ): Promise<string>;
   close(): Promise<void>;
 }
 

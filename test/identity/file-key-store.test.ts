@@ -85,7 +85,11 @@ describe('file key store', () => {
     const gateway = await createFileKeyStore({
       stateDir: dir,
       watch: true,
-      events: { emit: (e) => e.type === 'store-warning' && warnings.push(e.message), subscribe: () => () => undefined, active: true },
+      events: {
+        emit: (e) => e.type === 'store-warning' && warnings.push(e.message),
+        subscribe: () => () => undefined,
+        active: true,
+      },
     });
     const file = path.join(dir, KEYS_FILE);
     await writeFile(file, '{"version":1,"keys":[{"id":');

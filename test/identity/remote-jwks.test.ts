@@ -31,7 +31,10 @@ describe('remote JWKS trust', () => {
   it('verifies tokens of a trusted issuer and caches its key set', async () => {
     const verifier = await verifierFor(30_000);
     const token = await idp.sign({ sub: 'alice', scp: ['orders:write'] });
-    expect(await verifier.verify(token)).toMatchObject({ ok: true, token: { subject: 'alice', scopes: ['orders:write'] } });
+    expect(await verifier.verify(token)).toMatchObject({
+      ok: true,
+      token: { subject: 'alice', scopes: ['orders:write'] },
+    });
     const second = await idp.sign({ sub: 'bob' });
     expect((await verifier.verify(second)).ok).toBe(true);
     expect(idp.fetches).toBe(1);

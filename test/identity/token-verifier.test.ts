@@ -25,7 +25,15 @@ afterEach(async () => {
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 const issue = async (extra: Partial<Parameters<typeof issueToken>[1]> = {}) =>
-  (await issueToken(await store.ensure(), { subject: 'user123', ttlMs: 3_600_000, issuer: jwt.issuer, audience: jwt.audience, ...extra })).token;
+  (
+    await issueToken(await store.ensure(), {
+      subject: 'user123',
+      ttlMs: 3_600_000,
+      issuer: jwt.issuer,
+      audience: jwt.audience,
+      ...extra,
+    })
+  ).token;
 
 describe('signing keys', () => {
   it('generates one HS256 secret on first use, owner-only, even when two processes race', async () => {
@@ -52,7 +60,10 @@ describe('token verification', () => {
   it('accepts a token gw issued and returns its subject and scopes', async () => {
     const token = await issue({ scopes: ['orders:write', 'users:read'], claims: { tier: 'pro' } });
     const result = await createTokenVerifier({ jwt, signingKeys: store }).verify(token);
-    expect(result).toMatchObject({ ok: true, token: { subject: 'user123', scopes: ['orders:write', 'users:read'], tier: 'pro' } });
+    expect(result).toMatchObject({
+      ok: true,
+      token: { subject: 'user123', scopes: ['orders:write', 'users:read'], tier: 'pro' },
+    });
   });
 
   it('keeps tokens signed with an older key valid after rotation, for each algorithm', async () => {
@@ -79,54 +90,84 @@ describe('token verification', () => {
 
   // Every way a token can be wrong, with the reason the client is told.
   const cases: Array<[string, () => Promise<string>, RegExp]> = [
-    ['alg none', async () => `${base64url.encode('{"alg":"none","typ":"JWT"}')}.${base64url.encode(JSON.stringify({ sub: 'x', iss: 'gw', aud: 'gw', exp: nowSeconds() + 60 }))}.`, /alg none/],
+    [
+      'alg none',
+      async () =>
+        `${base64url.encode('{"alg":"none","typ":"JWT"}')}.${base64url.encode(JSON.stringify({ sub: 'x', iss: 'gw', aud: 'gw', exp: nowSeconds() + 60 }))}.`,
+      /alg none/,
+    ],
     ['malformed', async () => 'not.a-token', /malformed/],
     ['garbage', async () => 'garbage', /malformed/],
-    ['bad signature', async () => {
-      const token = await issue();
-      const [h, p] = token.split('.');
-      return `${h}.${p}.${base64url.encode(new Uint8Array(32))}`;
-    }, /signature does not match/],
+    [
+      'bad signature',
+      async () => {
+        const token = await issue();
+        const [h, p] = token.split('.');
+        return `${h}.${p}.${base64url.encode(new Uint8Array(32))}`;
+      },
+      /signature does not match/,
+    ],
     ['expired', async () => issue({ now: nowSeconds() - 7200, ttlMs: 3_600_000 }), /expired/],
-    ['nbf in the future', async () => {
-      const entry = (await store.ensure()).keys[0]!;
-      return new SignJWT({ sub: 'x' })
-        .setProtectedHeader({ alg: 'HS256', kid: entry.kid })
-        .setIssuer(jwt.issuer)
-        .setAudience(jwt.audience)
-        .setNotBefore(nowSeconds() + 3600)
-        .setExpirationTime(nowSeconds() + 7200)
-        .sign(await importSignKey(entry));
-    }, /not valid yet/],
+    [
+      'nbf in the future',
+      async () => {
+        const entry = (await store.ensure()).keys[0]!;
+        return new SignJWT({ sub: 'x' })
+          .setProtectedHeader({ alg: 'HS256', kid: entry.kid })
+          .setIssuer(jwt.issuer)
+          .setAudience(jwt.audience)
+          .setNotBefore(nowSeconds() + 3600)
+          .setExpirationTime(nowSeconds() + 7200)
+          .sign(await importSignKey(entry));
+      },
+      /not valid yet/,
+    ],
     ['wrong audience', async () => issue({ audience: 'someone-else' }), /another audience/],
     ['untrusted issuer', async () => issue({ issuer: 'https://evil.example' }), /not trusted/],
-    ['wrong key type (ES256 header on the HS256 key)', async () => {
-      const entry = (await store.ensure()).keys[0]!;
-      const pair = await generateKeyPair('ES256');
-      return new SignJWT({ sub: 'x' })
-        .setProtectedHeader({ alg: 'ES256', kid: entry.kid })
-        .setIssuer(jwt.issuer)
-        .setAudience(jwt.audience)
-        .setExpirationTime(nowSeconds() + 60)
-        .sign(pair.privateKey);
-    }, /key type does not fit/],
-    ['algorithm not accepted (RS256)', async () => {
-      const pair = await generateKeyPair('RS256');
-      return new SignJWT({ sub: 'x' })
-        .setProtectedHeader({ alg: 'RS256', kid: 'whatever' })
-        .setIssuer(jwt.issuer)
-        .setAudience(jwt.audience)
-        .setExpirationTime(nowSeconds() + 60)
-        .sign(pair.privateKey);
-    }, /algorithm that is not accepted/],
-    ['unknown kid', async () => {
-      const token = await issue();
-      const other = await createTempStateDir();
-      const foreign = await createFileSigningKeyStore({ stateDir: other.dir });
-      const forged = await issueToken(await foreign.ensure(), { subject: 'x', ttlMs: 60_000, issuer: jwt.issuer, audience: jwt.audience });
-      await other.remove();
-      return token && forged.token;
-    }, /No known key matches/],
+    [
+      'wrong key type (ES256 header on the HS256 key)',
+      async () => {
+        const entry = (await store.ensure()).keys[0]!;
+        const pair = await generateKeyPair('ES256');
+        return new SignJWT({ sub: 'x' })
+          .setProtectedHeader({ alg: 'ES256', kid: entry.kid })
+          .setIssuer(jwt.issuer)
+          .setAudience(jwt.audience)
+          .setExpirationTime(nowSeconds() + 60)
+          .sign(pair.privateKey);
+      },
+      /key type does not fit/,
+    ],
+    [
+      'algorithm not accepted (RS256)',
+      async () => {
+        const pair = await generateKeyPair('RS256');
+        return new SignJWT({ sub: 'x' })
+          .setProtectedHeader({ alg: 'RS256', kid: 'whatever' })
+          .setIssuer(jwt.issuer)
+          .setAudience(jwt.audience)
+          .setExpirationTime(nowSeconds() + 60)
+          .sign(pair.privateKey);
+      },
+      /algorithm that is not accepted/,
+    ],
+    [
+      'unknown kid',
+      async () => {
+        const token = await issue();
+        const other = await createTempStateDir();
+        const foreign = await createFileSigningKeyStore({ stateDir: other.dir });
+        const forged = await issueToken(await foreign.ensure(), {
+          subject: 'x',
+          ttlMs: 60_000,
+          issuer: jwt.issuer,
+          audience: jwt.audience,
+        });
+        await other.remove();
+        return token && forged.token;
+      },
+      /No known key matches/,
+    ],
   ];
 
   it.each(cases)('refuses %s with a reason', async (_name, make, reason) => {
@@ -159,7 +200,11 @@ describe('token verification', () => {
 
   it('caches a verified token only until its exp', async () => {
     let now = Date.now();
-    const verifier = createTokenVerifier({ jwt: { ...jwt, clockSkew: 0 }, signingKeys: store, now: () => now });
+    const verifier = createTokenVerifier({
+      jwt: { ...jwt, clockSkew: 0 },
+      signingKeys: store,
+      now: () => now,
+    });
     const token = await issue({ ttlMs: 2000 });
     expect((await verifier.verify(token)).ok).toBe(true);
     expect((await verifier.verify(token)).ok).toBe(true);

@@ -31,13 +31,25 @@ const config: GatewayConfigInput = {
 
 function setup() {
   const { build, routes, seen } = createTestBuild(config, state);
-  const middlewareOf = (name: string) => createAuthPolicy(routes.find((r) => r.id === name)!, build);
+  const middlewareOf = (name: string) =>
+    createAuthPolicy(
+      routes.find((r) => r.id === name)!,
+      build,
+    );
   const routeOf = (name: string) => routes.find((r) => r.id === name)!;
   return { middlewareOf, routeOf, seen };
 }
 
 const token = async (scopes: string[] = [], sub = 'user123') =>
-  (await issueToken(await state.signingKeys.ensure(), { subject: sub, ttlMs: 60_000, issuer: 'gw', audience: 'gw', scopes })).token;
+  (
+    await issueToken(await state.signingKeys.ensure(), {
+      subject: sub,
+      ttlMs: 60_000,
+      issuer: 'gw',
+      audience: 'gw',
+      scopes,
+    })
+  ).token;
 
 function asError(error: unknown): GatewayError {
   if (!isGatewayError(error)) throw new Error(`expected a GatewayError, got ${String(error)}`);
@@ -54,7 +66,12 @@ describe('auth policy', () => {
     const { key } = await state.keys.create({ name: 'mobile-app', scopes: ['users:read'], tier: 'pro' });
     const ctx = createTestContext({ route: routeOf('users'), headers: { 'x-api-key': key } });
     expect(await runMiddleware(middlewareOf('users')!, ctx)).toEqual({ passed: true });
-    expect(ctx.identity).toMatchObject({ kind: 'apiKey', name: 'mobile-app', scopes: ['users:read'], tier: 'pro' });
+    expect(ctx.identity).toMatchObject({
+      kind: 'apiKey',
+      name: 'mobile-app',
+      scopes: ['users:read'],
+      tier: 'pro',
+    });
     expect(ctx.upstreamHeaders['x-client-id']).toBe('mobile-app');
     expect(ctx.upstreamHeaders['x-scopes']).toBe('users:read');
     expect(ctx.upstreamHeaders['x-api-key']).toBeUndefined();
@@ -70,7 +87,10 @@ describe('auth policy', () => {
 
   it('accepts a bearer token on a route that takes either', async () => {
     const { middlewareOf, routeOf } = setup();
-    const ctx = createTestContext({ route: routeOf('users'), headers: { authorization: `Bearer ${await token()}` } });
+    const ctx = createTestContext({
+      route: routeOf('users'),
+      headers: { authorization: `Bearer ${await token()}` },
+    });
     expect((await runMiddleware(middlewareOf('users')!, ctx)).passed).toBe(true);
     expect(ctx.upstreamHeaders['x-user-id']).toBe('user123');
     expect(ctx.upstreamHeaders.authorization).toBeUndefined();
@@ -101,18 +121,28 @@ describe('auth policy', () => {
 
   it('answers 403 GW_FORBIDDEN naming the missing scope', async () => {
     const { middlewareOf, routeOf } = setup();
-    const ctx = createTestContext({ route: routeOf('orders'), headers: { authorization: `Bearer ${await token(['orders:read'])}` } });
+    const ctx = createTestContext({
+      route: routeOf('orders'),
+      headers: { authorization: `Bearer ${await token(['orders:read'])}` },
+    });
     const e = asError((await runMiddleware(middlewareOf('orders')!, ctx)).error);
     expect([e.code, e.status]).toEqual(['GW_FORBIDDEN', 403]);
     expect(e.message).toContain('orders:write');
     expect(e.extensions).toEqual({ missingScopes: ['orders:write'] });
-    expect(e.headers?.['www-authenticate']).toBe('Bearer realm="gw", error="insufficient_scope", scope="orders:write"');
-    const ok = createTestContext({ route: routeOf('orders'), headers: { authorization: `Bearer ${await token(['orders:write'])}` } });
+    expect(e.headers?.['www-authenticate']).toBe(
+      'Bearer realm="gw", error="insufficient_scope", scope="orders:write"',
+    );
+    const ok = createTestContext({
+      route: routeOf('orders'),
+      headers: { authorization: `Bearer ${await token(['orders:write'])}` },
+    });
     expect((await runMiddleware(middlewareOf('orders')!, ok)).passed).toBe(true);
   });
 
   it('refuses scopes without auth when the config is built', () => {
     const { build, routes } = createTestBuild({ routes: [{ path: '/x', scopes: ['a'] }] }, state);
-    expect(() => createAuthPolicy(routes[0]!, build)).toThrow(expect.objectContaining({ code: 'GW_CONFIG_INVALID' }));
+    expect(() => createAuthPolicy(routes[0]!, build)).toThrow(
+      expect.objectContaining({ code: 'GW_CONFIG_INVALID' }),
+    );
   });
 });

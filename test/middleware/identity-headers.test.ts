@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { compileRoute } from '../../src/pipeline/compile-route.js';
 import { routeSchema } from '../../src/config/schema.js';
-import { createIdentityHeadersPolicy, stripIdentityHeaders, writeIdentityHeaders } from '../../src/middleware/identity-headers.js';
+import {
+  createIdentityHeadersPolicy,
+  stripIdentityHeaders,
+  writeIdentityHeaders,
+} from '../../src/middleware/identity-headers.js';
 import type { BuildContext } from '../../src/pipeline/types.js';
 import { createTestContext, runMiddleware } from '../helpers/context.js';
 
@@ -34,7 +38,14 @@ describe('identity headers', () => {
     writeIdentityHeaders(headers, { kind: 'apiKey', id: 'key_1', name: 'mobile-app', scopes: ['a', 'b'] });
     expect(headers).toEqual({ 'x-client-id': 'mobile-app', 'x-scopes': 'a b' });
     const fromToken = {};
-    writeIdentityHeaders(fromToken, { kind: 'jwt', id: 'gw#u1', name: 'u1', subject: 'u1', scopes: [], claims: { azp: 'web' } });
+    writeIdentityHeaders(fromToken, {
+      kind: 'jwt',
+      id: 'gw#u1',
+      name: 'u1',
+      subject: 'u1',
+      scopes: [],
+      claims: { azp: 'web' },
+    });
     expect(fromToken).toEqual({ 'x-user-id': 'u1', 'x-client-id': 'web' });
   });
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createEventStream } from '../../src/events/event-stream.js';
 import { createUpstreamRegistry } from '../../src/proxy/upstream-registry.js';
 import type { Target, UpstreamPool, UpstreamRegistry } from '../../src/proxy/upstream-types.js';
-import { pickInput, service } from './upstream-helpers.js';
+import { pickInput, service } from './upstream-fixtures.js';
 
 const urls = ['http://127.0.0.1:7001', 'http://127.0.0.1:7002', 'http://127.0.0.1:7003'];
 let registries: UpstreamRegistry[] = [];
@@ -79,7 +79,9 @@ describe('distribution over 10k picks', () => {
   it.each(cases)('$name', ({ input, expected, tolerance }) => {
     const counts = countPicks(poolOf(input), 10_000);
     for (const [url, share] of Object.entries(expected)) {
-      expect(Math.abs((counts.get(url) ?? 0) - share), `${url}: ${counts.get(url)}`).toBeLessThanOrEqual(tolerance);
+      expect(Math.abs((counts.get(url) ?? 0) - share), `${url}: ${counts.get(url)}`).toBeLessThanOrEqual(
+        tolerance,
+      );
     }
   });
 });
@@ -100,7 +102,9 @@ describe('order', () => {
         { url: urls[2]!, weight: 1 },
       ],
     });
-    const letters = Array.from({ length: 14 }, () => 'abc'[urls.indexOf(pool.pick(pickInput())!.key)]).join('');
+    const letters = Array.from({ length: 14 }, () => 'abc'[urls.indexOf(pool.pick(pickInput())!.key)]).join(
+      '',
+    );
     expect(letters).toBe('aabacaa'.repeat(2));
   });
 
@@ -185,7 +189,10 @@ describe('health and exclude, for every balancer', () => {
       const pool = poolOf({ balance, targets: urls });
       const [a, b, c] = pool.targets as [Target, Target, Target];
       for (let i = 0; i < 300; i++) {
-        const input = pickInput({ clientIp: `10.1.0.${i}`, headers: { 'x-user': `u${i}`, cookie: `sid=s${i}` } });
+        const input = pickInput({
+          clientIp: `10.1.0.${i}`,
+          headers: { 'x-user': `u${i}`, cookie: `sid=s${i}` },
+        });
         const first = pool.pick(input)!;
         const retry = pool.pick({ ...input, exclude: new Set([first.key]) })!;
         expect(retry.key).not.toBe(first.key);

@@ -4,7 +4,7 @@ import { buildRing, VIRTUAL_NODES } from '../../src/proxy/balancers/consistent-h
 import { hashString } from '../../src/proxy/balancers/hash-key.js';
 import { createUpstreamRegistry } from '../../src/proxy/upstream-registry.js';
 import type { Target, UpstreamPool, UpstreamRegistry } from '../../src/proxy/upstream-types.js';
-import { pickInput, service } from './upstream-helpers.js';
+import { pickInput, service } from './upstream-fixtures.js';
 
 const fiveUrls = [7001, 7002, 7003, 7004, 7005].map((port) => `http://127.0.0.1:${port}`);
 const keys = Array.from({ length: 10_000 }, (_, i) => `user-${i}`);
@@ -37,7 +37,8 @@ describe('ring', () => {
   it(`places ${VIRTUAL_NODES} sorted points per target`, () => {
     const ring = buildRing(fiveUrls);
     expect(ring.points.length).toBe(5 * VIRTUAL_NODES);
-    for (let i = 1; i < ring.points.length; i++) expect(ring.points[i]!).toBeGreaterThanOrEqual(ring.points[i - 1]!);
+    for (let i = 1; i < ring.points.length; i++)
+      expect(ring.points[i]!).toBeGreaterThanOrEqual(ring.points[i - 1]!);
   });
 
   it('hashes strings to well-spread 32-bit values', () => {
@@ -98,14 +99,29 @@ describe('remapping', () => {
 
 describe('keys', () => {
   const cases = [
-    { hash: 'ip', same: [{ clientIp: '10.0.0.7' }, { clientIp: '10.0.0.7', headers: { 'x-user': 'other' } }] },
-    { hash: 'header:X-Tenant', same: [{ headers: { 'x-tenant': 'acme' } }, { headers: { 'x-tenant': 'acme' }, clientIp: '10.9.9.9' }] },
+    {
+      hash: 'ip',
+      same: [{ clientIp: '10.0.0.7' }, { clientIp: '10.0.0.7', headers: { 'x-user': 'other' } }],
+    },
+    {
+      hash: 'header:X-Tenant',
+      same: [{ headers: { 'x-tenant': 'acme' } }, { headers: { 'x-tenant': 'acme' }, clientIp: '10.9.9.9' }],
+    },
     {
       hash: 'cookie:sid',
-      same: [{ headers: { cookie: 'sid=abc' } }, { headers: { cookie: 'theme=dark; sid=abc; xsid=zzz' }, clientIp: '10.9.9.9' }],
+      same: [
+        { headers: { cookie: 'sid=abc' } },
+        { headers: { cookie: 'theme=dark; sid=abc; xsid=zzz' }, clientIp: '10.9.9.9' },
+      ],
     },
-    { hash: 'cookie:sid', same: [{ clientIp: '10.2.2.2' }, { clientIp: '10.2.2.2', headers: { cookie: 'other=1' } }] },
-    { hash: 'header:x-user', same: [{ clientIp: '10.3.3.3' }, { clientIp: '10.3.3.3', headers: { 'x-user': '' } }] },
+    {
+      hash: 'cookie:sid',
+      same: [{ clientIp: '10.2.2.2' }, { clientIp: '10.2.2.2', headers: { cookie: 'other=1' } }],
+    },
+    {
+      hash: 'header:x-user',
+      same: [{ clientIp: '10.3.3.3' }, { clientIp: '10.3.3.3', headers: { 'x-user': '' } }],
+    },
   ];
 
   it.each(cases)('$hash keeps the same key on the same target, across rebuilds too', ({ hash, same }) => {

@@ -5,9 +5,17 @@ import { createEventStream } from '../../src/events/event-stream.js';
 import { applyProbe } from '../../src/proxy/health-check.js';
 import { createHealthRecord } from '../../src/proxy/target-health.js';
 import { createUpstreamRegistry } from '../../src/proxy/upstream-registry.js';
-import type { Target, UpstreamRegistry } from '../../src/proxy/upstream-types.js';
-import { pickInput, recordHealthEvents, service, sleep, startUpstream, trackResources, waitFor } from './upstream-helpers.js';
-import type { TestUpstream } from './upstream-helpers.js';
+import type { Target } from '../../src/proxy/upstream-types.js';
+import {
+  pickInput,
+  recordHealthEvents,
+  service,
+  sleep,
+  startUpstream,
+  trackResources,
+  waitFor,
+} from './upstream-fixtures.js';
+import type { TestUpstream } from './upstream-fixtures.js';
 
 const fast = { path: '/health', interval: 50, timeout: 500, unhealthyThreshold: 2, healthyThreshold: 1 };
 let cleanups: Array<() => unknown> = [];
@@ -103,7 +111,8 @@ describe('active health checks against real upstreams', () => {
     // Several intervals: not one more probe may arrive.
     await sleep(300);
     expect(a!.hits.length).toBe(probes);
-    expect(resources.count('Timeout')).toBe(0);
+    // Destroy hooks arrive a moment after the timers are cleared.
+    await waitFor(() => resources.count('Timeout') === 0, 5_000, 'timers cleared');
   });
 });
 
@@ -126,7 +135,8 @@ describe('thresholds', () => {
       const owner = { checks: true };
       record.activeOwners.push(owner);
       const config = { ...fast, unhealthyThreshold, healthyThreshold };
-      for (const ok of results) applyProbe(record, owner, { ok, detail: ok ? 'ok' : 'bad' }, config, events, 0);
+      for (const ok of results)
+        applyProbe(record, owner, { ok, detail: ok ? 'ok' : 'bad' }, config, events, 0);
       expect(record.activeDown).toBe(down);
     },
   );
@@ -135,7 +145,14 @@ describe('thresholds', () => {
     const record = createHealthRecord('svc', 'http://127.0.0.1:1', { version: 0 });
     const old = { checks: true };
     record.activeOwners.push(old, { checks: false });
-    applyProbe(record, old, { ok: false, detail: 'bad' }, { ...fast, unhealthyThreshold: 1 }, createEventStream(), 0);
+    applyProbe(
+      record,
+      old,
+      { ok: false, detail: 'bad' },
+      { ...fast, unhealthyThreshold: 1 },
+      createEventStream(),
+      0,
+    );
     expect(record.activeDown).toBe(false);
   });
 });

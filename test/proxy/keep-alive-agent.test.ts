@@ -11,7 +11,7 @@ import {
   retireAgent,
 } from '../../src/proxy/keep-alive-agent.js';
 import { createUpstreamRegistry } from '../../src/proxy/upstream-registry.js';
-import { get, service, waitFor } from './upstream-helpers.js';
+import { get, service, waitFor } from './upstream-fixtures.js';
 
 let cleanups: Array<() => unknown> = [];
 
@@ -21,7 +21,10 @@ afterEach(async () => {
 });
 
 /** A server bound to one address that counts TCP connections; `hold` delays answers. */
-async function serve(host: string, hold?: Promise<void>): Promise<{ server: Server; port: number; connections: () => number }> {
+async function serve(
+  host: string,
+  hold?: Promise<void>,
+): Promise<{ server: Server; port: number; connections: () => number }> {
   let connections = 0;
   const server = createServer((_req, res) => {
     void (hold ?? Promise.resolve()).then(() => res.end(host));
@@ -60,16 +63,30 @@ const hasIpv6Loopback = await ipv6LoopbackWorks();
 
 function lookup(hostname: string, options: { all: boolean; family?: number }) {
   return new Promise<unknown>((resolve, reject) => {
-    (lookupLocalhostDualStack as (...args: unknown[]) => void)(hostname, options, (error: Error | null, ...rest: unknown[]) =>
-      error ? reject(error) : resolve(options.all ? rest[0] : rest),
+    (lookupLocalhostDualStack as (...args: unknown[]) => void)(
+      hostname,
+      options,
+      (error: Error | null, ...rest: unknown[]) =>
+        error ? reject(error) : resolve(options.all ? rest[0] : rest),
     );
   });
 }
 
 describe('localhost lookup', () => {
   it.each([
-    { hostname: 'localhost', options: { all: true }, expected: [{ address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 }] },
-    { hostname: 'api.localhost', options: { all: true, family: 6 }, expected: [{ address: '::1', family: 6 }] },
+    {
+      hostname: 'localhost',
+      options: { all: true },
+      expected: [
+        { address: '127.0.0.1', family: 4 },
+        { address: '::1', family: 6 },
+      ],
+    },
+    {
+      hostname: 'api.localhost',
+      options: { all: true, family: 6 },
+      expected: [{ address: '::1', family: 6 }],
+    },
     { hostname: 'LOCALHOST', options: { all: false }, expected: ['127.0.0.1', 4] },
     { hostname: 'localhost', options: { all: false, family: 6 }, expected: ['::1', 6] },
     { hostname: '127.0.0.1', options: { all: true }, expected: [{ address: '127.0.0.1', family: 4 }] },
@@ -92,7 +109,8 @@ describe('keep-alive agent', () => {
     );
     cleanups.push(() => registry.close());
     const agent = registry.get('svc')!.agent;
-    for (let i = 0; i < 3; i++) expect(await get(`http://localhost:${port}/`, agent)).toEqual({ status: 200, body: '127.0.0.1' });
+    for (let i = 0; i < 3; i++)
+      expect(await get(`http://localhost:${port}/`, agent)).toEqual({ status: 200, body: '127.0.0.1' });
     expect(connections()).toBe(1);
   });
 

@@ -1,8 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createUpstreamRegistry } from '../../src/proxy/upstream-registry.js';
 import type { Target, UpstreamPool, UpstreamRegistry } from '../../src/proxy/upstream-types.js';
-import { freePort, get, pickInput, recordHealthEvents, service, sleep, startUpstream } from './upstream-helpers.js';
-import type { TestUpstream } from './upstream-helpers.js';
+import {
+  freePort,
+  get,
+  pickInput,
+  recordHealthEvents,
+  service,
+  sleep,
+  startUpstream,
+} from './upstream-fixtures.js';
+import type { TestUpstream } from './upstream-fixtures.js';
 
 let cleanups: Array<() => unknown> = [];
 
@@ -146,7 +154,7 @@ describe('half-open (timing on a test clock)', () => {
   });
 
   it('a trial that never reports back stops blocking after the timeout', () => {
-    const { b, failB, picksOfB } = setup();
+    const { failB, picksOfB } = setup();
     failB(3);
     clock = 500;
     expect(picksOfB(4)).toBe(1);

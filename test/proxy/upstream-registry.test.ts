@@ -1,16 +1,27 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import type { Agent } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build as bundle } from 'esbuild';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ResolvedConfig } from '../../src/config/schema.js';
 import { createEventStream } from '../../src/events/event-stream.js';
 import type { PoolTarget } from '../../src/proxy/upstream-pool.js';
 import { createUpstreamRegistry } from '../../src/proxy/upstream-registry.js';
 import type { Target, UpstreamPool, UpstreamRegistry } from '../../src/proxy/upstream-types.js';
-import { get, pickInput, recordHealthEvents, service, sleep, startUpstream, trackResources, waitFor } from './upstream-helpers.js';
-import type { TestUpstream } from './upstream-helpers.js';
+import {
+  get,
+  pickInput,
+  recordHealthEvents,
+  service,
+  sleep,
+  startUpstream,
+  trackResources,
+  waitFor,
+} from './upstream-fixtures.js';
+import type { TestUpstream } from './upstream-fixtures.js';
 
 const fastCheck = { path: '/health', interval: 50, timeout: 500, unhealthyThreshold: 1, healthyThreshold: 1 };
 let cleanups: Array<() => unknown> = [];
@@ -26,7 +37,11 @@ async function upstreams(count: number): Promise<TestUpstream[]> {
   return started;
 }
 
-function build(services: ResolvedConfig['services'], events = createEventStream(), previous?: UpstreamRegistry) {
+function build(
+  services: ResolvedConfig['services'],
+  events = createEventStream(),
+  previous?: UpstreamRegistry,
+) {
   const registry = createUpstreamRegistry(services, { events, previous });
   cleanups.push(() => registry.close());
   return registry;
@@ -46,7 +61,10 @@ describe('registry', () => {
       orders: service({ targets: ['http://127.0.0.1:7003'], timeout: '10s' }),
     });
     expect(registry.pools().map((pool) => pool.name)).toEqual(['users', 'orders']);
-    expect(registry.get('users')!.targets.map((t) => t.key)).toEqual(['http://127.0.0.1:7001', 'http://127.0.0.1:7002']);
+    expect(registry.get('users')!.targets.map((t) => t.key)).toEqual([
+      'http://127.0.0.1:7001',
+      'http://127.0.0.1:7002',
+    ]);
     expect(registry.get('users')!.timeoutMs).toBe(30_000);
     expect(registry.get('orders')!.timeoutMs).toBe(10_000);
     expect(registry.get('nope')).toBeUndefined();
@@ -64,7 +82,10 @@ describe('reload: new = create(services, { previous: old }); swap; old.close()',
   it('keeps a passively failed target down in the new build, without a second event', () => {
     const { events, seen } = recordHealthEvents();
     const services = {
-      svc: service({ targets: ['http://127.0.0.1:7001', 'http://127.0.0.1:7002'], passiveHealth: { failures: 2, cooldown: '1m' } }),
+      svc: service({
+        targets: ['http://127.0.0.1:7001', 'http://127.0.0.1:7002'],
+        passiveHealth: { failures: 2, cooldown: '1m' },
+      }),
     };
     const old = build(services, events);
     failConnects(old.get('svc')!, old.get('svc')!.targets[1]!, 2);
@@ -113,7 +134,10 @@ describe('reload: new = create(services, { previous: old }); swap; old.close()',
     const next = build({ svc: service({ targets: [a!.url] }) }, events, old);
     const probes = a!.hits.length;
     expect(next.get('svc')!.targets[0]!.healthy).toBe(true);
-    expect(seen.at(-1)).toMatchObject({ healthy: true, reason: 'the health check was removed from the config' });
+    expect(seen.at(-1)).toMatchObject({
+      healthy: true,
+      reason: 'the health check was removed from the config',
+    });
     // Until old.close() the old checker may still probe; its verdict no longer counts.
     await waitFor(() => a!.hits.length >= probes + 2, 5_000, 'old probes');
     expect(next.get('svc')!.targets[0]!.healthy).toBe(true);
@@ -147,7 +171,11 @@ describe('reload: new = create(services, { previous: old }); swap; old.close()',
     expect(next.get('kept')!.agent).toBe(keptAgent);
     old.close();
     expect(Object.keys(keptAgent.freeSockets)).toHaveLength(1);
-    await waitFor(() => Object.keys(goneAgent.freeSockets).length === 0, 5_000, 'retired agent drops idle sockets');
+    await waitFor(
+      () => Object.keys(goneAgent.freeSockets).length === 0,
+      5_000,
+      'retired agent drops idle sockets',
+    );
     expect(await get(`${a!.url}/still`, keptAgent)).toMatchObject({ status: 200 });
     // A later build without `previous`'s agents (old is closed) makes fresh ones.
     const third = build({ kept: service({ targets: [a!.url] }) }, createEventStream(), old);
@@ -161,7 +189,8 @@ describe('reload: new = create(services, { previous: old }); swap; old.close()',
     const { events } = recordHealthEvents();
     let current = build({ svc: service({ targets: [a!.url, b!.url], healthCheck: fastCheck }) }, events);
     const firstAgent = current.get('svc')!.agent;
-    const retired = new Set<ReturnType<UpstreamPool['agent']['destroy']> | object>();
+    // A service that comes and goes on every other reload gets a fresh agent each time.
+    const extraAgents = new Set<Agent>();
     for (let i = 0; i < 200; i++) {
       const services: ResolvedConfig['services'] = {
         svc: service({ targets: [a!.url, b!.url], healthCheck: fastCheck }),
@@ -169,7 +198,7 @@ describe('reload: new = create(services, { previous: old }); swap; old.close()',
       };
       const next = createUpstreamRegistry(services, { events, previous: current });
       const extra = next.get('extra');
-      if (extra) retired.add(extra.agent);
+      if (extra) extraAgents.add(extra.agent);
       current.close();
       current = next;
       // Let some probes start so that close() has probes in flight to abort.
@@ -180,32 +209,48 @@ describe('reload: new = create(services, { previous: old }); swap; old.close()',
     const records = current.get('svc')!.targets.map((target) => (target as PoolTarget).record);
     expect(records.map((record) => record.activeOwners.length)).toEqual([1, 1]);
     // Only the live build probes: two targets, one timer each.
-    await sleep(100);
-    expect(resources.count('Timeout')).toBeLessThanOrEqual(2);
+    await waitFor(() => resources.count('Timeout') <= 2, 5_000, 'timers of closed builds gone');
     const before = a!.hits.length;
     await sleep(300);
     expect(a!.hits.length - before).toBeLessThan(300 / fastCheck.interval + 4);
     current.close();
+    // Destroy hooks arrive a moment after the handles close.
     await waitFor(() => resources.count('TCPWRAP') === 0, 5_000, 'every probe socket closed');
-    expect(resources.count('Timeout')).toBe(0);
-    expect(retired.size).toBe(100);
+    await waitFor(() => resources.count('Timeout') === 0, 5_000, 'every timer cleared');
+    expect(extraAgents.size).toBe(100);
+    for (const agent of extraAgents) {
+      expect(agent.maxFreeSockets).toBe(0);
+      expect(Object.keys(agent.sockets)).toHaveLength(0);
+    }
   });
 
   it('never keeps the process alive', async () => {
     const [a] = await upstreams(1);
     const root = fileURLToPath(new URL('../../', import.meta.url));
-    const script = join(tmpdir(), `gw-unref-${process.pid}.ts`);
+    const dir = mkdtempSync(join(tmpdir(), 'gw-unref-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const entry = join(dir, 'entry.ts');
     writeFileSync(
-      script,
+      entry,
       `import { createUpstreamRegistry } from ${JSON.stringify(join(root, 'src/proxy/upstream-registry.ts'))};
 import { createEventStream } from ${JSON.stringify(join(root, 'src/events/event-stream.ts'))};
 import { serviceSchema } from ${JSON.stringify(join(root, 'src/config/schema.ts'))};
-const svc = serviceSchema.parse({ targets: [${JSON.stringify(a!.url)}], healthCheck: { path: '/health', interval: 20 } });
+const svc = serviceSchema.parse({ targets: [${JSON.stringify(a!.url)}], healthCheck: { path: '/health', interval: 50 } });
 createUpstreamRegistry({ svc }, { events: createEventStream() });
 setTimeout(() => console.log('done'), 200);
 `,
     );
-    const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const script = join(dir, 'entry.mjs');
+    await bundle({
+      entryPoints: [entry],
+      outfile: script,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      logLevel: 'silent',
+    });
+    // The registry is never closed: only unref'd timers and sockets let this process end.
+    const child = spawn(process.execPath, [script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     cleanups.push(() => child.kill());
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

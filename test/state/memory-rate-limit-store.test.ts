@@ -9,7 +9,12 @@ function fakeClock(start = 1_000_000) {
 
 const tenPerSecond: RateLimitRule = { limit: 10, windowMs: 1000 };
 
-async function passes(store: ReturnType<typeof createMemoryRateLimitStore>, key: string, rules: RateLimitRule[], n: number) {
+async function passes(
+  store: ReturnType<typeof createMemoryRateLimitStore>,
+  key: string,
+  rules: RateLimitRule[],
+  n: number,
+) {
   let allowed = 0;
   for (let i = 0; i < n; i++) if ((await store.consume(key, rules)).every((d) => d.allowed)) allowed++;
   return allowed;

@@ -46,7 +46,10 @@ function findSlot(points: Uint32Array, hash: number): number {
  * recovers); `nextEligible` is recomputed on health changes so a pick is a binary search plus
  * one array read.
  */
-export function createConsistentHash<T extends BalancedTarget>(targets: readonly T[], spec: string): Balancer<T> {
+export function createConsistentHash<T extends BalancedTarget>(
+  targets: readonly T[],
+  spec: string,
+): Balancer<T> {
   const readKey = createKeyReader(spec);
   const { points, owners } = buildRing(targets.map((target) => target.key));
   const size = points.length;

@@ -14,7 +14,8 @@ function cycleWeights(weights: readonly number[]): number[] {
   const divisor = weights.reduce(greatestCommonDivisor);
   let reduced = weights.map((weight) => weight / divisor);
   const total = reduced.reduce((sum, weight) => sum + weight, 0);
-  if (total > MAX_CYCLE) reduced = reduced.map((weight) => Math.max(1, Math.round((weight * MAX_CYCLE) / total)));
+  if (total > MAX_CYCLE)
+    reduced = reduced.map((weight) => Math.max(1, Math.round((weight * MAX_CYCLE) / total)));
   return reduced;
 }
 

@@ -32,6 +32,10 @@ export interface RedisConnection {
   ready(): boolean;
   /** Calls `handler` for each message on `channel` (needs `subscribe: true`). */
   subscribe(channel: string, handler: MessageHandler): Promise<void>;
+  /** Reports a failed command: the first failure of an outage emits one store-warning, the rest none. */
+  fault(message: string): void;
+  /** Reports a command that worked again after a fault not caused by a lost connection (a hang). */
+  recovered(): void;
   /** Calls `handler` each time a lost connection is back (messages may have been missed meanwhile). */
   onReconnect(handler: () => void): void;
   close(): Promise<void>;
@@ -96,16 +100,20 @@ export async function connectRedis(options: RedisConnectionOptions): Promise<Red
   }
   connected = true;
 
-  client.on('close', () => {
+  const meanwhile = options.whileDown ? `. Meanwhile ${options.whileDown}` : '';
+  // One warning when an outage starts (whoever notices first) and one when it ends.
+  const fault = (message: string) => {
     if (closing || down) return;
     down = true;
-    warn(`Lost Redis at ${where}; reconnecting${options.whileDown ? `. Meanwhile ${options.whileDown}` : ''}`);
-  });
-  client.on('ready', () => {
-    if (!down) return;
+    warn(`${message}${meanwhile}`);
+  };
+  const recovered = () => {
+    if (!down || closing || client.status !== 'ready') return;
     down = false;
     warn(`Redis at ${where} is back; shared state applies again`);
-  });
+  };
+  client.on('close', () => fault(`Lost Redis at ${where}; reconnecting`));
+  client.on('ready', recovered);
   // The subscriber missed whatever was published while it was away: stores reload then.
   (subscriber ?? client).on('ready', () => {
     for (const handler of reconnectHandlers) handler();
@@ -118,6 +126,8 @@ export async function connectRedis(options: RedisConnectionOptions): Promise<Red
     client,
     where,
     ready: () => client.status === 'ready',
+    fault,
+    recovered,
     async subscribe(channel, handler) {
       if (!subscriber) throw new Error('this Redis connection was opened without subscribe');
       const list = handlers.get(channel) ?? [];

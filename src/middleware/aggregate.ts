@@ -1,0 +1,110 @@
+import type { OutgoingHttpHeaders } from 'node:http';
+import { GatewayError } from '../errors.js';
+import type { GatewayContext, PolicyFactory } from '../pipeline/types.js';
+import { serviceBreakers } from './circuit-breaker-registry.js';
+import { callPart, compilePartPath, type CompiledPart, type PartResult } from './aggregate-part.js';
+import type { AggregateResults } from './aggregate-schema.js';
+
+export { aggregateSchema } from './aggregate-schema.js';
+
+/** What a part learns about the caller: who it is (as verified by auth) and the request id. */
+const FORWARDED_HEADERS = ['x-request-id', 'x-client-id', 'x-user-id', 'x-scopes', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host'];
+
+/**
+ * Fan-out / fan-in: calls every part in parallel through its service's pool and answers one JSON
+ * object keyed by part name. A failed optional part shows as `{ error: { status, title } }` and
+ * names itself in `X-GW-Partial`; a failed required part fails the whole call (504 when it timed
+ * out, else 502). The route's `timeout` bounds every part.
+ */
+export const createAggregatePolicy: PolicyFactory = (route, build) => {
+  const aggregate = route.config.aggregate;
+  if (!aggregate) return undefined;
+  const parts: CompiledPart[] = Object.entries(aggregate.parts).map(([name, config]) => {
+    const pool = build.upstreams.get(config.service);
+    if (!pool) {
+      throw new GatewayError('GW_CONFIG_INVALID', `Route ${route.id}: aggregate part ${name} names no known service`, {
+        problems: [{ path: `routes[${route.id}].aggregate.${name}.service`, message: `no service '${config.service}'` }],
+      });
+    }
+    return { name, config, pool, breakers: serviceBreakers(build, config.service), toPath: compilePartPath(config.path) };
+  });
+  const { merge } = aggregate;
+  const { events } = build;
+
+  return async function aggregateParts(ctx) {
+    const deadline = performance.now() + ctx.timeoutMs;
+    const headers = partHeaders(ctx);
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    ctx.res.once('close', abort);
+    // The first required part to fail decides the answer; the others are not worth waiting for.
+    let failedRequired: { part: CompiledPart; outcome: Extract<PartResult, { ok: false }> } | undefined;
+    let outcomes: PartResult[];
+    try {
+      outcomes = await Promise.all(
+        parts.map(async (part) => {
+          const outcome = await callPart(part, ctx, headers, deadline, controller.signal, events);
+          if (!outcome.ok && part.config.required && !failedRequired) {
+            failedRequired = { part, outcome };
+            controller.abort();
+          }
+          return outcome;
+        }),
+      );
+    } finally {
+      ctx.res.off('close', abort);
+    }
+    if (failedRequired) throw requiredFailed(ctx, failedRequired.part, failedRequired.outcome);
+    const results: AggregateResults = {};
+    const missing: string[] = [];
+    for (const [i, part] of parts.entries()) {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) {
+        results[part.name] = outcome.value;
+        continue;
+      }
+      results[part.name] = { error: { status: outcome.status, title: outcome.title } };
+      missing.push(part.name);
+    }
+    if (missing.length > 0) {
+      ctx.outcome.partial = true;
+      ctx.responseHeaders['x-gw-partial'] = missing.join(', ');
+    }
+    const body = merge ? await runMerge(merge, results, ctx) : results;
+    ctx.response = {
+      status: 200,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: Buffer.from(JSON.stringify(body ?? null)),
+    };
+  };
+};
+
+function partHeaders(ctx: GatewayContext): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = { accept: 'application/json' };
+  for (const name of FORWARDED_HEADERS) {
+    const value = ctx.upstreamHeaders[name];
+    if (value !== undefined) headers[name] = value;
+  }
+  return headers;
+}
+
+function requiredFailed(ctx: GatewayContext, part: CompiledPart, outcome: Extract<PartResult, { ok: false }>): GatewayError {
+  ctx.outcome.reason = `required part ${part.name} failed: ${outcome.error.message}`;
+  const extensions = { part: part.name, partStatus: outcome.status };
+  if (outcome.error.code === 'GW_UPSTREAM_TIMEOUT') {
+    return new GatewayError('GW_UPSTREAM_TIMEOUT', `Required part ${part.name} (${part.pool.name}) did not answer in time`, { extensions });
+  }
+  return new GatewayError('GW_AGGREGATE_PART_FAILED', `Required part ${part.name} (${part.pool.name}) failed: ${outcome.error.message}`, {
+    extensions,
+  });
+}
+
+async function runMerge(merge: (results: AggregateResults, ctx: GatewayContext) => unknown, results: AggregateResults, ctx: GatewayContext) {
+  try {
+    return await merge(results, ctx);
+  } catch (error) {
+    throw new GatewayError('GW_AGGREGATE_MERGE_FAILED', `The merge function of route ${ctx.route.id} threw: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { byteSize, fn } from '../../config/fields.js';
+import type { GatewayContext } from '../../pipeline/types.js';
+import { fieldRulesSchema } from './field-rules.js';
+import { headerRulesSchema } from './header-rules.js';
+
+/** A JSON body transform in a TS/JS config: gets the parsed body, returns the new one (or undefined to keep the edited input). */
+export type BodyTransform = (body: unknown, ctx: GatewayContext) => unknown;
+
+const bodyTransform = fn<BodyTransform>('(body, ctx) => newBody');
+
+const side = z.strictObject({
+  headers: headerRulesSchema.optional(),
+  body: z
+    .union([bodyTransform, fieldRulesSchema])
+    .optional()
+    .describe('A function (body, ctx) => body in a TS config, or { pick, omit, rename } for JSON bodies'),
+});
+
+/** `request: fn` is short for `request: { body: fn }`. */
+const sideOrFunction = z.union([bodyTransform, side]).transform((value) => (typeof value === 'function' ? { body: value } : value));
+
+export const transformSchema = z
+  .strictObject({
+    request: sideOrFunction.optional().describe('Edits to the request sent upstream'),
+    response: sideOrFunction.optional().describe('Edits to the answer sent to the client'),
+    maxBodySize: byteSize
+      .default(1024 * 1024)
+      .describe('Largest body a body transform buffers (requests above it get 413, upstream answers 502)'),
+  })
+  .describe('Header rules and JSON body transforms on the way up and down');
+
+export type ResolvedTransform = z.output<typeof transformSchema>;
+export type TransformSide = NonNullable<ResolvedTransform['request']>;

@@ -1,0 +1,107 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { GatewayError, isGatewayError } from '../errors.js';
+import type { EventStream } from '../events/event-stream.js';
+import { isRetryable, type Forwarder, type ForwardMode } from '../proxy/forwarder.js';
+import type { UpstreamPool } from '../proxy/upstream-types.js';
+import { pickTarget, serviceBreakers, type PickedTarget } from '../middleware/circuit-breaker-registry.js';
+import { settle } from '../middleware/circuit-breaker.js';
+import { hasBody, IDEMPOTENT_METHODS, readReplayableBody, RETRY_STATUSES, serviceRetries } from '../middleware/retries.js';
+import type { BuildContext, GatewayContext } from './types.js';
+
+/**
+ * The forward for services with a circuit breaker or retries (issue 4). Each try goes to a target
+ * whose breaker lets it through; a failure before any byte reached the client is retried on
+ * another target when the method is idempotent, the retry budget allows and the route's time
+ * budget is not spent (every try gets only what is left of it). Services without either go
+ * through it too, for one path that reports upstream errors.
+ */
+export function createResilientForward(pool: UpstreamPool, forwarder: Forwarder, build: BuildContext) {
+  const breakers = serviceBreakers(build, pool.name);
+  const retries = serviceRetries(build, pool.name);
+  const { events } = build;
+
+  return async function resilientForward(ctx: GatewayContext): Promise<void> {
+    const deadline = performance.now() + ctx.timeoutMs;
+    let retriesLeft = retries && IDEMPOTENT_METHODS.has(ctx.method) ? retries.attempts : 0;
+    if (retries) retries.budget.noteRequest(Date.now());
+    // A body already streamed upstream cannot be sent again: keep small ones, retry them only on
+    // connect failures (the upstream never saw them), and never retry the others.
+    const bodied = retriesLeft > 0 && hasBody(ctx.req);
+    const body = bodied ? await readBody(ctx) : undefined;
+    if (bodied && !body) retriesLeft = 0;
+    let tried: Set<string> | undefined;
+    let lastError: GatewayError | undefined;
+    for (let attempt = 0; ; attempt++) {
+      const remaining = deadline - performance.now();
+      if (attempt > 0 && (remaining < 1 || ctx.res.closed)) throw lastError!;
+      ctx.timeoutMs = Math.max(1, Math.round(remaining));
+      const picked = pickTarget(pool, breakers, { req: ctx.req, clientIp: ctx.clientIp, exclude: tried }, events);
+      if (!picked || isGatewayError(picked)) throw lastError ?? refusal(ctx, pool, picked);
+      const mayRetry = retriesLeft > 0 && retries!.budget.allows(Date.now());
+      const mode: ForwardMode = {
+        buffer: ctx.bufferResponse,
+        retryStatuses: mayRetry && !bodied ? RETRY_STATUSES : undefined,
+        body,
+        onHead: picked.breaker && ((status) => report(picked, status >= 500 ? 'failure' : 'success', events)),
+      };
+      try {
+        const response = await forwarder.web(ctx, pool, picked.target, mode);
+        report(picked, 'cancel', events);
+        if (ctx.bufferResponse) ctx.response = response;
+        if (attempt > 0) ctx.outcome.retries = attempt;
+        return;
+      } catch (error) {
+        report(picked, 'failure', events);
+        if (!isGatewayError(error)) throw error;
+        noteUpstreamError(events, ctx, pool, picked, error);
+        if (attempt > 0) ctx.outcome.retries = attempt;
+        if (!mayRetry || !isRetryable(error) || !retries!.budget.spend(Date.now())) throw error;
+        retriesLeft--;
+        lastError = error;
+        (tried ??= new Set()).add(picked.target.key);
+        const wait = Math.min(retries!.delay(attempt + 1), deadline - performance.now());
+        if (wait > 0) await sleep(wait);
+      }
+    }
+  };
+}
+
+/** Reports once per try: the head decides; a try that ends without one failed or was cancelled. */
+function report(picked: PickedTarget, outcome: 'success' | 'failure' | 'cancel', events: EventStream): void {
+  const breaker = picked.breaker;
+  if (!breaker || picked.ticket < 0) return;
+  settle(breaker, picked.ticket, outcome, Date.now(), events);
+  picked.ticket = -1;
+}
+
+function refusal(ctx: GatewayContext, pool: UpstreamPool, error: GatewayError | undefined): GatewayError {
+  if (error) {
+    ctx.outcome.answeredBy = 'circuit-breaker';
+    ctx.outcome.reason = error.message;
+    return error;
+  }
+  return new GatewayError('GW_NO_HEALTHY_TARGET', `No healthy target for service ${pool.name}`, {
+    hint: `Every target of ${pool.name} is down (${pool.targets.map((t) => t.key).join(', ')}); start one of them.`,
+  });
+}
+
+async function readBody(ctx: GatewayContext): Promise<Buffer | undefined> {
+  try {
+    return await readReplayableBody(ctx.req);
+  } catch (error) {
+    throw new GatewayError('GW_BAD_REQUEST', 'The request body was cut off before it ended', { cause: error });
+  }
+}
+
+function noteUpstreamError(events: EventStream, ctx: GatewayContext, pool: UpstreamPool, picked: PickedTarget, error: GatewayError): void {
+  if (!events.active) return;
+  events.emit({
+    type: 'upstream-error',
+    at: Date.now(),
+    id: ctx.id,
+    service: pool.name,
+    target: picked.target.key,
+    code: error.code,
+    message: error.message,
+  });
+}

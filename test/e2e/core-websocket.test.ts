@@ -1,0 +1,136 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { waitFor } from '../helpers/upstream.js';
+import { connectionCount, freePort, rawExchange, parseRawAnswer } from '../fixtures/e2e/http.js';
+
+const cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()!();
+});
+
+interface EchoServer {
+  url: string;
+  server: http.Server;
+  /** Path and headers of every upgrade the upstream accepted. */
+  upgrades: Array<{ url: string; headers: http.IncomingHttpHeaders }>;
+}
+
+/** A WebSocket echo upstream on 127.0.0.1 (ws's own server). */
+async function startEchoServer(): Promise<EchoServer> {
+  const server = http.createServer((_req, res) => res.end('plain http'));
+  const wss = new WebSocketServer({ server });
+  const upgrades: EchoServer['upgrades'] = [];
+  wss.on('connection', (socket, req) => {
+    upgrades.push({ url: req.url ?? '', headers: req.headers });
+    socket.on('message', (data, isBinary) => socket.send(isBinary ? data : `echo: ${data.toString()}`, { binary: isBinary }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanup.push(async () => {
+    for (const client of wss.clients) client.terminate();
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, upgrades };
+}
+
+async function gatewayFor(target: string): Promise<TestGateway> {
+  const gw = await startTestGateway({
+    services: { live: { targets: [target] } },
+    routes: [
+      { path: '/ws', service: 'live', websocket: true, stripPrefix: '/ws' },
+      { path: '/api', service: 'live' },
+    ],
+  });
+  cleanup.push(() => gw.close());
+  return gw;
+}
+
+function open(url: string): Promise<WebSocket> {
+  const socket = new WebSocket(url);
+  cleanup.push(async () => socket.terminate());
+  return new Promise((resolve, reject) => {
+    socket.once('open', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+/** The HTTP answer a refused upgrade got (ws reports it as 'unexpected-response'). */
+function refusal(url: string): Promise<{ status: number; contentType: string | undefined; body: Record<string, unknown> }> {
+  const socket = new WebSocket(url);
+  cleanup.push(async () => socket.terminate());
+  return new Promise((resolve, reject) => {
+    socket.once('open', () => reject(new Error('the upgrade was accepted')));
+    socket.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body: JSON.parse(body) as Record<string, unknown> }));
+    });
+    // A dropped socket shows up here instead of as an HTTP answer.
+    socket.once('error', (error) => reject(error));
+  });
+}
+
+describe('WebSocket upgrades through the gateway', () => {
+  it('echoes text and binary messages on a route with websocket: true', async () => {
+    const echo = await startEchoServer();
+    const gw = await gatewayFor(echo.url);
+    const socket = await open(`${gw.url.replace('http', 'ws')}/ws/chat?room=1`);
+    const replies: Array<string | Buffer> = [];
+    socket.on('message', (data, isBinary) => replies.push(isBinary ? (data as Buffer) : data.toString()));
+    socket.send('hello');
+    socket.send(Buffer.from([1, 2, 3]));
+    await waitFor(() => replies.length === 2);
+    expect(replies[0]).toBe('echo: hello');
+    expect([...(replies[1] as Buffer)]).toEqual([1, 2, 3]);
+    expect(echo.upgrades[0]!.url).toBe('/chat?room=1');
+    expect(echo.upgrades[0]!.headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(echo.upgrades[0]!.headers['x-request-id']).toBeTruthy();
+    socket.close();
+    await waitFor(async () => (await connectionCount(echo.server)) === 0);
+  });
+
+  it('refuses an upgrade on a route without websocket: true with a 426 problem answer', async () => {
+    const echo = await startEchoServer();
+    const gw = await gatewayFor(echo.url);
+    const answer = await refusal(`${gw.url.replace('http', 'ws')}/api/chat`);
+    expect(answer.status).toBe(426);
+    expect(answer.contentType).toBe('application/problem+json');
+    expect(answer.body.code).toBe('GW_UPGRADE_NOT_ALLOWED');
+    expect(echo.upgrades).toHaveLength(0);
+  });
+
+  it('answers an upgrade on an unknown path with a 404 problem, not a dropped socket', async () => {
+    const echo = await startEchoServer();
+    const gw = await gatewayFor(echo.url);
+    const answer = await refusal(`${gw.url.replace('http', 'ws')}/nowhere`);
+    expect(answer.status).toBe(404);
+    expect(answer.body.code).toBe('GW_ROUTE_NOT_FOUND');
+  });
+
+  it('answers an upgrade to a down upstream with a 502 problem', async () => {
+    const port = await freePort();
+    const gw = await gatewayFor(`http://127.0.0.1:${port}`);
+    const answer = await refusal(`${gw.url.replace('http', 'ws')}/ws/chat`);
+    expect(answer.status).toBe(502);
+    expect(answer.contentType).toBe('application/problem+json');
+    expect(answer.body.code).toBe('GW_UPSTREAM_UNREACHABLE');
+  });
+
+  it('a raw upgrade with a traversal path is answered 400 on the socket', async () => {
+    const echo = await startEchoServer();
+    const gw = await gatewayFor(echo.url);
+    const raw = await rawExchange(
+      gw.url,
+      'GET /ws/../../x HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    );
+    const answer = parseRawAnswer(raw);
+    expect(answer.status).toBe(400);
+    expect(answer.json?.code).toBe('GW_BAD_PATH');
+    expect(echo.upgrades).toHaveLength(0);
+  });
+});
