@@ -1,6 +1,7 @@
 // Process plumbing shared by the bench scripts: pinned children that are always stopped on exit,
 // free ports, and one bounded load run with wrk (autocannon when wrk is not installed).
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -92,8 +93,64 @@ export function stopAll() {
 process.on('exit', stopAll);
 process.on('SIGINT', () => process.exit(130));
 
-/** One bounded load run of `seconds`: { rps, p99 (ms), non2xx }. */
-export function load(url, headers, seconds, connections = 50) {
+/**
+ * CPU seconds used so far by a process and its descendants (`script` runs gw as its child), from
+ * /proc; undefined where there is no /proc. CPU per request holds still on a busy machine where
+ * requests per second do not.
+ */
+export function cpuSeconds(pid) {
+  if (pid === undefined || !existsSync(`/proc/${pid}/stat`)) return undefined;
+  let total = 0;
+  for (const id of [pid, ...descendants(pid)]) {
+    try {
+      const fields = readFileSync(`/proc/${id}/stat`, 'utf8').split(') ')[1].split(' ');
+      // utime and stime, fields 14 and 15 of stat(5), counted from the state field (3).
+      total += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // The process ended between listing and reading.
+    }
+  }
+  return total / clockTicks;
+}
+
+const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+function descendants(pid) {
+  const out = [];
+  for (const task of safeReaddir(`/proc/${pid}/task`)) {
+    let text = '';
+    try {
+      text = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const child of text.split(' ').filter(Boolean).map(Number)) out.push(child, ...descendants(child));
+  }
+  return out;
+}
+
+function safeReaddir(dir) {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * One bounded load run of `seconds`: { rps, p99 (ms), non2xx, cpuUs } where cpuUs is the CPU
+ * time the process `pid` spent per request, in microseconds.
+ */
+export function load(url, headers, seconds, connections = 50, pid = undefined) {
+  const cpuBefore = cpuSeconds(pid);
+  const result = runLoad(url, headers, seconds, connections);
+  const cpuAfter = cpuSeconds(pid);
+  const cpuUs =
+    cpuBefore === undefined || !result.requests ? NaN : ((cpuAfter - cpuBefore) * 1e6) / result.requests;
+  return { ...result, cpuUs };
+}
+
+function runLoad(url, headers, seconds, connections) {
   if (hasWrk) {
     const headerArgs = Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
     const [cmd, cmdArgs] = pin(0, 'wrk', [
@@ -108,7 +165,8 @@ export function load(url, headers, seconds, connections = 50) {
     const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(result.stdout)?.[1] ?? NaN);
     const p99 = parseLatency(/99%\s+([\d.]+\w+)/.exec(result.stdout)?.[1]);
     const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(result.stdout)?.[1] ?? 0);
-    return { rps, p99, non2xx };
+    const requests = Number(/(\d+) requests in/.exec(result.stdout)?.[1] ?? 0);
+    return { rps, p99, non2xx, requests };
   }
   const cli = path.join(root, 'node_modules/autocannon/autocannon.js');
   const headerArgs = Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]);
@@ -124,7 +182,12 @@ export function load(url, headers, seconds, connections = 50) {
   ]);
   const result = spawnSync(cmd, cmdArgs, { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
   const json = JSON.parse(result.stdout);
-  return { rps: json.requests.average, p99: json.latency.p99, non2xx: json.non2xx };
+  return {
+    rps: json.requests.average,
+    p99: json.latency.p99,
+    non2xx: json.non2xx,
+    requests: json.requests.total,
+  };
 }
 
 function parseLatency(text) {
@@ -141,3 +204,30 @@ export const median = (values) => {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
+
+/** Starts the bench upstream on core 0 and returns what setups.mjs rows prepare with. */
+export async function createBenchContext(workDir, extra = {}) {
+  const upstream = await start(0, process.execPath, [path.join(root, 'scripts/bench/upstream.mjs')]);
+  const upUrl = `http://127.0.0.1:${upstream.port}`;
+  return { root, workDir, upUrl, upPort: upstream.port, start, pin, freePort, ...extra };
+}
+
+/** Resident set size of a process in MB, from /proc (NaN where there is none). */
+export function rssMb(pid) {
+  try {
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+    return kb / 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Reads `--name value` from argv, as a number when the fallback is one. */
+export function option(name, fallback) {
+  const args = process.argv.slice(2);
+  if (!args.includes(name)) return fallback;
+  const value = args[args.indexOf(name) + 1];
+  return typeof fallback === 'number' ? Number(value) : value;
+}

@@ -16,6 +16,8 @@ const seconds = Number(option('--seconds', 10));
 const top = Number(option('--top', 30));
 const outDir = path.resolve(option('--out', path.join(os.tmpdir(), 'gw-profiles')));
 
+let requests = 0;
+
 async function main() {
   const setup = setups.find((s) => s.id === id);
   if (!setup) throw new Error(`no setup '${id}' (have: ${setups.map((s) => s.id).join(', ')})`);
@@ -30,8 +32,9 @@ async function main() {
     const prepared = await setup.prepare(context);
     if (prepared.skip) throw new Error(`${id} skipped: ${prepared.skip}`);
     for (const note of prepared.notes ?? []) console.error(`  ${id}: ${note}`);
-    load(prepared.url, prepared.headers ?? {}, 2);
+    const warm = load(prepared.url, prepared.headers ?? {}, 2);
     const result = load(prepared.url, prepared.headers ?? {}, seconds);
+    requests = result.requests + warm.requests;
     console.error(
       `${id}: ${Math.round(result.rps)} req/s, p99 ${result.p99.toFixed(2)} ms under the profiler`,
     );
@@ -75,9 +78,11 @@ function summarize(profile) {
     if (functionName !== '(idle)')
       byFile.set(file || functionName, (byFile.get(file || functionName) ?? 0) + time);
   }
-  const pct = (t) => `${((100 * t) / busy).toFixed(1).padStart(5)} %`;
+  // Shares of busy time, and µs per request (the profiler itself adds to every figure).
+  const pct = (t) =>
+    `${((100 * t) / busy).toFixed(1).padStart(5)} % ${(t / requests).toFixed(2).padStart(6)} µs`;
   console.log(
-    `\nbusy ${(busy / 1e6).toFixed(1)} s of ${(total / 1e6).toFixed(1)} s sampled; shares of busy time\n`,
+    `\nbusy ${(busy / 1e6).toFixed(1)} s of ${(total / 1e6).toFixed(1)} s sampled, ${requests} requests: ${(busy / requests).toFixed(1)} µs busy per request\n`,
   );
   console.log('self time by function');
   for (const [key, time] of [...byFunction]

@@ -20,7 +20,7 @@ const duration = Number(process.env.BENCH_DURATION ?? (quick ? 3 : 10));
 const reps = Number(process.env.BENCH_REPS ?? (quick ? 1 : 3));
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const warmup = quick ? 1 : 3;
-const load = (url, headers, seconds) => loadWith(url, headers, seconds, connections);
+const load = (r, seconds) => loadWith(r.url, r.headers ?? {}, seconds, connections, r.pid);
 
 async function main() {
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'gw-bench-'));
@@ -41,13 +41,13 @@ async function main() {
     console.error(
       `bench: ${reps} × ${duration}s per setup, ${connections} connections, ${hasWrk ? 'wrk' : 'autocannon'}${hasTaskset ? ', pinned' : ''}`,
     );
-    for (const r of running) load(r.url, r.headers ?? {}, warmup);
+    for (const r of running) load(r, warmup);
     for (let rep = 1; rep <= reps; rep++) {
       for (const r of running) {
-        const sample = load(r.url, r.headers ?? {}, duration);
+        const sample = load(r, duration);
         samples.get(r.setup.id).push(sample);
         console.error(
-          `  rep ${rep} ${r.setup.id}: ${Math.round(sample.rps)} req/s, p99 ${sample.p99.toFixed(2)} ms${sample.non2xx ? `, ${sample.non2xx} non-2xx` : ''}`,
+          `  rep ${rep} ${r.setup.id}: ${Math.round(sample.rps)} req/s, p99 ${sample.p99.toFixed(2)} ms, ${sample.cpuUs.toFixed(1)} µs CPU/req${sample.non2xx ? `, ${sample.non2xx} non-2xx` : ''}`,
         );
       }
     }
@@ -71,6 +71,7 @@ function printTable(running, samples, skipped) {
           max: Math.max(...rps),
           p99: median(s.map((x) => x.p99)),
           non2xx: s.reduce((a, x) => a + (x.non2xx || 0), 0),
+          cpuUs: median(s.map((x) => x.cpuUs)),
         },
       ];
     }),
@@ -78,8 +79,8 @@ function printTable(running, samples, skipped) {
   const bare = summary.get('bare');
   const fmt = (n) => Math.round(n).toLocaleString('en-US');
   const lines = [
-    `| setup | req/s | min–max | × bare | p99 ms | p99 × bare | target | met |`,
-    `| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |`,
+    `| setup | req/s | min–max | × bare | p99 ms | p99 × bare | CPU µs/req | × bare by CPU | target | met (req/s; by CPU) |`,
+    `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |`,
   ];
   for (const r of running) {
     const s = summary.get(r.setup.id);
@@ -88,14 +89,19 @@ function printTable(running, samples, skipped) {
     const flags = [s.non2xx ? `${s.non2xx} non-2xx!` : '', ...(r.notes ?? [])].filter(Boolean);
     const flag = flags.length ? ` (${flags.join('; ')})` : '';
     const { text, met } = judge(r.setup.target, s, summary);
+    const cpu = Number.isFinite(s.cpuUs) ? s.cpuUs.toFixed(1) : '–';
+    const cpuRatio = bare && Number.isFinite(s.cpuUs) ? (bare.cpuUs / s.cpuUs).toFixed(2) : '–';
     lines.push(
-      `| ${r.setup.name}${flag} | ${fmt(s.rps)} | ${fmt(s.min)}–${fmt(s.max)} | ${ratio} | ${s.p99.toFixed(2)} | ${p99Ratio} | ${text} | ${met} |`,
+      `| ${r.setup.name}${flag} | ${fmt(s.rps)} | ${fmt(s.min)}–${fmt(s.max)} | ${ratio} | ${s.p99.toFixed(2)} | ${p99Ratio} | ${cpu} | ${cpuRatio} | ${text} | ${met} |`,
     );
   }
   console.log(
     `\n${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, Node ${process.version}, ${reps} × ${duration}s, ${connections} connections, ${hasWrk ? 'wrk' : 'autocannon'}${hasTaskset ? ' (load + upstream on core 0, proxy on core 1)' : ''}; medians\n`,
   );
   console.log(lines.join('\n'));
+  console.log(
+    "\n× bare by CPU: bare proxy CPU per request ÷ this setup's, the throughput ratio the proxy core would give if it had that core to itself (steadier than req/s on a shared machine).",
+  );
   for (const line of skipped) console.log(`\nnot measured: ${line}`);
 }
 
@@ -111,7 +117,11 @@ function judge(target, s, summary) {
   const ok = rps >= target.rps && (!target.p99 || p99 <= target.p99);
   const got = [`${rps.toFixed(2)}×`];
   if (target.p99) got.push(`p99 ${p99.toFixed(2)}×`);
-  return { text: parts.join(', '), met: `${ok ? 'yes' : 'NO'} (${got.join(', ')})` };
+  const byCpu = base.cpuUs / s.cpuUs;
+  const cpuText = Number.isFinite(byCpu)
+    ? `; ${byCpu >= target.rps ? 'yes' : 'NO'} (${byCpu.toFixed(2)}×)`
+    : '';
+  return { text: parts.join(', '), met: `${ok ? 'yes' : 'NO'} (${got.join(', ')})${cpuText}` };
 }
 
 main().catch((error) => {

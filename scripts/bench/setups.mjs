@@ -6,10 +6,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Every gw row requests the same path, on a route with a param, as real APIs do. */
-const benchPath = '/api/orders/42';
+export const benchPath = '/api/orders/42';
 
 /** Four routes, the bench one among them; `policies` go on the bench route. */
-function fourRoutes(upUrl, policies = {}) {
+export function fourRoutes(upUrl, policies = {}) {
   return {
     services: { up: { targets: [upUrl] } },
     routes: [
@@ -22,7 +22,7 @@ function fourRoutes(upUrl, policies = {}) {
 }
 
 /** The four routes plus 996 more of the shapes people write (literals, params, wildcards, methods). */
-function thousandRoutes(upUrl) {
+export function thousandRoutes(upUrl) {
   const config = fourRoutes(upUrl);
   for (let i = 0; config.routes.length < 1000; i++) {
     const shapes = [
@@ -39,7 +39,7 @@ function thousandRoutes(upUrl) {
 const schemaText = (ctx) => readFile(path.join(ctx.root, 'src/config/schema.ts'), 'utf8').catch(() => '');
 
 /** Runs a gw CLI command (keys create, token issue) and returns its JSON output. */
-function gwJson(ctx, args) {
+export function gwJson(ctx, args) {
   const result = spawnSync(process.execPath, [path.join(ctx.root, 'bin/gw.js'), ...args, '--json'], {
     encoding: 'utf8',
   });
@@ -51,7 +51,7 @@ function gwJson(ctx, args) {
  * Starts `gw dev` on a JSON config written to the bench's work folder, on a port chosen here (the
  * dashboard and the JSON log do not print a plain "listening" line to read it from).
  */
-async function startGw(ctx, id, config, { args = [], tty = false } = {}) {
+export async function startGw(ctx, id, config, { args = [], tty = false } = {}) {
   const dir = path.join(ctx.workDir, id);
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, 'gateway.config.json');
@@ -69,10 +69,11 @@ async function startGw(ctx, id, config, { args = [], tty = false } = {}) {
     path.join(dir, 'state'),
     ...args,
   ];
+  let started;
   if (tty) {
     // The dashboard only renders on a terminal: `script` gives gw a pseudo-terminal of its own.
     const command = [process.execPath, ...gwArgs].map((a) => `'${a}'`).join(' ');
-    await ctx.start(
+    started = await ctx.start(
       1,
       'script',
       ['-qfec', `stty cols 120 rows 40; exec ${command}`, '/dev/null'],
@@ -80,9 +81,9 @@ async function startGw(ctx, id, config, { args = [], tty = false } = {}) {
       { port },
     );
   } else {
-    await ctx.start(1, process.execPath, [...gwArgs, '--no-dashboard'], {}, { port });
+    started = await ctx.start(1, process.execPath, [...gwArgs, '--no-dashboard'], {}, { port });
   }
-  return { port, dir, url: `http://127.0.0.1:${port}${benchPath}` };
+  return { port, dir, pid: started.child.pid, url: `http://127.0.0.1:${port}${benchPath}` };
 }
 
 /** Says when a row does not measure what it claims (a policy not wired yet, an endpoint missing). */
@@ -96,16 +97,21 @@ async function probe(url, init, expected, what) {
   }
 }
 
-async function fullChain(ctx, id, auth, credentialHeaders) {
+async function fullChain(ctx, id, auth, credentialHeaders, extra = {}) {
   // A limit so high it never refuses: the bench measures the limiter's cost, not its answers.
   const policies = { auth, rateLimit: { limit: 1_000_000_000, window: '1m' } };
-  const gw = await startGw(ctx, id, fourRoutes(ctx.upUrl, policies), { args: ['--log-format', 'json'] });
+  const gw = await startGw(
+    ctx,
+    id,
+    { ...fourRoutes(ctx.upUrl, policies), ...extra },
+    { args: ['--log-format', 'json'] },
+  );
   const notes = [
     await probe(gw.url, {}, 401, 'auth'),
     await probe(gw.url, { headers: credentialHeaders }, 200, 'credential'),
     await probe(`http://127.0.0.1:${gw.port}/__gw/metrics`, {}, 200, 'metrics'),
   ].filter(Boolean);
-  return { url: gw.url, headers: credentialHeaders, notes };
+  return { url: gw.url, pid: gw.pid, headers: credentialHeaders, notes };
 }
 
 export const setups = [
@@ -121,14 +127,14 @@ export const setups = [
     name: 'bare http-proxy-3 + keep-alive agent',
     async prepare(ctx) {
       const port = await ctx.freePort();
-      await ctx.start(
+      const { child } = await ctx.start(
         1,
         process.execPath,
-        [path.join(ctx.root, 'scripts/bench/bare-proxy.mjs')],
+        [...(ctx.nodeArgs ?? []), path.join(ctx.root, 'scripts/bench/bare-proxy.mjs')],
         { UP_PORT: String(ctx.upPort), PORT: String(port) },
         { port },
       );
-      return { url: `http://127.0.0.1:${port}${benchPath}` };
+      return { url: `http://127.0.0.1:${port}${benchPath}`, pid: child.pid };
     },
   },
   {
@@ -147,6 +153,30 @@ export const setups = [
       const stateDir = path.join(ctx.workDir, 'chain', 'state');
       const { key } = gwJson(ctx, ['keys', 'create', '--name', 'bench', '--state-dir', stateDir]);
       return fullChain(ctx, 'chain', 'apiKey', { 'X-API-Key': key });
+    },
+  },
+  {
+    id: 'chain-redis',
+    name: 'gw, full chain with limits and keys in Redis (state.store redis)',
+    target: { of: 'chain', rps: 0.6 },
+    async prepare(ctx) {
+      if (spawnSync('redis-server', ['--version']).error) return { skip: 'redis-server is not installed' };
+      const redisPort = await ctx.freePort();
+      // On the proxy's core: the Redis round trip per request is part of what this row costs.
+      await ctx.start(
+        1,
+        'redis-server',
+        ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        {},
+        { port: redisPort },
+      );
+      const state = { store: 'redis', url: `redis://127.0.0.1:${redisPort}`, prefix: 'bench:' };
+      const dir = path.join(ctx.workDir, 'chain-redis-cli');
+      await mkdir(dir, { recursive: true });
+      const file = path.join(dir, 'gateway.config.json');
+      await writeFile(file, JSON.stringify({ state }));
+      const { key } = gwJson(ctx, ['keys', 'create', '--name', 'bench', '--config', file]);
+      return fullChain(ctx, 'chain-redis', 'apiKey', { 'X-API-Key': key }, { state });
     },
   },
   {
@@ -184,7 +214,7 @@ export const setups = [
         return { skip: 'no `cache` key in src/config/schema.ts yet' };
       const gw = await startGw(ctx, 'cache', fourRoutes(ctx.upUrl, { cache: { ttl: '1h' } }));
       const notes = [await probe(gw.url, {}, 200, 'cache')].filter(Boolean);
-      return { url: gw.url, notes };
+      return { url: gw.url, pid: gw.pid, notes };
     },
   },
   {
@@ -200,7 +230,7 @@ export const setups = [
       };
       const gw = await startGw(ctx, 'aggregate', config);
       const notes = [await probe(gw.url, {}, 200, 'aggregate')].filter(Boolean);
-      return { url: gw.url, notes };
+      return { url: gw.url, pid: gw.pid, notes };
     },
   },
   {

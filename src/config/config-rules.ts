@@ -45,6 +45,18 @@ function checkService(route: Loose, at: string, services: string[]): ConfigProbl
   return [problem];
 }
 
+/** Each aggregate part names a service, like a route: `{ name: part }` or `{ parts, merge }`. */
+function checkAggregateServices(route: Loose, at: string, services: string[]): ConfigProblem[] {
+  const aggregate = route.aggregate;
+  if (!isObject(aggregate)) return [];
+  const wrapped = isObject(aggregate.parts) && typeof aggregate.parts.service !== 'string';
+  const parts = wrapped ? (aggregate.parts as Loose) : aggregate;
+  const base = wrapped ? `${at}.aggregate.parts` : `${at}.aggregate`;
+  return Object.entries(parts).flatMap(([name, part]) =>
+    isObject(part) ? checkService(part, `${base}.${name}`, services) : [],
+  );
+}
+
 /**
  * stripPrefix is compared segment by segment: a `:param` or `*` in the route path matches any
  * segment. A literal mismatch means the prefix can never be stripped, which is always a mistake.
@@ -91,6 +103,7 @@ export function checkConfigRules(config: unknown): ConfigProblem[] {
       ...checkAnswers(route, at),
       ...checkService(route, at, services),
       ...checkStripPrefix(route, at),
+      ...checkAggregateServices(route, at, services),
     );
     if (typeof route.path !== 'string') return;
     const methods = Array.isArray(route.methods)

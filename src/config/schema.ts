@@ -6,6 +6,12 @@ import { circuitBreakerSchema } from '../middleware/circuit-breaker.js';
 import { retriesSchema } from '../middleware/retries.js';
 import { aggregateSchema } from '../middleware/aggregate-schema.js';
 import { identitySchema } from '../identity/identity-config.js';
+import { bodyLimitSchema } from '../middleware/body-limit.js';
+import { cacheSchema, cacheStoreSchema } from '../middleware/cache/cache.js';
+import { corsSchema } from '../middleware/cors/cors.js';
+import { faultsSchema } from '../middleware/faults.js';
+import { fallbackSchema, mockSchema } from '../middleware/mock.js';
+import { transformSchema } from '../middleware/transform/transform.js';
 import { stateSchema } from '../state/state-schema.js';
 
 /**
@@ -59,6 +65,7 @@ export const serviceSchema = z.strictObject({
   passiveHealth: passiveHealth.default({ failures: 3, cooldown: 10_000 }).describe('Passive health checks'),
   circuitBreaker: circuitBreakerSchema.optional(),
   retries: retriesSchema.optional(),
+  fallback: fallbackSchema.optional(),
 });
 
 const rewriteFunction = fn<(path: string) => string>('(path) => newPath');
@@ -102,6 +109,12 @@ const routePolicyFields = {
   forwardCredentials: forwardCredentialsSchema.optional(),
   rateLimit: rateLimitSchema.optional(),
   aggregate: aggregateSchema.optional(),
+  cors: corsSchema.optional(),
+  bodyLimit: bodyLimitSchema.optional(),
+  faults: faultsSchema.optional(),
+  mock: mockSchema.optional(),
+  cache: cacheSchema.optional(),
+  transform: transformSchema.optional(),
 };
 
 export const routeSchema = z.strictObject({ ...routeCoreFields, ...routePolicyFields });
@@ -119,6 +132,8 @@ const topLevelPolicyFields = {
   rateLimit: rateLimitSchema.optional(),
   identity: identitySchema.prefault({}),
   state: stateSchema.prefault({}),
+  cors: corsSchema.optional(),
+  cacheStore: cacheStoreSchema.prefault({}),
 };
 
 export const configSchema = z.strictObject({

@@ -39,7 +39,7 @@ export function Header({ view, width }: { readonly view: HeaderView; readonly wi
         ) : null}
         <Text> · 5xx </Text>
         <Text color={view.errorRate ? color('red') : undefined}>{formatPercent(view.errorRate)}</Text>
-        <Text> · {describeLoad(view.lastLoad)}</Text>
+        {view.lastLoad ? <Text> · {describeLoad(view.lastLoad)}</Text> : null}
       </Text>
       {error ? (
         <Box flexDirection="column">
@@ -74,8 +74,7 @@ export function Header({ view, width }: { readonly view: HeaderView; readonly wi
   );
 }
 
-function describeLoad(load: HeaderView['lastLoad']): string {
-  if (!load) return 'config loading…';
+function describeLoad(load: NonNullable<HeaderView['lastLoad']>): string {
   if (load.initial) return `loaded ${formatClock(load.at)} (${Math.round(load.durationMs)} ms)`;
   const { added, removed, changed } = load.changes;
   const names = [

@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import type { LiveRequest } from './dashboard-state.js';
+import type { LiveRequest } from './dashboard-types.js';
 import { fitColumns, type ColumnSpec } from './fit-columns.js';
 import { formatClock, formatLatency, formatTarget } from './format.js';
 import { statusColor, useColor } from './palette.js';

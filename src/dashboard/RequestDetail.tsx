@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import type { RouteSummary } from '../events/index.js';
-import type { LimitEntry, LiveRequest } from './dashboard-state.js';
+import type { LimitEntry, LiveRequest } from './dashboard-types.js';
 import { explainRequest } from './explain-request.js';
 import { formatClock } from './format.js';
 import { describeMarkers } from './LiveRequests.js';

@@ -11,6 +11,8 @@ export interface Cell {
 
 export type Cells = Partial<Record<string, Cell | readonly Cell[]>>;
 
+type Span = Cell;
+
 interface TableRowProps {
   readonly columns: readonly FittedColumn[];
   readonly cells: Cells;
@@ -23,7 +25,7 @@ interface TableRowProps {
 /** One table line: cells cut to their column, a space between columns, never wrapped. */
 export function TableRow({ columns, cells, gutter, inverse = false, bold = false }: TableRowProps) {
   const color = useColor();
-  const spans: Array<{ text: string; color?: string; bold?: boolean }> = [];
+  const spans: Span[] = [];
   if (gutter !== undefined) spans.push({ text: gutter });
   columns.forEach((column, index) => {
     if (index > 0) spans.push({ text: ' ' });
@@ -46,13 +48,32 @@ export function TableRow({ columns, cells, gutter, inverse = false, bold = false
   });
   return (
     <Text wrap="truncate-end" inverse={inverse} bold={bold}>
-      {spans.map((span, index) => (
-        <Text key={index} color={span.color === undefined ? undefined : color(span.color)} bold={span.bold}>
-          {span.text}
-        </Text>
-      ))}
+      {mergeSpans(spans).map((span, index) =>
+        span.color === undefined && !span.bold ? (
+          span.text
+        ) : (
+          <Text key={index} color={span.color === undefined ? undefined : color(span.color)} bold={span.bold}>
+            {span.text}
+          </Text>
+        ),
+      )}
     </Text>
   );
+}
+
+/**
+ * Joins neighbouring spans of the same style: most cells are plain, and every Ink node costs
+ * layout and drawing time on the gateway's own thread, ten times a second.
+ */
+function mergeSpans(spans: readonly Span[]): Span[] {
+  const merged: Span[] = [];
+  for (const span of spans) {
+    const last = merged.at(-1);
+    if (last && last.color === span.color && Boolean(last.bold) === Boolean(span.bold))
+      last.text += span.text;
+    else merged.push({ ...span });
+  }
+  return merged;
 }
 
 /** The column titles, from the same specs the rows use. */

@@ -1,6 +1,19 @@
-import type { ConfigChanges, GatewayEvent, RequestFinished, RouteSummary } from '../events/index.js';
-import { createLatencyWindow, recordLatency, type LatencyWindow } from './latency-histogram.js';
-import { addToMinute, createMinuteCounter, type MinuteCounter } from './minute-window.js';
+import type { GatewayEvent, RequestFinished, RouteSummary } from '../events/index.js';
+import {
+  CLIENT_ERRORS,
+  SERVER_ERRORS,
+  TOTAL,
+  defaultCaps,
+  type ConfigErrorSummary,
+  type DashboardAction,
+  type DashboardCaps,
+  type DashboardState,
+  type LiveRequest,
+  type RouteStats,
+  type TargetState,
+} from './dashboard-types.js';
+import { createLatencyWindow, recordLatency } from './latency-histogram.js';
+import { addToMinute, createMinuteCounter } from './minute-window.js';
 
 /**
  * The state behind the dashboard: a reducer over gateway events. Time comes only from the
@@ -12,90 +25,6 @@ import { addToMinute, createMinuteCounter, type MinuteCounter } from './minute-w
  * request; it is still deterministic (same events → same state) and never touches I/O or Ink.
  */
 
-export interface DashboardCaps {
-  liveRequests: number;
-  routes: number;
-  limitEntries: number;
-  targets: number;
-  warnings: number;
-}
-
-export const defaultCaps: DashboardCaps = {
-  liveRequests: 500,
-  routes: 200,
-  limitEntries: 256,
-  targets: 512,
-  warnings: 3,
-};
-
-/** Fields of the per-second request counters. */
-export const TOTAL = 0;
-export const CLIENT_ERRORS = 1;
-export const SERVER_ERRORS = 2;
-
-export interface LiveRequest {
-  /** Increasing number: a stable key and selection anchor while the list moves. */
-  seq: number;
-  request: RequestFinished;
-}
-
-export interface RouteStats {
-  id: string;
-  summary: RouteSummary | undefined;
-  counts: MinuteCounter;
-  latency: LatencyWindow;
-}
-
-export interface TargetState {
-  service: string;
-  target: string;
-  health: 'unknown' | 'healthy' | 'down';
-  reason: string | undefined;
-  breaker: 'closed' | 'open' | 'half-open';
-  inFlight: number;
-}
-
-export interface LimitEntry {
-  caller: string;
-  routeId: string;
-  policy: string;
-  limit: number;
-  remaining: number;
-  resetAt: number;
-  lastAt: number;
-  refusals: MinuteCounter;
-}
-
-export interface ConfigErrorSummary {
-  at: number;
-  code: string;
-  message: string;
-  file: string | undefined;
-  hint: string | undefined;
-  problems: Array<{ path: string; message: string; expected?: string; received?: string; hint?: string }>;
-}
-
-export interface DashboardState {
-  readonly caps: DashboardCaps;
-  url: string | undefined;
-  configFile: string | undefined;
-  startedAt: number | undefined;
-  lastLoad: { at: number; initial: boolean; changes: ConfigChanges; durationMs: number } | undefined;
-  configError: ConfigErrorSummary | undefined;
-  /** Route ids in config order (from the last route table). */
-  routeOrder: string[];
-  readonly routes: Map<string, RouteStats>;
-  readonly totals: MinuteCounter;
-  readonly live: { items: Array<LiveRequest | undefined>; head: number; size: number; nextSeq: number };
-  /** Keyed `service target`; insertion order doubles as least-recently-updated order. */
-  readonly targets: Map<string, TargetState>;
-  readonly limits: Map<string, LimitEntry>;
-  warnings: Array<{ at: number; message: string; hint?: string }>;
-  shutdown: { at: number; reason: string } | undefined;
-}
-
-/** Actions from the view itself (keys), beside gateway events. */
-export type DashboardAction = GatewayEvent | { type: 'dashboard/clear' };
 
 export function createDashboardState(
   seed: { url?: string; configFile?: string; startedAt?: number } = {},

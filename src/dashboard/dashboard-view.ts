@@ -8,7 +8,7 @@ import {
   type LimitEntry,
   type LiveRequest,
   type TargetState,
-} from './dashboard-state.js';
+} from './dashboard-types.js';
 import { latencyPercentiles } from './latency-histogram.js';
 import { minuteSeries, sumMinute, toSecond } from './minute-window.js';
 
@@ -213,7 +213,11 @@ export function selectLimits(state: DashboardState, now: number, limit = 5): Lim
  * The most used limit of a caller on a route (anonymous callers are limited by IP): what the
  * detail view shows beside a request, and how it explains a 429 whose event gave no reason.
  */
-export function findLimit(state: DashboardState, request: RequestFinished, now: number): LimitEntry | undefined {
+export function findLimit(
+  state: DashboardState,
+  request: RequestFinished,
+  now: number,
+): LimitEntry | undefined {
   const caller = request.caller ?? request.clientIp;
   let found: LimitEntry | undefined;
   let foundShare = -1;

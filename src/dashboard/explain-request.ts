@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { RequestFinished, RouteSummary } from '../events/index.js';
-import type { LimitEntry } from './dashboard-state.js';
+import type { LimitEntry } from './dashboard-types.js';
 import { formatCountdown, formatLatency } from './format.js';
 
 /**

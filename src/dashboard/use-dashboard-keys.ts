@@ -1,6 +1,6 @@
 import { useInput, useStdin, type Key } from 'ink';
 import type { DashboardStore } from './dashboard-store.js';
-import type { LiveRequest } from './dashboard-state.js';
+import type { LiveRequest } from './dashboard-types.js';
 import { selectLive } from './dashboard-view.js';
 import { findShortcut, type ShortcutAction } from './shortcuts.js';
 

@@ -8,7 +8,7 @@ export const DEFAULT_AUDIENCE = 'gw';
 const trustedIssuer = z.strictObject({
   issuer: z.string().min(1).describe("The external issuer's `iss`, e.g. https://idp.example.com/"),
   audience: z
-    .union([z.string(), z.array(z.string()).min(1)])
+    .union([z.string(), z.array(z.string()).min(1)], { error: 'expected an audience or a list of them' })
     .describe('Audience the tokens must carry (`aud`)'),
   jwksUri: httpUrl.describe("URL of the issuer's JWKS; fetched, cached and refetched on an unknown kid"),
   // Only asymmetric algorithms: a remote JWKS publishes public keys, never shared secrets.

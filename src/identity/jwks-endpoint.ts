@@ -18,12 +18,3 @@ export function sendJwks(res: ServerResponse, signingKeys: SigningKeyStore): voi
   });
   res.end(body);
 }
-
-/** The same as an admin endpoint: `[JWKS_PATH, jwksAdminEndpoint]` in the admin table. */
-export function jwksAdminEndpoint(
-  gateway: { readonly state: { readonly signingKeys: SigningKeyStore } },
-  _req: unknown,
-  res: ServerResponse,
-): void {
-  sendJwks(res, gateway.state.signingKeys);
-}

@@ -81,16 +81,11 @@ export async function withFileLock<T>(file: string, update: () => Promise<T>): P
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
     try {
-      const handle = await open(lock, 'wx', 0o600);
-      await handle.close();
+      await writeFile(lock, String(process.pid), { flag: 'wx', mode: 0o600 });
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const age = await stat(lock).then(
-        (s) => Date.now() - s.mtimeMs,
-        () => 0,
-      );
-      if (age > LOCK_STALE_MS) await unlink(lock).catch(() => undefined);
+      if (await isStaleLock(lock)) await unlink(lock).catch(() => undefined);
       else if (Date.now() > deadline) {
         throw new GatewayError('GW_STATE_LOCKED', `The state file ${file} is locked by another process`, {
           file,
@@ -102,5 +97,24 @@ export async function withFileLock<T>(file: string, update: () => Promise<T>): P
     return await update();
   } finally {
     await unlink(lock).catch(() => undefined);
+  }
+}
+
+/** A lock whose process is gone (it crashed while holding it), or one far older than any write. */
+async function isStaleLock(lock: string): Promise<boolean> {
+  const [pid, age] = await Promise.all([
+    readFile(lock, 'utf8').then(Number, () => NaN),
+    stat(lock).then(
+      (s) => Date.now() - s.mtimeMs,
+      () => 0,
+    ),
+  ]);
+  if (age > LOCK_STALE_MS) return true;
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }

@@ -49,7 +49,12 @@ export function createGatewayMetrics(): GatewayMetrics {
     labelNames: ['service', 'target', 'code'] as const,
     registers,
   });
-  const retries = new Counter({ name: 'gw_retries_total', help: 'Retries made, by route', labelNames: ['route'] as const, registers });
+  const retries = new Counter({
+    name: 'gw_retries_total',
+    help: 'Retries made, by route',
+    labelNames: ['route'] as const,
+    registers,
+  });
   const breakers = new Gauge({
     name: 'gw_circuit_breaker_state',
     help: 'Circuit breaker state per target: 0 closed, 1 half-open, 2 open',

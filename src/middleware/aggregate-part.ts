@@ -19,7 +19,8 @@ export interface CompiledPart {
   readonly toPath: (params: Readonly<Record<string, string>>) => string;
 }
 
-export type PartResult = { ok: true; value: unknown } | { ok: false; error: GatewayError; status: number; title: string };
+export type PartResult =
+  { ok: true; value: unknown } | { ok: false; error: GatewayError; status: number; title: string };
 
 /** '/users/:id/orders' → a function of the route params, built once per config load. */
 export function compilePartPath(path: string): (params: Readonly<Record<string, string>>) => string {
@@ -50,13 +51,15 @@ export async function callPart(
   const { pool, config } = part;
   const picked = pickTarget(pool, part.breakers, { req: ctx.req, clientIp: ctx.clientIp }, events);
   if (!picked || isGatewayError(picked)) {
-    const error = picked ?? new GatewayError('GW_NO_HEALTHY_TARGET', `No healthy target for service ${pool.name}`);
+    const error =
+      picked ?? new GatewayError('GW_NO_HEALTHY_TARGET', `No healthy target for service ${pool.name}`);
     return failed(error, error.status);
   }
   const budget = Math.round(deadline - performance.now());
   const timeoutMs = Math.max(1, Math.min(budget, config.timeout ?? pool.timeoutMs));
   const report = (outcome: 'success' | 'failure' | 'cancel') => {
-    if (picked.breaker && picked.ticket >= 0) settle(picked.breaker, picked.ticket, outcome, Date.now(), events);
+    if (picked.breaker && picked.ticket >= 0)
+      settle(picked.breaker, picked.ticket, outcome, Date.now(), events);
     picked.ticket = -1;
   };
   try {
@@ -71,15 +74,25 @@ export async function callPart(
     });
     report('cancel');
     if (response.status < 200 || response.status >= 300) {
-      const error = new GatewayError('GW_AGGREGATE_PART_FAILED', `Part ${part.name} (${pool.name}) answered ${response.status}`, {
-        extensions: { part: part.name, upstreamStatus: response.status },
-      });
-      return failed(error, response.status, problemTitle(response.body) ?? STATUS_CODES[response.status] ?? 'Error');
+      const error = new GatewayError(
+        'GW_AGGREGATE_PART_FAILED',
+        `Part ${part.name} (${pool.name}) answered ${response.status}`,
+        {
+          extensions: { part: part.name, upstreamStatus: response.status },
+        },
+      );
+      return failed(
+        error,
+        response.status,
+        problemTitle(response.body) ?? STATUS_CODES[response.status] ?? 'Error',
+      );
     }
     return { ok: true, value: parseBody(response.headers['content-type'], response.body) };
   } catch (error) {
     report(signal.aborted ? 'cancel' : 'failure');
-    const gatewayError = isGatewayError(error) ? error : new GatewayError('GW_INTERNAL', String(error), { cause: error });
+    const gatewayError = isGatewayError(error)
+      ? error
+      : new GatewayError('GW_INTERNAL', String(error), { cause: error });
     return failed(gatewayError, gatewayError.status);
   }
 }

@@ -3,12 +3,20 @@ import { GatewayError } from '../errors.js';
 import type { GatewayContext, PolicyFactory } from '../pipeline/types.js';
 import { serviceBreakers } from './circuit-breaker-registry.js';
 import { callPart, compilePartPath, type CompiledPart, type PartResult } from './aggregate-part.js';
-import type { AggregateResults } from './aggregate-schema.js';
+import { answerFrom, requiredFailed } from './aggregate-answer.js';
 
 export { aggregateSchema } from './aggregate-schema.js';
 
 /** What a part learns about the caller: who it is (as verified by auth) and the request id. */
-const FORWARDED_HEADERS = ['x-request-id', 'x-client-id', 'x-user-id', 'x-scopes', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host'];
+const FORWARDED_HEADERS = [
+  'x-request-id',
+  'x-client-id',
+  'x-user-id',
+  'x-scopes',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+];
 
 /**
  * Fan-out / fan-in: calls every part in parallel through its service's pool and answers one JSON
@@ -21,12 +29,19 @@ export const createAggregatePolicy: PolicyFactory = (route, build) => {
   if (!aggregate) return undefined;
   const parts: CompiledPart[] = Object.entries(aggregate.parts).map(([name, config]) => {
     const pool = build.upstreams.get(config.service);
-    if (!pool) {
-      throw new GatewayError('GW_CONFIG_INVALID', `Route ${route.id}: aggregate part ${name} names no known service`, {
-        problems: [{ path: `routes[${route.id}].aggregate.${name}.service`, message: `no service '${config.service}'` }],
-      });
-    }
-    return { name, config, pool, breakers: serviceBreakers(build, config.service), toPath: compilePartPath(config.path) };
+    // The config rules already reject unknown services; a programmatic build may skip them.
+    if (!pool)
+      throw new GatewayError(
+        'GW_CONFIG_INVALID',
+        `Route ${route.id}: part ${name} names no service '${config.service}'`,
+      );
+    return {
+      name,
+      config,
+      pool,
+      breakers: serviceBreakers(build, config.service),
+      toPath: compilePartPath(config.path),
+    };
   });
   const { merge } = aggregate;
   const { events } = build;
@@ -55,27 +70,7 @@ export const createAggregatePolicy: PolicyFactory = (route, build) => {
       ctx.res.off('close', abort);
     }
     if (failedRequired) throw requiredFailed(ctx, failedRequired.part, failedRequired.outcome);
-    const results: AggregateResults = {};
-    const missing: string[] = [];
-    for (const [i, part] of parts.entries()) {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) {
-        results[part.name] = outcome.value;
-        continue;
-      }
-      results[part.name] = { error: { status: outcome.status, title: outcome.title } };
-      missing.push(part.name);
-    }
-    if (missing.length > 0) {
-      ctx.outcome.partial = true;
-      ctx.responseHeaders['x-gw-partial'] = missing.join(', ');
-    }
-    const body = merge ? await runMerge(merge, results, ctx) : results;
-    ctx.response = {
-      status: 200,
-      headers: { 'content-type': 'application/json; charset=utf-8' },
-      body: Buffer.from(JSON.stringify(body ?? null)),
-    };
+    ctx.response = await answerFrom(parts, outcomes, ctx, merge);
   };
 };
 
@@ -86,25 +81,4 @@ function partHeaders(ctx: GatewayContext): OutgoingHttpHeaders {
     if (value !== undefined) headers[name] = value;
   }
   return headers;
-}
-
-function requiredFailed(ctx: GatewayContext, part: CompiledPart, outcome: Extract<PartResult, { ok: false }>): GatewayError {
-  ctx.outcome.reason = `required part ${part.name} failed: ${outcome.error.message}`;
-  const extensions = { part: part.name, partStatus: outcome.status };
-  if (outcome.error.code === 'GW_UPSTREAM_TIMEOUT') {
-    return new GatewayError('GW_UPSTREAM_TIMEOUT', `Required part ${part.name} (${part.pool.name}) did not answer in time`, { extensions });
-  }
-  return new GatewayError('GW_AGGREGATE_PART_FAILED', `Required part ${part.name} (${part.pool.name}) failed: ${outcome.error.message}`, {
-    extensions,
-  });
-}
-
-async function runMerge(merge: (results: AggregateResults, ctx: GatewayContext) => unknown, results: AggregateResults, ctx: GatewayContext) {
-  try {
-    return await merge(results, ctx);
-  } catch (error) {
-    throw new GatewayError('GW_AGGREGATE_MERGE_FAILED', `The merge function of route ${ctx.route.id} threw: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    });
-  }
 }

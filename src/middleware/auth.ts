@@ -13,7 +13,9 @@ import { writeIdentityHeaders } from './identity-headers.js';
 const authMethod = z.enum(['apiKey', 'jwt']);
 
 export const authSchema = z
-  .union([z.literal(false), authMethod, z.array(authMethod).min(1)])
+  .union([z.literal(false), authMethod, z.array(authMethod).min(1)], {
+    error: "expected false, 'apiKey', 'jwt', or a list of them",
+  })
   .describe("Who may call: false (public), 'apiKey', 'jwt', or a list meaning any of them");
 export const scopesSchema = z
   .array(z.string().min(1))

@@ -9,10 +9,14 @@ export const bodyLimitSchema = byteSize.describe("Largest request body accepted,
 /** 413 with `Connection: close`: the rest of the body is never read, so the connection cannot be reused. */
 export function bodyTooLarge(route: string, limit: number, size?: number): GatewayError {
   const seen = size === undefined ? 'more than' : `${size} bytes, over`;
-  return new GatewayError('GW_BODY_TOO_LARGE', `Route ${route} accepts bodies up to ${limit} bytes; this one is ${seen} that`, {
-    headers: { connection: 'close' },
-    extensions: { limit },
-  });
+  return new GatewayError(
+    'GW_BODY_TOO_LARGE',
+    `Route ${route} accepts bodies up to ${limit} bytes; this one is ${seen} that`,
+    {
+      headers: { connection: 'close' },
+      extensions: { limit },
+    },
+  );
 }
 
 /**

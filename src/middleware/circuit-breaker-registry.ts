@@ -37,6 +37,7 @@ export function serviceBreakers(build: BuildContext, service: string): ServiceBr
       const key = recordKey(service, target.key);
       let record = records.get(key);
       if (!record || record.fingerprint !== JSON.stringify(settings)) {
+        if (record) forget(record, build);
         record = createBreakerRecord(service, target.key, settings);
         records.set(key, record);
       }
@@ -64,7 +65,23 @@ function pruneRecords(build: BuildContext): void {
     if (!service.circuitBreaker) continue;
     for (const target of build.upstreams.get(name)?.targets ?? []) wanted.add(recordKey(name, target.key));
   }
-  for (const key of records.keys()) if (!wanted.has(key)) records.delete(key);
+  for (const [key, record] of records) {
+    if (wanted.has(key)) continue;
+    records.delete(key);
+    forget(record, build);
+  }
+}
+
+/** A breaker that is replaced or removed refuses nothing any more: say so to views and metrics. */
+function forget(record: BreakerRecord, build: BuildContext): void {
+  if (record.state === 'closed') return;
+  build.events.emit({
+    type: 'breaker-state',
+    at: Date.now(),
+    service: record.service,
+    target: record.target,
+    state: 'closed',
+  });
 }
 
 export interface PickedTarget {

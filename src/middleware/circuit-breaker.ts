@@ -1,20 +1,8 @@
-import { z } from 'zod';
-import { duration } from '../config/fields.js';
 import type { EventStream } from '../events/event-stream.js';
 import { RollingCounts } from './circuit-breaker-window.js';
+import type { ResolvedCircuitBreaker } from './circuit-breaker-schema.js';
 
-export const circuitBreakerSchema = z
-  .strictObject({
-    failureThreshold: z.number().int().positive().default(5).describe('Failures in a row (connect error, timeout, 5xx) that open the breaker'),
-    cooldown: duration.default(30_000).describe('How long an open breaker refuses before it lets probes through'),
-    halfOpenRequests: z.number().int().positive().default(1).describe('Probe requests after the cooldown; all must succeed to close it'),
-    failureRatio: z.number().gt(0).max(1).optional().describe('Also open when this share of requests failed over `window`'),
-    window: duration.default(10_000).describe('The window `failureRatio` is measured over'),
-    minimumRequests: z.number().int().positive().default(10).describe('Requests needed in the window before `failureRatio` applies'),
-  })
-  .describe('A circuit breaker per target of the service');
-
-export type ResolvedCircuitBreaker = z.output<typeof circuitBreakerSchema>;
+export { circuitBreakerSchema, type ResolvedCircuitBreaker } from './circuit-breaker-schema.js';
 export type BreakerState = 'closed' | 'open' | 'half-open';
 export type BreakerOutcome = 'success' | 'failure' | 'cancel';
 
@@ -39,7 +27,11 @@ export interface BreakerRecord {
 export const ADMITTED = 0;
 export const REFUSED = -1;
 
-export function createBreakerRecord(service: string, target: string, settings: ResolvedCircuitBreaker): BreakerRecord {
+export function createBreakerRecord(
+  service: string,
+  target: string,
+  settings: ResolvedCircuitBreaker,
+): BreakerRecord {
   return {
     service,
     target,
@@ -64,7 +56,13 @@ function moveTo(record: BreakerRecord, state: BreakerState, now: number, events:
   if (state === 'open') record.openUntil = now + record.settings.cooldown;
   // A closed breaker starts counting afresh: the failures that opened it are history.
   if (state === 'closed') record.window?.clear();
-  events.emit({ type: 'breaker-state', at: Date.now(), service: record.service, target: record.target, state });
+  events.emit({
+    type: 'breaker-state',
+    at: Date.now(),
+    service: record.service,
+    target: record.target,
+    state,
+  });
 }
 
 /** ADMITTED, a probe ticket (> 0), or REFUSED. Open turns half-open here once the cooldown ran out. */
@@ -85,13 +83,20 @@ export function retryAfterMs(record: BreakerRecord, now: number): number {
 }
 
 /** Reports how an admitted request went. `cancel`: the client left before the upstream answered. */
-export function settle(record: BreakerRecord, ticket: number, outcome: BreakerOutcome, now: number, events: EventStream): void {
+export function settle(
+  record: BreakerRecord,
+  ticket: number,
+  outcome: BreakerOutcome,
+  now: number,
+  events: EventStream,
+): void {
   if (ticket > 0) {
     // A probe of an episode that already ended (the breaker moved on) decides nothing.
     if (ticket !== record.generation || record.state !== 'half-open') return;
     record.probes--;
     if (outcome === 'failure') moveTo(record, 'open', now, events);
-    else if (outcome === 'success' && ++record.probeSuccesses >= record.settings.halfOpenRequests) moveTo(record, 'closed', now, events);
+    else if (outcome === 'success' && ++record.probeSuccesses >= record.settings.halfOpenRequests)
+      moveTo(record, 'closed', now, events);
     return;
   }
   // Answers to requests admitted while closed count only while it is still closed.

@@ -10,8 +10,19 @@ export const faultsSchema = z
       .union([duration, z.tuple([duration, duration])])
       .optional()
       .describe("Added delay: '200ms', or ['100ms', '500ms'] for a uniform pick in that range"),
-    errorRate: z.number().min(0).max(1).default(0).describe('Share of requests answered with errorStatus (0 … 1)'),
-    errorStatus: z.number().int().min(400).max(599).default(503).describe('Status of injected errors (default 503)'),
+    errorRate: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0)
+      .describe('Share of requests answered with errorStatus (0 … 1)'),
+    errorStatus: z
+      .number()
+      .int()
+      .min(400)
+      .max(599)
+      .default(503)
+      .describe('Status of injected errors (default 503)'),
   })
   .refine((f) => !Array.isArray(f.latency) || f.latency[0] <= f.latency[1], {
     message: 'latency range: the first value must not exceed the second',
@@ -27,7 +38,9 @@ export const createFaultsPolicy: PolicyFactory = (route) => {
   const faults = route.config.faults;
   if (!faults) return undefined;
   const { errorRate, errorStatus } = faults;
-  const [low, high] = Array.isArray(faults.latency) ? faults.latency : [faults.latency ?? 0, faults.latency ?? 0];
+  const [low, high] = Array.isArray(faults.latency)
+    ? faults.latency
+    : [faults.latency ?? 0, faults.latency ?? 0];
   if (errorRate === 0 && high === 0) return undefined;
   return async function injectFaults(ctx, next) {
     const delay = low === high ? low : Math.round(low + Math.random() * (high - low));
@@ -39,7 +52,11 @@ export const createFaultsPolicy: PolicyFactory = (route) => {
       ctx.outcome.fault = delay > 0 ? `+${delay}ms, ${errorStatus}` : String(errorStatus);
       ctx.outcome.answeredBy = 'faults';
       ctx.outcome.reason = `injected ${errorStatus} (errorRate ${errorRate})`;
-      throw new GatewayError('GW_FAULT_INJECTED', `Injected fault on route ${route.id} (errorRate ${errorRate})`, { status: errorStatus });
+      throw new GatewayError(
+        'GW_FAULT_INJECTED',
+        `Injected fault on route ${route.id} (errorRate ${errorRate})`,
+        { status: errorStatus },
+      );
     }
     await next();
   };

@@ -18,18 +18,27 @@ export const mockAnswerSchema = z
   .strictObject({
     status: z.number().int().min(100).max(599).default(200).describe('Status code (default 200)'),
     json: z.unknown().optional().describe('A JSON body (sets Content-Type: application/json)'),
-    body: z.string().optional().describe('A text body (Content-Type: text/plain unless headers say otherwise)'),
+    body: z
+      .string()
+      .optional()
+      .describe('A text body (Content-Type: text/plain unless headers say otherwise)'),
     headers: z.record(z.string(), z.string()).default({}).describe('Response headers'),
     delay: duration.default(0).describe("Wait this long before answering, e.g. '300ms'"),
   })
-  .refine((mock) => mock.json === undefined || mock.body === undefined, { message: 'give `json` or `body`, not both' });
+  .refine((mock) => mock.json === undefined || mock.body === undefined, {
+    message: 'give `json` or `body`, not both',
+  });
 
 export type MockAnswer = z.input<typeof mockAnswerSchema>;
 export type MockFunction = (request: MockRequest) => MockAnswer | Promise<MockAnswer>;
 
 export const mockSchema = z
   .union([mockAnswerSchema, fn<MockFunction>('(request) => ({ status, json })')])
-  .describe('Answer the route without an upstream: { status, json | body, headers, delay } or a function of the request');
+  .describe(
+    'Answer the route without an upstream: { status, json | body, headers, delay } or a function of the request',
+  );
 
 /** On a service: answer from the route's mock while no target can answer. */
-export const fallbackSchema = z.literal('mock').describe("'mock': answer from the route's mock while the service is down");
+export const fallbackSchema = z
+  .literal('mock')
+  .describe("'mock': answer from the route's mock while the service is down");

@@ -11,7 +11,11 @@ export { fallbackSchema, mockSchema } from './mock-schema.js';
 type ResolvedAnswer = ReturnType<typeof mockAnswerSchema.parse>;
 
 /** Failures that mean "the service is down", which a `fallback: 'mock'` service answers from the mock. */
-const downCodes: ReadonlySet<ErrorCode> = new Set(['GW_NO_HEALTHY_TARGET', 'GW_UPSTREAM_UNREACHABLE', 'GW_CIRCUIT_OPEN']);
+const downCodes: ReadonlySet<ErrorCode> = new Set([
+  'GW_NO_HEALTHY_TARGET',
+  'GW_UPSTREAM_UNREACHABLE',
+  'GW_CIRCUIT_OPEN',
+]);
 
 function toResponse(answer: ResolvedAnswer): BufferedResponse {
   const headers: IncomingHttpHeaders = {};
@@ -42,14 +46,20 @@ function mockRequestOf(ctx: GatewayContext): MockRequest {
       try {
         return JSON.parse(text) as unknown;
       } catch (error) {
-        throw new GatewayError('GW_BODY_INVALID_JSON', `The request body is not valid JSON: ${(error as Error).message}`);
+        throw new GatewayError(
+          'GW_BODY_INVALID_JSON',
+          `The request body is not valid JSON: ${(error as Error).message}`,
+        );
       }
     },
   };
 }
 
 /** Compiles the route's mock once: a static answer is built here, a function is called per request. */
-function compileAnswer(routeId: string, mock: ResolvedAnswer | MockFunction): (ctx: GatewayContext) => Promise<{ response: BufferedResponse; delay: number }> {
+function compileAnswer(
+  routeId: string,
+  mock: ResolvedAnswer | MockFunction,
+): (ctx: GatewayContext) => Promise<{ response: BufferedResponse; delay: number }> {
   if (typeof mock !== 'function') {
     const response = toResponse(mock);
     // Each request gets its own header object: later policies and the writer may edit it.
@@ -61,11 +71,18 @@ function compileAnswer(routeId: string, mock: ResolvedAnswer | MockFunction): (c
       answer = await mock(mockRequestOf(ctx));
     } catch (error) {
       if (isGatewayError(error) && error.status < 500) throw error;
-      throw new GatewayError('GW_MOCK_FAILED', `The mock of route ${routeId} threw: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new GatewayError(
+        'GW_MOCK_FAILED',
+        `The mock of route ${routeId} threw: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
     }
     const parsed = mockAnswerSchema.safeParse(answer);
     if (!parsed.success) {
-      throw new GatewayError('GW_MOCK_FAILED', `The mock of route ${routeId} returned ${JSON.stringify(answer) ?? String(answer)}, not { status, json | body, headers, delay }`);
+      throw new GatewayError(
+        'GW_MOCK_FAILED',
+        `The mock of route ${routeId} returned ${JSON.stringify(answer) ?? String(answer)}, not { status, json | body, headers, delay }`,
+      );
     }
     return { response: toResponse(parsed.data), delay: parsed.data.delay };
   };
@@ -78,7 +95,8 @@ function compileAnswer(routeId: string, mock: ResolvedAnswer | MockFunction): (c
 export const createMockPolicy: PolicyFactory = (route, build) => {
   const mock = route.config.mock;
   if (mock === undefined) return undefined;
-  const service = route.config.service === undefined ? undefined : build.config.services[route.config.service];
+  const service =
+    route.config.service === undefined ? undefined : build.config.services[route.config.service];
   const answer = compileAnswer(route.id, mock);
 
   async function answerFromMock(ctx: GatewayContext, reason: string): Promise<void> {
@@ -99,7 +117,8 @@ export const createMockPolicy: PolicyFactory = (route, build) => {
     try {
       await next();
     } catch (error) {
-      if (ctx.upgrade || ctx.res.headersSent || !isGatewayError(error) || !downCodes.has(error.code)) throw error;
+      if (ctx.upgrade || ctx.res.headersSent || !isGatewayError(error) || !downCodes.has(error.code))
+        throw error;
       // A fallback answer is for the client; drop what the failed attempt may have left behind.
       ctx.response = undefined;
       await answerFromMock(ctx, `${route.config.service} is down (${error.code}): answered from the mock`);

@@ -22,16 +22,35 @@ const tiers = z
 
 const options = { by, tiers };
 
+const shapes = 'expected { limit, window }, a list of them, { limits: [...] }, or false';
+
+/** Which form the user meant, so an error speaks about that form instead of "Invalid input". */
+function formOf(input: unknown): number {
+  if (Array.isArray(input)) return 2;
+  if (input !== null && typeof input === 'object') return 'limits' in input ? 3 : 1;
+  return -1;
+}
+
 export const rateLimitSchema = z
-  .union([
-    z.literal(false),
-    z.strictObject({ limit, window, ...options }),
-    z.array(rule).min(1),
-    z.strictObject({
-      limits: z.array(rule).min(1).describe('Several limits; a request must fit all'),
-      ...options,
-    }),
-  ])
+  .union(
+    [
+      z.literal(false),
+      z.strictObject({ limit, window, ...options }),
+      z.array(rule).min(1),
+      z.strictObject({
+        limits: z.array(rule).min(1).describe('Several limits; a request must fit all'),
+        ...options,
+      }),
+    ],
+    {
+      error: (issue) => {
+        if (issue.code !== 'invalid_union') return undefined;
+        const first = issue.errors[formOf(issue.input)]?.[0];
+        if (!first) return shapes;
+        return first.path.length > 0 ? `${first.path.join('.')}: ${first.message}` : first.message;
+      },
+    },
+  )
   .transform((value) => (value === false ? false : normalize(value)))
   .describe(
     "Rate limit: { limit, window }, a list of them, { limits: [...], by, tiers }, or false (a route's value overrides the top-level default)",

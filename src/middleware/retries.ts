@@ -6,18 +6,38 @@ import { createRetryBudget, type RetryBudget } from './retries-budget.js';
 
 export const retriesSchema = z
   .strictObject({
-    attempts: z.number().int().min(0).max(10).default(2).describe('Retries after the first try (2 → at most 3 tries)'),
-    backoff: duration.default(25).describe('Wait before the first retry; it doubles for each next one (with jitter)'),
+    attempts: z
+      .number()
+      .int()
+      .min(0)
+      .max(10)
+      .default(2)
+      .describe('Retries after the first try (2 → at most 3 tries)'),
+    backoff: duration
+      .default(25)
+      .describe('Wait before the first retry; it doubles for each next one (with jitter)'),
     budget: z
       .strictObject({
-        ratio: z.number().min(0).max(1).default(0.2).describe("Retries allowed as a share of the service's requests over the window"),
-        minRetries: z.number().int().min(0).default(10).describe('Retries allowed per window however few requests there were'),
+        ratio: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(0.2)
+          .describe("Retries allowed as a share of the service's requests over the window"),
+        minRetries: z
+          .number()
+          .int()
+          .min(0)
+          .default(10)
+          .describe('Retries allowed per window however few requests there were'),
         window: duration.default(10_000).describe('The window the budget is counted over'),
       })
       .prefault({})
       .describe('Caps retries so that they cannot multiply an outage'),
   })
-  .describe('Retries of idempotent requests (GET, HEAD, OPTIONS, PUT, DELETE) on connect errors, 502 and 503');
+  .describe(
+    'Retries of idempotent requests (GET, HEAD, OPTIONS, PUT, DELETE) on connect errors, 502 and 503',
+  );
 
 export type ResolvedRetries = z.output<typeof retriesSchema>;
 
@@ -48,7 +68,10 @@ export function serviceRetries(build: BuildContext, service: string): RetryPolic
   return policy;
 }
 
-export function createRetryPolicy(settings: ResolvedRetries, random: () => number = Math.random): RetryPolicy {
+export function createRetryPolicy(
+  settings: ResolvedRetries,
+  random: () => number = Math.random,
+): RetryPolicy {
   const { backoff } = settings;
   return {
     attempts: settings.attempts,
@@ -71,9 +94,13 @@ export function hasBody(req: IncomingMessage): boolean {
  * Reads a small request body with a declared length so a retry can send it again; undefined
  * when it is too large or of unknown length (the request then goes out streamed, once).
  */
-export async function readReplayableBody(req: IncomingMessage, maxBytes = MAX_REPLAY_BYTES): Promise<Buffer | undefined> {
+export async function readReplayableBody(
+  req: IncomingMessage,
+  maxBytes = MAX_REPLAY_BYTES,
+): Promise<Buffer | undefined> {
   const declared = Number(req.headers['content-length']);
-  if (req.headers['transfer-encoding'] !== undefined || !Number.isInteger(declared) || declared > maxBytes) return undefined;
+  if (req.headers['transfer-encoding'] !== undefined || !Number.isInteger(declared) || declared > maxBytes)
+    return undefined;
   if (req.readableEnded) return undefined;
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);

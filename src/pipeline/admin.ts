@@ -4,6 +4,7 @@ import { sendProblem } from './problem.js';
 import type { BuiltGateway } from './build-gateway.js';
 import { metricsOf } from '../metrics/gateway-metrics.js';
 import { METRICS_PATH, sendMetrics } from '../metrics/metrics-endpoint.js';
+import { JWKS_PATH, sendJwks } from '../identity/jwks-endpoint.js';
 
 /**
  * Endpoints the gateway answers itself, under a reserved prefix no route may use. A table, so a
@@ -17,6 +18,7 @@ const endpoints = new Map<string, AdminEndpoint>([
   ['/__gw/health', (gateway, _req, res) => sendJson(res, 200, healthReport(gateway))],
   ['/__gw/routes', (gateway, _req, res) => sendJson(res, 200, routeReport(gateway))],
   [METRICS_PATH, (gateway, _req, res) => sendMetrics(res, metricsOf(gateway.state))],
+  [JWKS_PATH, (gateway, _req, res) => sendJwks(res, gateway.state.signingKeys)],
 ]);
 
 /** Lets a capability register an endpoint (e.g. /__gw/metrics, /.well-known/jwks.json). */

@@ -21,6 +21,7 @@ import { handleAdmin, isAdminPath } from './admin.js';
 import type { BuildContext, CompiledRoute, GatewayContext } from './types.js';
 import { emitFinished } from './request-events.js';
 import { sendBufferedResponse } from './send-response.js';
+import { preflightMethod } from '../middleware/cors/preflight.js';
 
 /** A gateway built from one config: immutable; the server swaps whole gateways on reload. */
 export interface BuiltGateway {
@@ -87,7 +88,10 @@ export function buildGateway(config: ResolvedConfig, options: BuildOptions): Bui
       handleAdmin(gateway, req, res, path);
       return undefined;
     }
-    const result = table.match(method, path);
+    let result = table.match(method, path);
+    // A CORS preflight asks about another method: it goes where that method would go.
+    const asked = result.kind === 'method-not-allowed' ? preflightMethod(req) : undefined;
+    if (asked !== undefined) result = table.match(asked, path);
     if (result.kind !== 'matched') {
       const closest = result.kind === 'not-found' ? closestRoutes(routes, path) : [];
       const error =
@@ -106,6 +110,21 @@ export function buildGateway(config: ResolvedConfig, options: BuildOptions): Bui
       return undefined;
     }
     const { route, params } = result.match;
+    let upstreamPath: string;
+    try {
+      upstreamPath = route.toUpstreamPath(path);
+    } catch (cause) {
+      // A rewrite function from the config threw: answer 500 instead of crashing the process.
+      const reason = cause instanceof Error ? cause.message : String(cause);
+      const error = new GatewayError('GW_INTERNAL', `The rewrite of route ${route.id} threw: ${reason}`, {
+        cause,
+        hint: 'Fix the rewrite function of this route in the config.',
+      });
+      res.setHeader('x-request-id', id);
+      sendProblem(res, error, { requestId: id, instance: path });
+      finishWithoutRoute(events, res, { id, method, path, startedAt, req, error });
+      return undefined;
+    }
     const clientIp = clientAddress(req);
     const headers = req.headers;
     setForwardedHeaders(req, headers, clientIp);
@@ -121,7 +140,7 @@ export function buildGateway(config: ResolvedConfig, options: BuildOptions): Bui
       params,
       clientIp,
       startedAt,
-      upstreamPath: route.toUpstreamPath(path),
+      upstreamPath,
       upstreamHeaders: headers,
       responseHeaders: { 'x-request-id': id },
       responseHooks: [],

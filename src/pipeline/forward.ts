@@ -34,8 +34,14 @@ export function createForward(route: CompiledRoute, pool: UpstreamPool | undefin
       ctx.res.detachSocket(upgrade.socket as never);
       ctx.req.url = ctx.upstreamPath + ctx.search;
       ctx.target = target.key;
-      forwarder.ws(ctx.req, upgrade.socket, upgrade.head, pool, target, (error) =>
-        writeProblemToSocket(upgrade.socket as never, error),
+      forwarder.ws(
+        ctx.req,
+        upgrade.socket,
+        upgrade.head,
+        pool,
+        target,
+        (error) => writeProblemToSocket(upgrade.socket as never, error),
+        ctx.timeoutMs,
       );
       return;
     }

@@ -3,6 +3,12 @@ import { createIdentityHeadersPolicy } from '../middleware/identity-headers.js';
 import { createAuthPolicy } from '../middleware/auth.js';
 import { createRateLimitPolicy } from '../middleware/rate-limit.js';
 import { createAggregatePolicy } from '../middleware/aggregate.js';
+import { createCorsPolicy } from '../middleware/cors/cors.js';
+import { createBodyLimitPolicy } from '../middleware/body-limit.js';
+import { createFaultsPolicy } from '../middleware/faults.js';
+import { createMockPolicy } from '../middleware/mock.js';
+import { createCachePolicy } from '../middleware/cache/cache.js';
+import { createTransformPolicy } from '../middleware/transform/transform.js';
 
 /**
  * The order policies run in, for every route: one array a reader can see. Each entry is a
@@ -16,7 +22,13 @@ import { createAggregatePolicy } from '../middleware/aggregate.js';
  */
 export const policyOrder: readonly PolicyFactory[] = [
   createIdentityHeadersPolicy,
+  createCorsPolicy,
   createAuthPolicy,
   createRateLimitPolicy,
+  createBodyLimitPolicy,
+  createFaultsPolicy,
+  createMockPolicy,
+  createCachePolicy,
+  createTransformPolicy,
   createAggregatePolicy,
 ];

@@ -5,7 +5,13 @@ import { isRetryable, type Forwarder, type ForwardMode } from '../proxy/forwarde
 import type { UpstreamPool } from '../proxy/upstream-types.js';
 import { pickTarget, serviceBreakers, type PickedTarget } from '../middleware/circuit-breaker-registry.js';
 import { settle } from '../middleware/circuit-breaker.js';
-import { hasBody, IDEMPOTENT_METHODS, readReplayableBody, RETRY_STATUSES, serviceRetries } from '../middleware/retries.js';
+import {
+  hasBody,
+  IDEMPOTENT_METHODS,
+  readReplayableBody,
+  RETRY_STATUSES,
+  serviceRetries,
+} from '../middleware/retries.js';
 import type { BuildContext, GatewayContext } from './types.js';
 
 /**
@@ -33,9 +39,18 @@ export function createResilientForward(pool: UpstreamPool, forwarder: Forwarder,
     let lastError: GatewayError | undefined;
     for (let attempt = 0; ; attempt++) {
       const remaining = deadline - performance.now();
-      if (attempt > 0 && (remaining < 1 || ctx.res.closed)) throw lastError!;
+      if (attempt > 0) {
+        if (remaining < 1 || ctx.res.closed) throw lastError!;
+        // Set before the try: a streamed answer's request-finished event fires before web() settles.
+        ctx.outcome.retries = attempt;
+      }
       ctx.timeoutMs = Math.max(1, Math.round(remaining));
-      const picked = pickTarget(pool, breakers, { req: ctx.req, clientIp: ctx.clientIp, exclude: tried }, events);
+      const picked = pickTarget(
+        pool,
+        breakers,
+        { req: ctx.req, clientIp: ctx.clientIp, exclude: tried },
+        events,
+      );
       if (!picked || isGatewayError(picked)) throw lastError ?? refusal(ctx, pool, picked);
       const mayRetry = retriesLeft > 0 && retries!.budget.allows(Date.now());
       const mode: ForwardMode = {
@@ -48,13 +63,11 @@ export function createResilientForward(pool: UpstreamPool, forwarder: Forwarder,
         const response = await forwarder.web(ctx, pool, picked.target, mode);
         report(picked, 'cancel', events);
         if (ctx.bufferResponse) ctx.response = response;
-        if (attempt > 0) ctx.outcome.retries = attempt;
         return;
       } catch (error) {
         report(picked, 'failure', events);
         if (!isGatewayError(error)) throw error;
         noteUpstreamError(events, ctx, pool, picked, error);
-        if (attempt > 0) ctx.outcome.retries = attempt;
         if (!mayRetry || !isRetryable(error) || !retries!.budget.spend(Date.now())) throw error;
         retriesLeft--;
         lastError = error;
@@ -89,11 +102,19 @@ async function readBody(ctx: GatewayContext): Promise<Buffer | undefined> {
   try {
     return await readReplayableBody(ctx.req);
   } catch (error) {
-    throw new GatewayError('GW_BAD_REQUEST', 'The request body was cut off before it ended', { cause: error });
+    throw new GatewayError('GW_BAD_REQUEST', 'The request body was cut off before it ended', {
+      cause: error,
+    });
   }
 }
 
-function noteUpstreamError(events: EventStream, ctx: GatewayContext, pool: UpstreamPool, picked: PickedTarget, error: GatewayError): void {
+function noteUpstreamError(
+  events: EventStream,
+  ctx: GatewayContext,
+  pool: UpstreamPool,
+  picked: PickedTarget,
+  error: GatewayError,
+): void {
   if (!events.active) return;
   events.emit({
     type: 'upstream-error',

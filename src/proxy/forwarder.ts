@@ -50,7 +50,16 @@ export interface Forwarder {
    * Proxies a WebSocket upgrade. `refuse` is called synchronously when the upstream could not be
    * reached, while the client socket can still carry an HTTP answer.
    */
-  ws(req: IncomingMessage, socket: Duplex, head: Buffer, pool: UpstreamPool, target: Target, refuse: (error: GatewayError) => void): void;
+  ws(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    pool: UpstreamPool,
+    target: Target,
+    refuse: (error: GatewayError) => void,
+    /** Time the upstream has to accept the upgrade (the route's, else the service's timeout). */
+    timeoutMs?: number,
+  ): void;
   close(): void;
 }
 
@@ -70,7 +79,12 @@ interface InFlight {
 
 const inFlightKey = Symbol('gw.inFlight');
 const upgradedKey = Symbol('gw.upgraded');
-type TrackedRequest = IncomingMessage & { [inFlightKey]?: InFlight; [upgradedKey]?: boolean };
+const wsRequestKey = Symbol('gw.wsRequest');
+type TrackedRequest = IncomingMessage & {
+  [inFlightKey]?: InFlight;
+  [upgradedKey]?: boolean;
+  [wsRequestKey]?: ClientRequest;
+};
 
 function timeoutError(ms: number): Error {
   return Object.assign(new Error(`upstream did not answer within ${ms} ms`), { code: 'GW_UPSTREAM_TIMEOUT' });
@@ -137,6 +151,7 @@ export function createForwarder(): Forwarder {
   });
 
   proxy.on('proxyReqWs', (proxyReq: ClientRequest, req: IncomingMessage) => {
+    (req as TrackedRequest)[wsRequestKey] = proxyReq;
     proxyReq.once('upgrade', () => {
       (req as TrackedRequest)[upgradedKey] = true;
     });
@@ -220,8 +235,9 @@ export function createForwarder(): Forwarder {
               return;
             }
             if (size > maxBytes) {
-              proxyRes.destroy();
+              // Fail first: destroying emits 'aborted' at once, which would report a reset instead.
               fail(new GatewayError('GW_UPSTREAM_BAD_RESPONSE', `${pool.name} answered with more than ${maxBytes} bytes, too large to buffer`));
+              proxyRes.destroy();
               return;
             }
             chunks.push(chunk);
@@ -246,6 +262,9 @@ export function createForwarder(): Forwarder {
         });
         ctx.target = target.key;
         ctx.upstreamUrl = target.key + ctx.upstreamPath + ctx.search;
+        // The server already answered `100 Continue` to the client. Forwarded, Expect also makes
+        // http-proxy skip its 'proxyReq' event, and the timeout could never cut the upstream request.
+        delete req.headers.expect;
         req.url = ctx.upstreamPath + ctx.search;
         pool.started(target);
         const body = mode?.body ? { buffer: Readable.from([mode.body]) } : replacementBody(ctx, state);
@@ -269,18 +288,30 @@ export function createForwarder(): Forwarder {
       });
     },
 
-    ws(req, socket, head, pool, target, refuse) {
-      (req as TrackedRequest)[upgradedKey] = false;
+    ws(req, socket, head, pool, target, refuse, timeoutMs = pool.timeoutMs) {
+      const tracked = req as TrackedRequest;
+      tracked[upgradedKey] = false;
       let outcome: 'ok' | 'connect-failed' | 'failed' = 'ok';
       pool.started(target);
-      socket.once('close', () => pool.finished(target, outcome));
+      // The library cuts the upstream request only once upgraded: a handshake the upstream never
+      // answers, or one the client gave up on, would stay open for good without these.
+      const handshakeTimer = setTimeout(() => {
+        if (!tracked[upgradedKey]) tracked[wsRequestKey]?.destroy(timeoutError(timeoutMs));
+      }, timeoutMs);
+      socket.once('close', () => {
+        clearTimeout(handshakeTimer);
+        if (!tracked[upgradedKey]) tracked[wsRequestKey]?.destroy();
+        pool.finished(target, outcome);
+      });
       proxy.ws(req, socket, head, { target: target.url }, (error: Error) => {
+        clearTimeout(handshakeTimer);
         // Called synchronously before the library ends the socket, so a refusal can still be
         // written as an HTTP answer instead of a dropped connection.
-        if ((req as TrackedRequest)[upgradedKey] || socket.destroyed) return;
+        if (tracked[upgradedKey] || socket.destroyed) return;
         outcome = classifyUpstreamError(error) === 'connect' ? 'connect-failed' : 'failed';
-        refuse(upstreamError(error, target.key, pool.name, pool.timeoutMs));
+        refuse(upstreamError(error, target.key, pool.name, timeoutMs));
       });
+      tracked[wsRequestKey]?.once('upgrade', () => clearTimeout(handshakeTimer));
     },
 
     close() {

@@ -29,7 +29,11 @@ export interface ServiceResponse {
  * pool's keep-alive agent, its in-flight and passive-health bookkeeping, the same error codes as
  * the forwarder. The caller chooses the target (balancer, breaker). Rejects with a GatewayError.
  */
-export function callTarget(pool: UpstreamPool, target: Target, request: ServiceRequest): Promise<ServiceResponse> {
+export function callTarget(
+  pool: UpstreamPool,
+  target: Target,
+  request: ServiceRequest,
+): Promise<ServiceResponse> {
   return new Promise((resolve, reject) => {
     const url = new URL(target.key + request.path);
     const client = url.protocol === 'https:' ? https : http;
@@ -47,29 +51,39 @@ export function callTarget(pool: UpstreamPool, target: Target, request: ServiceR
     const fail = (error: unknown) => {
       const reason = timedOut ? timeoutError(request.timeoutMs) : error;
       const failure = classifyUpstreamError(reason);
-      finish(failure === 'connect' ? 'connect-failed' : 'failed', upstreamError(reason, target.key, pool.name, request.timeoutMs));
+      finish(
+        failure === 'connect' ? 'connect-failed' : 'failed',
+        upstreamError(reason, target.key, pool.name, request.timeoutMs),
+      );
     };
-    const req = client.request(url, { method: request.method, headers: request.headers, agent: target.agent }, (res) => {
-      const status = res.statusCode ?? 502;
-      request.onHead?.(status);
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > request.maxBytes) {
-          res.destroy();
-          fail(Object.assign(new Error('answer too large'), { code: 'HPE_TOO_LARGE' }));
-        } else chunks.push(chunk);
-      });
-      res.once('error', fail);
-      res.once('aborted', () => fail(Object.assign(new Error('aborted'), { code: 'ECONNRESET' })));
-      res.once('end', () => finish('ok', { status, headers: res.headers, body: Buffer.concat(chunks, size) }));
-    });
+    const req = client.request(
+      url,
+      { method: request.method, headers: request.headers, agent: target.agent },
+      (res) => {
+        const status = res.statusCode ?? 502;
+        request.onHead?.(status);
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > request.maxBytes) {
+            res.destroy();
+            fail(Object.assign(new Error('answer too large'), { code: 'HPE_TOO_LARGE' }));
+          } else chunks.push(chunk);
+        });
+        res.once('error', fail);
+        res.once('aborted', () => fail(Object.assign(new Error('aborted'), { code: 'ECONNRESET' })));
+        res.once('end', () =>
+          finish('ok', { status, headers: res.headers, body: Buffer.concat(chunks, size) }),
+        );
+      },
+    );
     const timer = setTimeout(() => {
       timedOut = true;
       req.destroy(timeoutError(request.timeoutMs));
     }, request.timeoutMs);
-    const onAbort = () => req.destroy(Object.assign(new Error('the caller went away'), { code: 'ECONNABORTED' }));
+    const onAbort = () =>
+      req.destroy(Object.assign(new Error('the caller went away'), { code: 'ECONNABORTED' }));
     request.signal?.addEventListener('abort', onAbort, { once: true });
     req.once('error', fail);
     pool.started(target);

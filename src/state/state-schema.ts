@@ -24,13 +24,28 @@ export const stateSchema = z
     store: z
       .enum(['memory', 'redis'])
       .default('memory')
-      .describe("'memory' (one process, keys in .gw/) or 'redis' (shared by every instance on the same Redis)"),
-    url: redisUrl.default(DEFAULT_REDIS_URL).describe('Redis URL (redis:// or rediss://), used when store is redis'),
-    prefix: z.string().default('gw:').describe('Prefix of every Redis key and channel, so several gateways can share one Redis'),
+      .describe(
+        "'memory' (one process, keys in .gw/) or 'redis' (shared by every instance on the same Redis)",
+      ),
+    url: redisUrl
+      .default(DEFAULT_REDIS_URL)
+      .describe('Redis URL (redis:// or rediss://), used when store is redis'),
+    prefix: z
+      .string()
+      .default('gw:')
+      .describe('Prefix of every Redis key and channel, so several gateways can share one Redis'),
     onStoreError: z
       .enum(['allow', 'deny'])
       .default('allow')
-      .describe("When Redis cannot be reached while serving: 'allow' lets requests past limits, 'deny' answers 503"),
+      .describe(
+        "When Redis cannot be reached while serving: 'allow' lets requests past limits, 'deny' answers 503",
+      ),
+    responseCache: z
+      .enum(['shared', 'local'])
+      .default('shared')
+      .describe(
+        "With store 'redis': 'shared' keeps cached responses in Redis for every instance, 'local' in each process",
+      ),
   })
   .describe('Shared state: in-memory (default) or Redis');
 

@@ -116,6 +116,32 @@ export interface SigningKeyStore {
   close(): Promise<void>;
 }
 
+/** One stored answer of the response cache (plain data, so a remote store can hold it). */
+export interface CachedResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[]>>;
+  readonly body: Buffer;
+  /** Epoch ms when it was stored, and when it goes stale. */
+  readonly storedAt: number;
+  readonly expiresAt: number;
+  /** The Age (s) the upstream reported when it was stored. */
+  readonly initialAge: number;
+  /** The request's values of the headers the answer varies on (lower-case name → value, '' if absent). */
+  readonly vary: Readonly<Record<string, string>>;
+}
+
+/**
+ * The response cache: each key holds the variants of one answer (one per set of Vary values).
+ * Bounded by total bytes, least recently used out first; every key expires after its TTL.
+ */
+export interface ResponseCacheStore {
+  get(key: string): Promise<readonly CachedResponse[] | undefined>;
+  /** Replaces the variants under `key`; the key expires after ttlMs. */
+  set(key: string, variants: readonly CachedResponse[], ttlMs: number): Promise<void>;
+  delete(key: string): Promise<void>;
+  close(): Promise<void>;
+}
+
 /** Per-service/target state that must survive reloads (breakers, passive health …). */
 export type StateMap<T> = Map<string, T>;
 
@@ -127,5 +153,7 @@ export interface GatewayState {
   readonly stateDir: string;
   /** Free-form keyed stores for policies whose state survives reloads (breakers, cache …). */
   readonly maps: Map<string, StateMap<unknown>>;
+  /** A shared response cache (e.g. Redis); absent, each process keeps an in-memory one in `maps`. */
+  readonly responseCache?: ResponseCacheStore;
   close(): Promise<void>;
 }

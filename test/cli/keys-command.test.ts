@@ -1,4 +1,4 @@
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isGatewayError } from '../../src/errors.js';
@@ -78,9 +78,15 @@ describe('gw keys', () => {
       cwd: dir,
       env: { GW_STATE_DIR: path.join(dir, 'from-env') },
     });
-    await runIdentityCli(['keys', 'create', '--name', 'c', '--config', 'app/gateway.config.ts'], {
+    await mkdir(path.join(dir, 'app'));
+    await writeFile(path.join(dir, 'app', 'gateway.config.json'), '{}');
+    await runIdentityCli(['keys', 'create', '--name', 'c', '--config', 'app/gateway.config.json'], {
       cwd: dir,
     });
+    const missing = await runIdentityCli(['keys', 'list', '--config', 'nope/gateway.config.ts'], {
+      cwd: dir,
+    });
+    expect(isGatewayError(missing.error) && missing.error.code).toBe('GW_CONFIG_NOT_FOUND');
     const names = async (file: string) =>
       (JSON.parse(await readFile(file, 'utf8')) as { keys: Array<{ name: string }> }).keys.map((k) => k.name);
     expect(await names(path.join(dir, 'custom', 'keys.json'))).toEqual(['a']);

@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.js';
-import {
-  createDashboardState,
-  reduceDashboard,
-  type DashboardCaps,
-} from '../../src/dashboard/dashboard-state.js';
+import { createDashboardState, reduceDashboard } from '../../src/dashboard/dashboard-state.js';
+import type { DashboardCaps } from '../../src/dashboard/dashboard-types.js';
 import {
   compileFilter,
+  findLimit,
   selectHeader,
   selectLimits,
   selectLive,
@@ -94,6 +92,16 @@ describe('callers closest to their limits', () => {
     expect(rows.map((row) => row.caller)).toEqual(['mobile-app', 'web', 'cli']);
     expect(rows[0]).toMatchObject({ used: 10, limit: 10, remaining: 0, refusals: 1 });
     expect(rows[0]?.resetsInMs).toBe(60_000 + 10 - 18_000);
+  });
+
+  it('finds the limit behind a request, by IP for an anonymous caller', () => {
+    const state = stateWithRoutes();
+    reduceDashboard(state, limitChecked({ caller: '127.0.0.1', remaining: 0 }));
+    reduceDashboard(state, limitChecked({ caller: 'mobile-app', remaining: 3 }));
+    const anonymous = finished({ routeId: 'orders', status: 429, clientIp: '127.0.0.1' });
+    expect(findLimit(state, anonymous, T0)?.caller).toBe('127.0.0.1');
+    expect(findLimit(state, { ...anonymous, caller: 'mobile-app' }, T0)?.remaining).toBe(3);
+    expect(findLimit(state, { ...anonymous, routeId: 'users' }, T0)).toBeUndefined();
   });
 
   it('counts down to the reset and then shows the window whole again', () => {

@@ -5,7 +5,7 @@ import { render as renderWithLibrary } from 'ink-testing-library';
 import { vi } from 'vitest';
 import { createEventStream, type GatewayEvent } from '../../src/events/index.js';
 import { createDashboardStore } from '../../src/dashboard/dashboard-store.js';
-import { DashboardApp } from '../../src/dashboard/render-dashboard.js';
+import { DashboardApp } from '../../src/dashboard/mount-dashboard.js';
 import { T0, configLoaded } from './events.js';
 
 /** Keys as a terminal sends them. */
@@ -109,7 +109,6 @@ export function renderDashboardUnderTest(options: HarnessOptions = {}) {
   const store = createDashboardStore(events, {
     seed: { url: 'http://127.0.0.1:8080', configFile: 'gateway.config.ts', startedAt: T0 },
     timer: false,
-    now,
     onError: onCrash,
   });
   const tree = (

@@ -23,8 +23,13 @@ async function setup(handler: UpstreamHandler): Promise<Setup> {
   const up = await startUpstream(handler);
   cleanup.push(() => up.close());
   const closed: string[] = [];
-  up.server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => res.on('close', () => closed.push(req.url ?? '')));
-  const gw = await startTestGateway({ services: { s: { targets: [up.url] } }, routes: [{ path: '/api', service: 's' }] });
+  up.server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) =>
+    res.on('close', () => closed.push(req.url ?? '')),
+  );
+  const gw = await startTestGateway({
+    services: { s: { targets: [up.url] } },
+    routes: [{ path: '/api', service: 's' }],
+  });
   cleanup.push(() => gw.close());
   return { up, gw, closed };
 }
@@ -41,7 +46,10 @@ async function abortMidRequest(s: Setup, path: string): Promise<void> {
 }
 
 /** Resolves how the response ended: 'complete' or 'error' (never hangs: the test times out). */
-function fetchOutcome(base: string, path: string): Promise<{ status: number; outcome: 'complete' | 'error'; body: string }> {
+function fetchOutcome(
+  base: string,
+  path: string,
+): Promise<{ status: number; outcome: 'complete' | 'error'; body: string }> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
     const req = http.request({ host: url.hostname, port: url.port, path, agent: false }, (res) => {
@@ -77,7 +85,10 @@ describe('client aborts and upstream resets', () => {
     await waitFor(() => s.closed.includes('/api/abort'));
     await waitFor(async () => (await connectionCount(s.up.server)) === 0);
     await waitFor(() => s.gw.seen.some((e) => e.type === 'request-finished'));
-    expect(s.gw.seen.find((e) => e.type === 'request-finished')).toMatchObject({ path: '/api/abort', target: s.up.url });
+    expect(s.gw.seen.find((e) => e.type === 'request-finished')).toMatchObject({
+      path: '/api/abort',
+      target: s.up.url,
+    });
   });
 
   it('an upstream reset mid-response closes the client response with an error, not a hang', async () => {
@@ -95,12 +106,16 @@ describe('client aborts and upstream resets', () => {
       else res.end('fine');
     });
     for (let i = 0; i < 20; i++) await abortMidRequest(aborts, `/api/abort/${i}`);
-    for (let i = 0; i < 20; i++) expect((await fetchOutcome(aborts.gw.url, `/api/reset/${i}`)).outcome).toBe('error');
+    for (let i = 0; i < 20; i++)
+      expect((await fetchOutcome(aborts.gw.url, `/api/reset/${i}`)).outcome).toBe('error');
     await waitFor(() => aborts.closed.length === 40, 15_000);
     await waitFor(async () => (await connectionCount(aborts.up.server)) === 0, 15_000);
     await waitFor(() => openSockets() === baseline, 15_000);
     const health = await request(aborts.gw.url, '/__gw/health');
-    expect(health.json).toMatchObject({ status: 'ok', services: { s: { targets: [{ inFlight: 0, healthy: true }] } } });
+    expect(health.json).toMatchObject({
+      status: 'ok',
+      services: { s: { targets: [{ inFlight: 0, healthy: true }] } },
+    });
     // Still serving, and passive health did not take the target out for the resets after headers.
     const res = await request(aborts.gw.url, '/api/after');
     expect(res.status).toBe(200);

@@ -11,7 +11,10 @@ afterEach(async () => {
 async function setup(handler?: UpstreamHandler): Promise<{ up: TestUpstream; gw: TestGateway }> {
   const up = await startUpstream(handler);
   cleanup.push(() => up.close());
-  const gw = await startTestGateway({ services: { s: { targets: [up.url] } }, routes: [{ path: '/api', service: 's' }] });
+  const gw = await startTestGateway({
+    services: { s: { targets: [up.url] } },
+    routes: [{ path: '/api', service: 's' }],
+  });
   cleanup.push(() => gw.close());
   return { up, gw };
 }
@@ -36,7 +39,15 @@ describe('headers on the way up and down', () => {
     });
     expect(res.status).toBe(200);
     const seen = up.requests[0]!.headers;
-    for (const name of ['keep-alive', 'te', 'upgrade', 'proxy-authorization', 'proxy-connection', 'x-secret-hop', 'x-other-hop']) {
+    for (const name of [
+      'keep-alive',
+      'te',
+      'upgrade',
+      'proxy-authorization',
+      'proxy-connection',
+      'x-secret-hop',
+      'x-other-hop',
+    ]) {
       expect(seen[name], name).toBeUndefined();
     }
     expect(seen.connection ?? '').not.toContain('x-secret-hop');
@@ -68,7 +79,11 @@ describe('headers on the way up and down', () => {
     const { up, gw } = await setup();
     const host = new URL(gw.url).host;
     await request(gw.url, '/api/x', {
-      headers: { 'x-forwarded-for': '6.6.6.6, 7.7.7.7', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.example' },
+      headers: {
+        'x-forwarded-for': '6.6.6.6, 7.7.7.7',
+        'x-forwarded-proto': 'https',
+        'x-forwarded-host': 'evil.example',
+      },
     });
     await request(gw.url, '/api/y');
     for (const seen of up.requests) {
@@ -91,7 +106,9 @@ describe('headers on the way up and down', () => {
       { sent: '<script>', kept: false },
     ];
     for (const [index, c] of cases.entries()) {
-      const res = await request(gw.url, `/api/${index}`, { headers: c.sent === undefined ? {} : { 'x-request-id': c.sent } });
+      const res = await request(gw.url, `/api/${index}`, {
+        headers: c.sent === undefined ? {} : { 'x-request-id': c.sent },
+      });
       const echoed = res.headers['x-request-id'] as string;
       const upstreamSaw = up.requests[index]!.headers['x-request-id'];
       expect(upstreamSaw, JSON.stringify(c)).toBe(echoed);

@@ -25,7 +25,11 @@ async function gateway(config: GatewayConfigInput): Promise<TestGateway> {
 async function setup() {
   const [users, admin, files] = [await upstream(), await upstream(), await upstream()];
   const gw = await gateway({
-    services: { users: { targets: [users.url] }, admin: { targets: [admin.url] }, files: { targets: [files.url] } },
+    services: {
+      users: { targets: [users.url] },
+      admin: { targets: [admin.url] },
+      files: { targets: [files.url] },
+    },
     // Written least specific first: the order in the file must not matter.
     routes: [
       { path: '/*', service: 'files' },
@@ -135,16 +139,52 @@ describe('routing through a real gateway', () => {
     });
     await request(gw.url, '/v1/items/3?q=a+b&z=%20');
     await request(gw.url, '/fn/x/y?page=2');
-    expect(up.requests.map((r) => r.url)).toEqual(['/internal/v2/items/3?q=a+b&z=%20', '/by-function/x/y?page=2']);
+    expect(up.requests.map((r) => r.url)).toEqual([
+      '/internal/v2/items/3?q=a+b&z=%20',
+      '/by-function/x/y?page=2',
+    ]);
+  });
+
+  it('a rewrite function that throws or returns a non-string answers 500 GW_INTERNAL, and the gateway keeps serving', async () => {
+    const up = await upstream();
+    const gw = await gateway({
+      services: { s: { targets: [up.url] } },
+      routes: [
+        {
+          path: '/bad',
+          service: 's',
+          rewrite: () => {
+            throw new Error('rewrite exploded');
+          },
+        },
+        { path: '/odd', service: 's', rewrite: (() => 42) as unknown as (path: string) => string },
+        { path: '/fine', service: 's' },
+      ],
+    });
+    for (const path of ['/bad/x', '/odd/x']) {
+      const res = await request(gw.url, path);
+      expect(res.status, path).toBe(500);
+      expect(res.headers['content-type']).toBe('application/problem+json');
+      expect(res.json!.code).toBe('GW_INTERNAL');
+    }
+    expect(up.requests).toHaveLength(0);
+    expect((await request(gw.url, '/fine')).status).toBe(200);
   });
 
   it('methods default to all: every method reaches the upstream with its body', async () => {
     const up = await upstream();
-    const gw = await gateway({ services: { s: { targets: [up.url] } }, routes: [{ path: '/api', service: 's' }] });
+    const gw = await gateway({
+      services: { s: { targets: [up.url] } },
+      routes: [{ path: '/api', service: 's' }],
+    });
     const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
     for (const method of methods) {
       const body = `body-${method}`;
-      const res = await request(gw.url, '/api/x', { method, body, headers: { 'content-length': Buffer.byteLength(body) } });
+      const res = await request(gw.url, '/api/x', {
+        method,
+        body,
+        headers: { 'content-length': Buffer.byteLength(body) },
+      });
       expect(res.status, method).toBe(200);
     }
     expect(up.requests.map((r) => [r.method, r.body])).toEqual(methods.map((m) => [m, `body-${m}`]));
@@ -154,11 +194,18 @@ describe('routing through a real gateway', () => {
     const up = await upstream();
     let upstreamParseErrors = 0;
     up.server.on('clientError', () => upstreamParseErrors++);
-    const gw = await gateway({ services: { s: { targets: [up.url] } }, routes: [{ path: '/api', service: 's' }] });
+    const gw = await gateway({
+      services: { s: { targets: [up.url] } },
+      routes: [{ path: '/api', service: 's' }],
+    });
     const methods = ['POST', 'DELETE', 'OPTIONS', 'GET'];
     for (const method of methods) {
       // http-proxy would send a chunked DELETE as `Content-Length: 0` followed by the body bytes.
-      const res = await request(gw.url, '/api/x', { method, body: `GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n`, headers: { 'transfer-encoding': 'chunked' } });
+      const res = await request(gw.url, '/api/x', {
+        method,
+        body: `GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n`,
+        headers: { 'transfer-encoding': 'chunked' },
+      });
       expect(res.status, method).toBe(200);
     }
     expect(up.requests.map((r) => r.method)).toEqual(methods);
@@ -168,12 +215,20 @@ describe('routing through a real gateway', () => {
 
   it('serves /__gw/health and /__gw/routes itself', async () => {
     const up = await upstream();
-    const gw = await gateway({ services: { s: { targets: [up.url] } }, routes: [{ path: '/api', service: 's', methods: ['GET'] }] });
+    const gw = await gateway({
+      services: { s: { targets: [up.url] } },
+      routes: [{ path: '/api', service: 's', methods: ['GET'] }],
+    });
     const health = await request(gw.url, '/__gw/health');
     expect(health.status).toBe(200);
-    expect(health.json).toMatchObject({ status: 'ok', services: { s: { healthy: true, targets: [{ url: up.url, healthy: true }] } } });
+    expect(health.json).toMatchObject({
+      status: 'ok',
+      services: { s: { healthy: true, targets: [{ url: up.url, healthy: true }] } },
+    });
     const routes = await request(gw.url, '/__gw/routes');
-    expect(routes.json).toEqual([expect.objectContaining({ path: '/api', methods: ['GET'], service: 's', targets: [up.url] })]);
+    expect(routes.json).toEqual([
+      expect.objectContaining({ path: '/api', methods: ['GET'], service: 's', targets: [up.url] }),
+    ]);
     expect(up.requests).toHaveLength(0);
   });
 });

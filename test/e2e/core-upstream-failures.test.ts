@@ -30,7 +30,11 @@ const slow =
     res.on('close', () => clearTimeout(timer));
   };
 
-function expectProblem(res: { status: number; headers: http.IncomingHttpHeaders; json: Record<string, unknown> | undefined }, status: number, code: string) {
+function expectProblem(
+  res: { status: number; headers: http.IncomingHttpHeaders; json: Record<string, unknown> | undefined },
+  status: number,
+  code: string,
+) {
   expect(res.status).toBe(status);
   expect(res.headers['content-type']).toBe('application/problem+json');
   expect(res.json).toMatchObject({ status, code, type: `urn:gw:problem:${code}` });
@@ -40,7 +44,10 @@ function expectProblem(res: { status: number; headers: http.IncomingHttpHeaders;
 describe('upstream failures answer problem+json with the right status and code', () => {
   it('connection refused → 502 GW_UPSTREAM_UNREACHABLE naming the host and the service', async () => {
     const port = await freePort();
-    const gw = await gateway({ services: { orders: { targets: [`http://127.0.0.1:${port}`] } }, routes: [{ path: '/api/orders', service: 'orders' }] });
+    const gw = await gateway({
+      services: { orders: { targets: [`http://127.0.0.1:${port}`] } },
+      routes: [{ path: '/api/orders', service: 'orders' }],
+    });
     const res = await request(gw.url, '/api/orders');
     expectProblem(res, 502, 'GW_UPSTREAM_UNREACHABLE');
     expect(res.json!.hint).toBe(`nothing is listening on 127.0.0.1:${port} — is orders running?`);
@@ -51,14 +58,36 @@ describe('upstream failures answer problem+json with the right status and code',
   it('a route timeout → 504 GW_UPSTREAM_TIMEOUT, and the upstream request is closed', async () => {
     const up = await upstream(slow(20_000));
     const closed: string[] = [];
-    up.server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => res.on('close', () => closed.push(req.url ?? '')));
-    const gw = await gateway({ services: { s: { targets: [up.url] } }, routes: [{ path: '/slow', service: 's', timeout: '200ms' }] });
+    up.server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) =>
+      res.on('close', () => closed.push(req.url ?? '')),
+    );
+    const gw = await gateway({
+      services: { s: { targets: [up.url] } },
+      routes: [{ path: '/slow', service: 's', timeout: '200ms' }],
+    });
     const started = Date.now();
     const res = await request(gw.url, '/slow');
     expectProblem(res, 504, 'GW_UPSTREAM_TIMEOUT');
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(res.json!.detail).toContain('200 ms');
     await waitFor(() => closed.length === 1);
+  });
+
+  it('the timeout also holds for a request that sent Expect: 100-continue (curl does for large bodies)', async () => {
+    const up = await upstream(slow(20_000));
+    const gw = await gateway({
+      services: { s: { targets: [up.url] } },
+      routes: [{ path: '/upload', service: 's', timeout: '200ms' }],
+    });
+    const body = 'x'.repeat(2048);
+    const res = await request(gw.url, '/upload', {
+      method: 'POST',
+      body,
+      headers: { expect: '100-continue', 'content-length': body.length },
+    });
+    expectProblem(res, 504, 'GW_UPSTREAM_TIMEOUT');
+    await waitFor(() => up.requests.length === 1);
+    expect(up.requests[0]!.body).toBe(body);
   });
 
   it('a service timeout → 504 when the route sets none; a route timeout overrides it', async () => {
@@ -85,7 +114,9 @@ describe('upstream failures answer problem+json with the right status and code',
       res.end('ok');
     });
     const gw = await gateway({
-      services: { s: { targets: [up.url], healthCheck: { path: '/health', interval: '50ms', unhealthyThreshold: 1 } } },
+      services: {
+        s: { targets: [up.url], healthCheck: { path: '/health', interval: '50ms', unhealthyThreshold: 1 } },
+      },
       routes: [{ path: '/api', service: 's' }],
     });
     expect((await request(gw.url, '/api')).status).toBe(200);
@@ -104,23 +135,36 @@ describe('upstream failures answer problem+json with the right status and code',
 
   it('an upstream that closes the socket before answering → 502 GW_UPSTREAM_RESET', async () => {
     const up = await upstream((req) => req.socket.destroy());
-    const gw = await gateway({ services: { s: { targets: [up.url] } }, routes: [{ path: '/api', service: 's' }] });
+    const gw = await gateway({
+      services: { s: { targets: [up.url] } },
+      routes: [{ path: '/api', service: 's' }],
+    });
     const res = await request(gw.url, '/api');
     expectProblem(res, 502, 'GW_UPSTREAM_RESET');
     expect(res.json!.hint).toContain('s closed the connection');
   });
 
-  it.each([400, 401, 404, 409, 418, 422, 500, 502, 503, 504])('upstream %i passes through untouched', async (status) => {
-    const body = JSON.stringify({ mine: true, status });
-    const up = await upstream((_req, res) => {
-      res.writeHead(status, { 'content-type': 'application/vnd.mine+json', 'x-upstream': 'yes', 'content-length': Buffer.byteLength(body) });
-      res.end(body);
-    });
-    const gw = await gateway({ services: { s: { targets: [up.url] } }, routes: [{ path: '/api', service: 's' }] });
-    const res = await request(gw.url, '/api');
-    expect(res.status).toBe(status);
-    expect(res.body).toBe(body);
-    expect(res.headers['content-type']).toBe('application/vnd.mine+json');
-    expect(res.headers['x-upstream']).toBe('yes');
-  });
+  it.each([400, 401, 404, 409, 418, 422, 500, 502, 503, 504])(
+    'upstream %i passes through untouched',
+    async (status) => {
+      const body = JSON.stringify({ mine: true, status });
+      const up = await upstream((_req, res) => {
+        res.writeHead(status, {
+          'content-type': 'application/vnd.mine+json',
+          'x-upstream': 'yes',
+          'content-length': Buffer.byteLength(body),
+        });
+        res.end(body);
+      });
+      const gw = await gateway({
+        services: { s: { targets: [up.url] } },
+        routes: [{ path: '/api', service: 's' }],
+      });
+      const res = await request(gw.url, '/api');
+      expect(res.status).toBe(status);
+      expect(res.body).toBe(body);
+      expect(res.headers['content-type']).toBe('application/vnd.mine+json');
+      expect(res.headers['x-upstream']).toBe('yes');
+    },
+  );
 });

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -25,7 +25,9 @@ async function startEchoServer(): Promise<EchoServer> {
   const upgrades: EchoServer['upgrades'] = [];
   wss.on('connection', (socket, req) => {
     upgrades.push({ url: req.url ?? '', headers: req.headers });
-    socket.on('message', (data, isBinary) => socket.send(isBinary ? data : `echo: ${data.toString()}`, { binary: isBinary }));
+    socket.on('message', (data, isBinary) =>
+      socket.send(isBinary ? data : `echo: ${data.toString()}`, { binary: isBinary }),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   cleanup.push(async () => {
@@ -35,6 +37,23 @@ async function startEchoServer(): Promise<EchoServer> {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, upgrades };
+}
+
+const upgradeHeaders =
+  'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
+
+/** An upstream that accepts the connection and the upgrade request, and never answers it. */
+async function startSilentUpgradeServer(): Promise<{ url: string; server: http.Server; upgrades: number }> {
+  const server = http.createServer();
+  const result = { url: '', server, upgrades: 0 };
+  server.on('upgrade', () => result.upgrades++);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanup.push(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  result.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return result;
 }
 
 async function gatewayFor(target: string): Promise<TestGateway> {
@@ -59,7 +78,9 @@ function open(url: string): Promise<WebSocket> {
 }
 
 /** The HTTP answer a refused upgrade got (ws reports it as 'unexpected-response'). */
-function refusal(url: string): Promise<{ status: number; contentType: string | undefined; body: Record<string, unknown> }> {
+function refusal(
+  url: string,
+): Promise<{ status: number; contentType: string | undefined; body: Record<string, unknown> }> {
   const socket = new WebSocket(url);
   cleanup.push(async () => socket.terminate());
   return new Promise((resolve, reject) => {
@@ -68,7 +89,13 @@ function refusal(url: string): Promise<{ status: number; contentType: string | u
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body: JSON.parse(body) as Record<string, unknown> }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          contentType: res.headers['content-type'],
+          body: JSON.parse(body) as Record<string, unknown>,
+        }),
+      );
     });
     // A dropped socket shows up here instead of as an HTTP answer.
     socket.once('error', (error) => reject(error));
@@ -119,6 +146,68 @@ describe('WebSocket upgrades through the gateway', () => {
     expect(answer.status).toBe(502);
     expect(answer.contentType).toBe('application/problem+json');
     expect(answer.body.code).toBe('GW_UPSTREAM_UNREACHABLE');
+  });
+
+  it('an upstream that never answers the handshake gets a 504 after the route timeout', async () => {
+    const silent = await startSilentUpgradeServer();
+    const gw = await startTestGateway({
+      services: { live: { targets: [silent.url] } },
+      routes: [{ path: '/ws', service: 'live', websocket: true, timeout: '200ms' }],
+    });
+    cleanup.push(() => gw.close());
+    const answer = parseRawAnswer(await rawExchange(gw.url, `GET /ws HTTP/1.1\r\nHost: a\r\n${upgradeHeaders}`));
+    expect(answer.status).toBe(504);
+    expect(answer.json?.code).toBe('GW_UPSTREAM_TIMEOUT');
+    await waitFor(async () => (await connectionCount(silent.server)) === 0);
+  });
+
+  it('a client that gives up during the handshake closes the upstream request', async () => {
+    const silent = await startSilentUpgradeServer();
+    const gw = await startTestGateway({
+      services: { live: { targets: [silent.url] } },
+      routes: [{ path: '/ws', service: 'live', websocket: true }],
+    });
+    cleanup.push(() => gw.close());
+    const socket = net.connect(Number(new URL(gw.url).port), '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.write(`GET /ws HTTP/1.1\r\nHost: a\r\n${upgradeHeaders}`);
+    await waitFor(() => silent.upgrades === 1);
+    socket.destroy();
+    await waitFor(async () => (await connectionCount(silent.server)) === 0);
+  });
+
+  it("passes an upstream's own refusal of the upgrade through", async () => {
+    const server = http.createServer();
+    server.on('upgrade', (_req, socket: net.Socket) =>
+      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope'),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const gw = await gatewayFor(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const raw = await rawExchange(gw.url, `GET /ws HTTP/1.1\r\nHost: a\r\n${upgradeHeaders}`);
+    expect(raw).toMatch(/^HTTP\/1\.1 403 Forbidden/);
+    expect(raw.endsWith('nope')).toBe(true);
+  });
+
+  it('reaches a WebSocket service on ::1 through a localhost target', async () => {
+    const server = http.createServer();
+    const wss = new WebSocketServer({ server });
+    wss.on('connection', (socket) => socket.on('message', (data) => socket.send(`v6: ${data.toString()}`)));
+    const listening = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(0, '::1', () => resolve(true));
+    });
+    if (!listening) return; // no IPv6 loopback on this machine: nothing to prove
+    cleanup.push(async () => {
+      for (const client of wss.clients) client.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    const gw = await gatewayFor(`http://localhost:${(server.address() as AddressInfo).port}`);
+    const socket = await open(`${gw.url.replace('http', 'ws')}/ws`);
+    const reply = new Promise<string>((resolve) => socket.once('message', (data) => resolve(data.toString())));
+    socket.send('hi');
+    expect(await reply).toBe('v6: hi');
   });
 
   it('a raw upgrade with a traversal path is answered 400 on the socket', async () => {

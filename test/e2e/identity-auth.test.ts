@@ -4,13 +4,16 @@ import type { GatewayConfigInput } from '../../src/config/schema.js';
 import { createFileSigningKeyStore } from '../../src/identity/file-signing-key-store.js';
 import { importSignKey } from '../../src/identity/key-ring.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { runGw } from '../helpers/run-gw.js';
+import { runGw as runGwIn } from '../fixtures/e2e/gw-process.js';
 import { startUpstream, waitFor, type TestUpstream } from '../helpers/upstream.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
   while (cleanup.length) await cleanup.pop()!();
 });
+
+/** A real `node bin/gw.js` process, run inside the state folder that every call names. */
+const runGw = (args: string[]) => runGwIn(args, { cwd: args[args.indexOf('--state-dir') + 1]! });
 
 const routes = (service: string): GatewayConfigInput['routes'] => [
   { path: '/api/health', service, stripPrefix: '/api' },

@@ -1,12 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestGateway } from '../helpers/gateway.js';
-import { runGw } from '../helpers/run-gw.js';
+import { runGw as runGwIn } from '../fixtures/e2e/gw-process.js';
 import { startUpstream, waitFor } from '../helpers/upstream.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
   while (cleanup.length) await cleanup.pop()!();
 });
+
+/** A real `node bin/gw.js` process, run inside the state folder that every call names. */
+const runGw = (args: string[]) => runGwIn(args, { cwd: args[args.indexOf('--state-dir') + 1]! });
 
 describe('/.well-known/jwks.json', () => {
   it('publishes the public signing keys (never the HS256 secret), so another gateway can trust gw tokens', async () => {

@@ -1,13 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayConfigInput } from '../../src/config/schema.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { runGw } from '../helpers/run-gw.js';
+import { runGw as runGwIn } from '../fixtures/e2e/gw-process.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
   while (cleanup.length) await cleanup.pop()!();
 });
+
+/** A real `node bin/gw.js` process, run inside the state folder that every call names. */
+const runGw = (args: string[]) => runGwIn(args, { cwd: args[args.indexOf('--state-dir') + 1]! });
 
 async function setup(
   config: (upstream: string) => GatewayConfigInput,
@@ -118,12 +121,11 @@ describe('rate limits end to end', () => {
         },
       ],
     }));
-    const create = async (...args: string[]) =>
-      (
-        JSON.parse(
-          (await runGw(['keys', 'create', '--json', '--state-dir', gw.stateDir, ...args])).stdout,
-        ) as { key: string }
-      ).key;
+    const create = async (...args: string[]) => {
+      const result = await runGw(['keys', 'create', '--json', ...args, '--state-dir', gw.stateDir]);
+      expect(result.stderr).toBe('');
+      return (JSON.parse(result.stdout) as { key: string }).key;
+    };
     const pro = await create('--name', 'pro-app', '--tier', 'pro');
     const free = await create('--name', 'free-app');
     const count = async (key: string) => {

@@ -3,13 +3,16 @@ import WebSocket, { WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
 import { startTestGateway } from '../helpers/gateway.js';
 import { startTestIdp } from '../helpers/jwks-server.js';
-import { runGw } from '../helpers/run-gw.js';
+import { runGw as runGwIn } from '../fixtures/e2e/gw-process.js';
 import { startUpstream } from '../helpers/upstream.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
   while (cleanup.length) await cleanup.pop()!();
 });
+
+/** A real `node bin/gw.js` process, run inside the state folder that every call names. */
+const runGw = (args: string[]) => runGwIn(args, { cwd: args[args.indexOf('--state-dir') + 1]! });
 
 describe('tokens from an external issuer (remote JWKS)', () => {
   it('accepts them beside gw tokens, and follows the issuer key rotation', async () => {

@@ -1,4 +1,4 @@
-import { unlink } from 'node:fs/promises';
+import { rename, unlink } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../../src/dev/start-dev-server.js';
 import type { EventOf, GatewayEvent } from '../../src/events/gateway-events.js';
@@ -22,13 +22,24 @@ interface Running {
   source(routes: RouteSpec[]): string;
 }
 
-async function start(routes: RouteSpec[], handler?: UpstreamHandler, files: Record<string, string> = {}): Promise<Running> {
+async function start(
+  routes: RouteSpec[],
+  handler?: UpstreamHandler,
+  files: Record<string, string> = {},
+): Promise<Running> {
   const up = await startUpstream(handler);
   cleanup.push(() => up.close());
   const source = (r: RouteSpec[]) => configSource({ s: [up.url] }, r);
   const project = await createProject({ 'gateway.config.ts': source(routes), ...files });
   cleanup.push(() => project.cleanup());
-  const server = await startDevServer({ cwd: project.dir, port: 0, host: '127.0.0.1', dashboard: false, logFormat: 'json', stateDir: project.path('.gw') });
+  const server = await startDevServer({
+    cwd: project.dir,
+    port: 0,
+    host: '127.0.0.1',
+    dashboard: false,
+    logFormat: 'json',
+    stateDir: project.path('.gw'),
+  });
   cleanup.push(() => server.close());
   const seen: GatewayEvent[] = [];
   cleanup.push(async () => unsubscribe());
@@ -50,17 +61,35 @@ describe('hot reload of gateway.config.ts', () => {
   it('a good edit: the new route serves and the reload says what changed', async () => {
     const r = await start([{ path: '/a', service: 's' }]);
     expect(await status(r, '/b')).toBe(404);
-    await r.project.write('gateway.config.ts', r.source([{ path: '/a', service: 's' }, { path: '/b', service: 's', methods: ['GET'] }]));
+    await r.project.write(
+      'gateway.config.ts',
+      r.source([
+        { path: '/a', service: 's' },
+        { path: '/b', service: 's', methods: ['GET'] },
+      ]),
+    );
     await waitFor(() => r.loads().length === 1, 15_000);
     expect(r.loads()[0]!.changes).toEqual({ added: ['GET /b'], removed: [], changed: [] });
     expect(await status(r, '/b')).toBe(200);
     expect(await status(r, '/a')).toBe(200);
+    await r.project.write('gateway.config.ts', r.source([{ path: '/a', service: 's', timeout: '5s' }]));
+    await waitFor(() => r.loads().length === 2, 15_000);
+    expect(r.loads()[1]!.changes).toEqual({ added: [], removed: ['GET /b'], changed: ['* /a'] });
+    expect(await status(r, '/b')).toBe(404);
   });
 
   it('a bad edit: config-rejected names the file and the field path; the old config keeps serving', async () => {
     const r = await start([{ path: '/a', service: 's' }]);
     const configFile = r.project.path('gateway.config.ts');
-    await r.project.write('gateway.config.ts', r.source([{ path: '/a', service: 's' }, { path: '/b', service: 'nope' }]).replace('"service":"s"', '"sevice":"s"'));
+    await r.project.write(
+      'gateway.config.ts',
+      r
+        .source([
+          { path: '/a', service: 's' },
+          { path: '/b', service: 'nope' },
+        ])
+        .replace('"service":"s"', '"sevice":"s"'),
+    );
     await waitFor(() => r.rejections().length === 1, 15_000);
     const rejected = r.rejections()[0]!;
     expect(rejected.file).toBe(configFile);
@@ -69,7 +98,9 @@ describe('hot reload of gateway.config.ts', () => {
     const paths = rejected.error.problems.map((p) => p.path);
     expect(paths).toContain('routes[0].sevice');
     expect(paths).toContain('routes[1].service');
-    expect(rejected.error.problems.find((p) => p.path === 'routes[0].sevice')?.hint ?? '').toContain('service');
+    expect(rejected.error.problems.find((p) => p.path === 'routes[0].sevice')?.hint ?? '').toContain(
+      'service',
+    );
     expect(await status(r, '/a')).toBe(200);
     expect(await status(r, '/b')).toBe(404);
 
@@ -86,7 +117,8 @@ describe('hot reload of gateway.config.ts', () => {
   });
 
   it('an edit to an imported module reloads', async () => {
-    const routesModule = (path: string) => `export const routes = [{ path: ${JSON.stringify(path)}, service: 's' }];\n`;
+    const routesModule = (path: string) =>
+      `export const routes = [{ path: ${JSON.stringify(path)}, service: 's' }];\n`;
     const r = await start([], undefined, {
       'routes/index.ts': routesModule('/first'),
     });
@@ -136,9 +168,22 @@ describe('hot reload of gateway.config.ts', () => {
     expect(r.rejections()).toEqual([]);
   });
 
+  it('a backup-rename save (move the file away, write a new one) reloads and is not a deletion', async () => {
+    const r = await start([{ path: '/v0', service: 's' }]);
+    const configFile = r.project.path('gateway.config.ts');
+    for (let i = 1; i <= 3; i++) {
+      await rename(configFile, `${configFile}~`);
+      await r.project.write('gateway.config.ts', r.source([{ path: `/v${i}`, service: 's' }]));
+      await waitFor(() => r.loads().length === i, 15_000);
+      expect(await status(r, `/v${i}`)).toBe(200);
+    }
+    expect(r.rejections()).toEqual([]);
+  });
+
   it('rapid saves coalesce and the final content wins', async () => {
     const r = await start([{ path: '/v0', service: 's' }]);
-    for (let i = 1; i <= 10; i++) await r.project.write('gateway.config.ts', r.source([{ path: `/v${i}`, service: 's' }]));
+    for (let i = 1; i <= 10; i++)
+      await r.project.write('gateway.config.ts', r.source([{ path: `/v${i}`, service: 's' }]));
     await waitFor(async () => (await status(r, '/v10')) === 200, 15_000);
     // Let any queued reload run, then check that nothing older won.
     await r.server.reload();
@@ -161,23 +206,34 @@ describe('hot reload of gateway.config.ts', () => {
     expect(await status(r, '/back')).toBe(200);
   });
 
-  it('requests in flight during a reload finish on the old gateway; new ones use the new config', async () => {
-    const held: Array<() => void> = [];
-    const r = await start([{ path: '/slow', service: 's' }], (req, res) => {
-      if (req.url === '/slow') held.push(() => res.end('old gateway answer'));
-      else res.end('new');
-    });
-    const inFlight = request(r.server.gateway.url, '/slow');
-    await waitFor(() => held.length === 1);
-    await r.project.write('gateway.config.ts', r.source([{ path: '/fresh', service: 's' }]));
-    await waitFor(() => r.loads().length === 1, 15_000);
-    expect(await status(r, '/fresh')).toBe(200);
-    expect(await status(r, '/slow')).toBe(404);
-    held[0]!();
-    const answer = await inFlight;
-    expect(answer.status).toBe(200);
-    expect(answer.body).toBe('old gateway answer');
-    // And the process keeps serving on the new gateway afterwards.
-    expect(await status(r, '/fresh/again')).toBe(200);
-  });
+  it.each([
+    ['keeps the service', false],
+    ['replaces the service (its agent is retired)', true],
+  ])(
+    'requests in flight during a reload that %s finish on the old gateway; new ones use the new config',
+    async (_name, replace) => {
+      const held: Array<() => void> = [];
+      const r = await start([{ path: '/slow', service: 's' }], (req, res) => {
+        if (req.url === '/slow') held.push(() => res.end('old gateway answer'));
+        else res.end('new');
+      });
+      const inFlight = request(r.server.gateway.url, '/slow');
+      await waitFor(() => held.length === 1);
+      const next = replace
+        ? configSource({ other: [r.up.url.replace('127.0.0.1', 'localhost')] }, [
+            { path: '/fresh', service: 'other' },
+          ])
+        : r.source([{ path: '/fresh', service: 's' }]);
+      await r.project.write('gateway.config.ts', next);
+      await waitFor(() => r.loads().length === 1, 15_000);
+      expect(await status(r, '/fresh')).toBe(200);
+      expect(await status(r, '/slow')).toBe(404);
+      held[0]!();
+      const answer = await inFlight;
+      expect(answer.status).toBe(200);
+      expect(answer.body).toBe('old gateway answer');
+      // And the process keeps serving on the new gateway afterwards.
+      expect(await status(r, '/fresh/again')).toBe(200);
+    },
+  );
 });

@@ -20,7 +20,9 @@ export interface TestRedis {
 function requireRedisServer(): void {
   const found = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
   if (found.error || found.status !== 0) {
-    throw new Error('redis-server was not found on PATH: install it (apt-get install -y redis-server); the Redis tests do not skip');
+    throw new Error(
+      'redis-server was not found on PATH: install it (apt-get install -y redis-server); the Redis tests do not skip',
+    );
   }
 }
 
@@ -58,7 +60,18 @@ function exited(child: ChildProcess): Promise<void> {
 async function launch(port: number): Promise<ChildProcess> {
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--protected-mode',
+      'yes',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
@@ -90,7 +103,8 @@ export async function startTestRedis(): Promise<TestRedis> {
   }
   let current: ChildProcess = child;
   const signal = async (name: NodeJS.Signals) => {
-    if (current.pid !== undefined && current.exitCode === null && current.signalCode === null) process.kill(current.pid, name);
+    if (current.pid !== undefined && current.exitCode === null && current.signalCode === null)
+      process.kill(current.pid, name);
     await exited(current);
   };
   return {

@@ -47,6 +47,26 @@ describe('file key store', () => {
     await store.close();
   });
 
+  it('takes over the lock of a process that died holding it', async () => {
+    const store = await createFileKeyStore({ stateDir: dir });
+    await writeFile(path.join(dir, `${KEYS_FILE}.lock`), '2147483646');
+    await store.create({ name: 'after-crash', scopes: [] });
+    expect((await store.list()).map((k) => k.name)).toEqual(['after-crash']);
+    expect(await readdir(dir)).not.toContain(`${KEYS_FILE}.lock`);
+    await store.close();
+  });
+
+  it('a write that died half-way (a stray temp file) loses nothing', async () => {
+    const store = await createFileKeyStore({ stateDir: dir });
+    const { key } = await store.create({ name: 'kept', scopes: [] });
+    await writeFile(path.join(dir, `${KEYS_FILE}.12345.deadbeef.tmp`), '{"version":1,"keys":[{"id":"half');
+    const reopened = await createFileKeyStore({ stateDir: dir });
+    expect(reopened.find(key).ok).toBe(true);
+    await reopened.create({ name: 'more', scopes: [] });
+    expect((await reopened.list()).map((k) => k.name)).toEqual(['kept', 'more']);
+    await Promise.all([store.close(), reopened.close()]);
+  });
+
   it('refuses revoked and expired keys', async () => {
     let now = Date.parse('2026-01-01T00:00:00Z');
     const store = await createFileKeyStore({ stateDir: dir, now: () => now });

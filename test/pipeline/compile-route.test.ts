@@ -23,7 +23,9 @@ describe('the upstream path: stripPrefix and rewrite', () => {
 
   it('gives a stable id: the name, else methods and path', () => {
     expect(compileRoute(routeSchema.parse({ path: '/a', service: 's' })).id).toBe('* /a');
-    expect(compileRoute(routeSchema.parse({ path: '/a', service: 's', methods: ['GET', 'POST'] })).id).toBe('GET,POST /a');
+    expect(compileRoute(routeSchema.parse({ path: '/a', service: 's', methods: ['GET', 'POST'] })).id).toBe(
+      'GET,POST /a',
+    );
     expect(compileRoute(routeSchema.parse({ path: '/a', service: 's', name: 'users' })).id).toBe('users');
   });
 });

@@ -88,7 +88,8 @@ describe('route matching: the most specific route wins whatever the file order',
     for (const order of ['as written', 'reversed']) {
       it(`${set.name} (${order})`, () => {
         const routes = order === 'reversed' ? [...set.routes].reverse() : set.routes;
-        for (const [path, expected] of set.cases) expect(matchedPath(routes, 'GET', path), path).toBe(expected);
+        for (const [path, expected] of set.cases)
+          expect(matchedPath(routes, 'GET', path), path).toBe(expected);
       });
     }
   }
@@ -107,7 +108,10 @@ describe('route matching: methods', () => {
       { path: '/api/orders', methods: ['POST'] },
       { path: '/api/orders', methods: ['PUT', 'DELETE'], name: 'edit' },
     ]);
-    expect(t.match('GET', '/api/orders/1')).toEqual({ kind: 'method-not-allowed', allowed: ['DELETE', 'POST', 'PUT'] });
+    expect(t.match('GET', '/api/orders/1')).toEqual({
+      kind: 'method-not-allowed',
+      allowed: ['DELETE', 'POST', 'PUT'],
+    });
   });
 
   it('a less specific route that allows the method still wins over a 405', () => {

@@ -36,7 +36,13 @@ export const createCorsPolicy: PolicyFactory = (route, build) => {
     if (!allowed(origin)) deny(ctx, `Origin ${origin} is not in cors.origins of route ${route.id}`);
     if (!methods.has(asked)) deny(ctx, `Method ${asked} is not in cors.methods of route ${route.id}`);
     const requested = ctx.req.headers['access-control-request-headers'];
-    const names = typeof requested === 'string' ? requested.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean) : [];
+    const names =
+      typeof requested === 'string'
+        ? requested
+            .split(',')
+            .map((h) => h.trim().toLowerCase())
+            .filter(Boolean)
+        : [];
     const refused = allowHeaders ? names.find((name) => !allowHeaders.has(name)) : undefined;
     if (refused !== undefined) deny(ctx, `Header ${refused} is not in cors.headers of route ${route.id}`);
     const headers: OutgoingHttpHeaders = {
@@ -55,7 +61,8 @@ export const createCorsPolicy: PolicyFactory = (route, build) => {
 
   /** Upstream heads: its own CORS headers go (ours are in responseHeaders), Vary gains Origin. */
   const onUpstreamHead = (head: UpstreamHead) => {
-    for (const name of Object.keys(head.headers)) if (name.startsWith('access-control-')) delete head.headers[name];
+    for (const name of Object.keys(head.headers))
+      if (name.startsWith('access-control-')) delete head.headers[name];
     if (varies) head.headers.vary = mergeVary(head.headers.vary, 'Origin');
   };
 

@@ -6,14 +6,18 @@ export const fieldRulesSchema = z
   .strictObject({
     pick: z.array(fieldPath).min(1).optional().describe('Keep only these fields'),
     omit: z.array(fieldPath).min(1).optional().describe('Drop these fields'),
-    rename: z.record(fieldPath, z.string().min(1)).optional().describe('Old path → new name (at the same level)'),
+    rename: z
+      .record(fieldPath, z.string().min(1))
+      .optional()
+      .describe('Old path → new name (at the same level)'),
   })
   .describe('Declarative JSON body edits for JSON/YAML configs, applied in the order pick, omit, rename');
 
 export type FieldRules = z.output<typeof fieldRulesSchema>;
 type Json = Record<string, unknown>;
 
-const isRecord = (value: unknown): value is Json => value !== null && typeof value === 'object' && !Array.isArray(value);
+const isRecord = (value: unknown): value is Json =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 function get(source: Json, path: string[]): { found: boolean; value: unknown } {
   let node: unknown = source;
@@ -36,7 +40,8 @@ function put(target: Json, path: string[], value: unknown): void {
 function drop(target: Json, path: string[]): { found: boolean; value: unknown } {
   const parent = get(target, path.slice(0, -1));
   const key = path[path.length - 1]!;
-  if (!parent.found || !isRecord(parent.value) || !Object.hasOwn(parent.value, key)) return { found: false, value: undefined };
+  if (!parent.found || !isRecord(parent.value) || !Object.hasOwn(parent.value, key))
+    return { found: false, value: undefined };
   const value = parent.value[key];
   delete parent.value[key];
   return { found: true, value };

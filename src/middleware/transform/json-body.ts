@@ -26,7 +26,11 @@ export function decodeBody(body: Buffer, headers: IncomingHttpHeaders): Buffer |
   if (typeof coding !== 'string') return undefined;
   let decoded = body;
   // Codings are listed in the order they were applied: undo them from the last.
-  const steps = coding.split(',').map((c) => c.trim().toLowerCase()).filter((c) => c && c !== 'identity').reverse();
+  const steps = coding
+    .split(',')
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c && c !== 'identity')
+    .reverse();
   for (const step of steps) {
     const decode = decoders[step];
     if (!decode) return undefined;

@@ -46,7 +46,11 @@ export function readRequestBody(ctx: GatewayContext, maxBytes: number): Promise<
     };
     const onError = (error: Error) => {
       cleanup();
-      reject(error instanceof GatewayError ? error : new GatewayError('GW_BAD_REQUEST', `The request body could not be read: ${error.message}`));
+      reject(
+        error instanceof GatewayError
+          ? error
+          : new GatewayError('GW_BAD_REQUEST', `The request body could not be read: ${error.message}`),
+      );
     };
     const onAborted = () => onError(new Error('the client went away'));
     source.on('data', onData);

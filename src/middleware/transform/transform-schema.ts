@@ -18,7 +18,9 @@ const side = z.strictObject({
 });
 
 /** `request: fn` is short for `request: { body: fn }`. */
-const sideOrFunction = z.union([bodyTransform, side]).transform((value) => (typeof value === 'function' ? { body: value } : value));
+const sideOrFunction = z
+  .union([bodyTransform, side])
+  .transform((value) => (typeof value === 'function' ? { body: value } : value));
 
 export const transformSchema = z
   .strictObject({

@@ -14,17 +14,26 @@ function compileBody(body: TransformSide['body']): BodyTransform | undefined {
 }
 
 /** Runs a body transform; whatever it throws (or a result JSON cannot hold) becomes GW_TRANSFORM_FAILED. */
-async function runTransform(fn: BodyTransform, value: unknown, ctx: GatewayContext, side: 'request' | 'response'): Promise<Buffer> {
+async function runTransform(
+  fn: BodyTransform,
+  value: unknown,
+  ctx: GatewayContext,
+  side: 'request' | 'response',
+): Promise<Buffer> {
   try {
     const result = await fn(value, ctx);
     return serializeJson(result === undefined ? value : result);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     ctx.outcome.answeredBy = 'transform';
-    throw new GatewayError('GW_TRANSFORM_FAILED', `The ${side} body transform of route ${ctx.route.id} threw: ${message}`, {
-      cause: error,
-      extensions: { route: ctx.route.id, side },
-    });
+    throw new GatewayError(
+      'GW_TRANSFORM_FAILED',
+      `The ${side} body transform of route ${ctx.route.id} threw: ${message}`,
+      {
+        cause: error,
+        extensions: { route: ctx.route.id, side },
+      },
+    );
   }
 }
 
@@ -50,7 +59,10 @@ export const createTransformPolicy: PolicyFactory = (route) => {
     try {
       decoded = decodeBody(raw, ctx.upstreamHeaders);
     } catch (error) {
-      throw new GatewayError('GW_BAD_REQUEST', `The request body does not match its Content-Encoding: ${(error as Error).message}`);
+      throw new GatewayError(
+        'GW_BAD_REQUEST',
+        `The request body does not match its Content-Encoding: ${(error as Error).message}`,
+      );
     }
     if (decoded === undefined) {
       // A coding gw cannot read: send the body on as it came.
@@ -58,31 +70,50 @@ export const createTransformPolicy: PolicyFactory = (route) => {
       return;
     }
     const parsed = parseJson(decoded);
-    if (!parsed.ok) throw new GatewayError('GW_BODY_INVALID_JSON', `The request body is not valid JSON: ${parsed.message}`);
+    if (!parsed.ok)
+      throw new GatewayError('GW_BODY_INVALID_JSON', `The request body is not valid JSON: ${parsed.message}`);
     ctx.requestBody = await runTransform(fn, parsed.value, ctx, 'request');
     delete ctx.upstreamHeaders['content-encoding'];
   }
 
-  async function transformResponse(ctx: GatewayContext, response: BufferedResponse, fn: BodyTransform): Promise<void> {
-    if (response.status < 200 || response.status > 299 || response.body.length === 0 || !isJsonType(response.headers)) return;
+  async function transformResponse(
+    ctx: GatewayContext,
+    response: BufferedResponse,
+    fn: BodyTransform,
+  ): Promise<void> {
+    if (
+      response.status < 200 ||
+      response.status > 299 ||
+      response.body.length === 0 ||
+      !isJsonType(response.headers)
+    )
+      return;
     let decoded: Buffer | undefined;
     try {
       decoded = decodeBody(response.body, response.headers);
     } catch (error) {
-      throw new GatewayError('GW_UPSTREAM_BAD_RESPONSE', `${route.config.service ?? route.id} sent a body that does not match its Content-Encoding: ${(error as Error).message}`);
+      throw new GatewayError(
+        'GW_UPSTREAM_BAD_RESPONSE',
+        `${route.config.service ?? route.id} sent a body that does not match its Content-Encoding: ${(error as Error).message}`,
+      );
     }
     if (decoded === undefined) return;
     const parsed = parseJson(decoded);
     if (!parsed.ok) {
-      throw new GatewayError('GW_UPSTREAM_INVALID_JSON', `${route.config.service ?? route.id} sent invalid JSON on route ${route.id}: ${parsed.message}`);
+      throw new GatewayError(
+        'GW_UPSTREAM_INVALID_JSON',
+        `${route.config.service ?? route.id} sent invalid JSON on route ${route.id}: ${parsed.message}`,
+      );
     }
     response.body = await runTransform(fn, parsed.value, ctx, 'response');
     // The body is new: its old coding, length and validators describe bytes that are gone.
-    for (const name of ['content-encoding', 'content-length', 'etag', 'content-md5']) delete response.headers[name];
+    for (const name of ['content-encoding', 'content-length', 'etag', 'content-md5'])
+      delete response.headers[name];
   }
 
   return async function transform(ctx, next) {
-    if (requestBody && !ctx.upgrade && isJsonType(ctx.req.headers) && hasRequestBody(ctx)) await transformRequest(ctx, requestBody);
+    if (requestBody && !ctx.upgrade && isJsonType(ctx.req.headers) && hasRequestBody(ctx))
+      await transformRequest(ctx, requestBody);
     if (editRequestHeaders) editRequestHeaders(ctx.upstreamHeaders);
     if (responseHook) ctx.responseHooks.push(responseHook);
     const bodyWanted = responseBody !== undefined && !ctx.upgrade && ctx.method !== 'HEAD';

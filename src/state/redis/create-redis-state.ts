@@ -1,6 +1,7 @@
 import type { EventStream } from '../../events/event-stream.js';
 import type { StateConfig } from '../state-schema.js';
 import type { GatewayState, KeyStore, SigningKeyStore, StateMap } from '../types.js';
+import { createRedisCacheStore } from './redis-cache-store.js';
 import { connectRedis, type RedisConnection } from './redis-client.js';
 import { createRedisKeyStore } from './redis-key-store.js';
 import { createRedisRateLimitStore } from './redis-rate-limit-store.js';
@@ -14,17 +15,26 @@ export interface RedisStateOptions {
   watch: boolean;
 }
 
-/** Limits, keys and signing keys on one Redis (two connections: commands, and pub/sub). */
+/** Limits, keys, signing keys and the response cache on one Redis (two connections: commands, and pub/sub). */
 export async function createRedisState(options: RedisStateOptions): Promise<GatewayState> {
   const { state, events, watch } = options;
-  const whileDown = state.onStoreError === 'allow' ? 'requests pass without limits' : 'limited routes answer 503';
+  const whileDown =
+    state.onStoreError === 'allow' ? 'requests pass without limits' : 'limited routes answer 503';
   const connection = await connectRedis({ url: state.url, events, subscribe: watch, whileDown });
   try {
-    const limits = createRedisRateLimitStore({ connection, prefix: state.prefix, onStoreError: state.onStoreError });
+    const limits = createRedisRateLimitStore({
+      connection,
+      prefix: state.prefix,
+      onStoreError: state.onStoreError,
+    });
     const keys = await createRedisKeyStore({ connection, prefix: state.prefix, watch, events });
     const signingKeys = await createRedisSigningKeyStore({ connection, prefix: state.prefix, watch, events });
     const maps = new Map<string, StateMap<unknown>>();
+    const shared = state.responseCache === 'shared';
     return {
+      ...(shared
+        ? { responseCache: createRedisCacheStore({ client: connection.client, prefix: state.prefix }) }
+        : {}),
       limits,
       keys,
       signingKeys,
@@ -68,5 +78,7 @@ export function openRedisKeyStore(state: StateConfig): Promise<KeyStore> {
 }
 
 export function openRedisSigningKeyStore(state: StateConfig): Promise<SigningKeyStore> {
-  return withOwnConnection(state, (connection) => createRedisSigningKeyStore({ connection, prefix: state.prefix }));
+  return withOwnConnection(state, (connection) =>
+    createRedisSigningKeyStore({ connection, prefix: state.prefix }),
+  );
 }

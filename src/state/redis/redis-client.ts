@@ -66,14 +66,21 @@ function openClient(url: string, connected: () => boolean): Redis {
 }
 
 async function connectOnce(client: Redis, where: string): Promise<void> {
+  // connect() rejects with a bare "Connection is closed"; the socket error says why.
+  let cause: Error | undefined;
+  const remember = (error: Error) => (cause ??= error);
+  client.on('error', remember);
   try {
     await client.connect();
   } catch (error) {
     client.disconnect();
-    throw new GatewayError('GW_STORE_UNREACHABLE', `Cannot reach Redis at ${where}: ${(error as Error).message}`, {
+    const why = (cause ?? (error as Error)).message;
+    throw new GatewayError('GW_STORE_UNREACHABLE', `Cannot reach Redis at ${where}: ${why}`, {
       cause: error,
       hint: `Start Redis at ${where}, or fix state.url in the config (or use state.store 'memory').`,
     });
+  } finally {
+    client.off('error', remember);
   }
 }
 

@@ -54,14 +54,23 @@ export async function createRedisKeyStore(options: RedisKeyStoreOptions): Promis
   const { connection, prefix } = options;
   const { client } = connection;
   const now = options.now ?? Date.now;
-  const names = { keys: `${prefix}keys`, revoked: `${prefix}keys:revoked`, usage: `${prefix}keys:usage`, channel: `${prefix}keys:changed` };
+  const names = {
+    keys: `${prefix}keys`,
+    revoked: `${prefix}keys:revoked`,
+    usage: `${prefix}keys:usage`,
+    channel: `${prefix}keys:changed`,
+  };
   client.defineCommand('gwRevokeKey', { numberOfKeys: 3, lua: REVOKE_SCRIPT });
-  const revokeScript = (client as unknown as { gwRevokeKey: (...args: string[]) => Promise<[string, string] | null> }).gwRevokeKey.bind(client);
+  const revokeScript = (
+    client as unknown as { gwRevokeKey: (...args: string[]) => Promise<[string, string] | null> }
+  ).gwRevokeKey.bind(client);
 
   const parse = (id: string, json: string, revokedAt: string | undefined): ApiKeyRecord => {
     const parsed = recordSchema.safeParse(JSON.parse(json));
     if (!parsed.success) {
-      throw new GatewayError('GW_STATE_CORRUPT', `The key ${id} in Redis (${names.keys}) cannot be read`, { cause: parsed.error });
+      throw new GatewayError('GW_STATE_CORRUPT', `The key ${id} in Redis (${names.keys}) cannot be read`, {
+        cause: parsed.error,
+      });
     }
     return revokedAt === undefined ? parsed.data : { ...parsed.data, revokedAt };
   };
@@ -75,7 +84,7 @@ export async function createRedisKeyStore(options: RedisKeyStoreOptions): Promis
     });
     return Object.entries(keys ?? {})
       .map(([id, json]) => parse(id, json, revoked?.[id]))
-      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   };
 
   const index = (records: ApiKeyRecord[]): View => ({ byHash: new Map(records.map((r) => [r.hash, r])) });
@@ -96,7 +105,12 @@ export async function createRedisKeyStore(options: RedisKeyStoreOptions): Promis
           view = index(await readRecords());
         } catch (error) {
           // Keep serving the last good view: a Redis hiccup must not lock every caller out.
-          if (connection.ready()) options.events?.emit({ type: 'store-warning', at: Date.now(), message: `API keys could not be reloaded from Redis: ${(error as Error).message}` });
+          if (connection.ready())
+            options.events?.emit({
+              type: 'store-warning',
+              at: Date.now(),
+              message: `API keys could not be reloaded from Redis: ${(error as Error).message}`,
+            });
         }
       } while (again);
       refreshing = undefined;
@@ -138,7 +152,11 @@ export async function createRedisKeyStore(options: RedisKeyStoreOptions): Promis
         ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt.toISOString() }),
       };
       // MULTI: the record and its announcement go together or not at all.
-      const replies = await client.multi().hset(names.keys, record.id, JSON.stringify(record)).publish(names.channel, record.id).exec();
+      const replies = await client
+        .multi()
+        .hset(names.keys, record.id, JSON.stringify(record))
+        .publish(names.channel, record.id)
+        .exec();
       const failed = replies?.find(([error]) => error)?.[0];
       if (!replies || failed) throw failed ?? new Error('the key could not be written to Redis');
       view.byHash.set(record.hash, record);
@@ -147,11 +165,19 @@ export async function createRedisKeyStore(options: RedisKeyStoreOptions): Promis
 
     async list() {
       const [records, usage] = await Promise.all([readRecords(), client.hgetall(names.usage)]);
-      return records.map((record) => (usage[record.id] === undefined ? record : { ...record, lastUsedAt: usage[record.id]! }));
+      return records.map((record) =>
+        usage[record.id] === undefined ? record : { ...record, lastUsedAt: usage[record.id]! },
+      );
     },
 
     async revoke(id) {
-      const reply = await revokeScript(names.keys, names.revoked, names.channel, id, new Date(now()).toISOString());
+      const reply = await revokeScript(
+        names.keys,
+        names.revoked,
+        names.channel,
+        id,
+        new Date(now()).toISOString(),
+      );
       if (!reply) throw new GatewayError('GW_KEY_NOT_FOUND', `No key has the id ${id}`);
       const record = parse(id, reply[0], reply[1]);
       view.byHash.set(record.hash, record);
@@ -162,7 +188,8 @@ export async function createRedisKeyStore(options: RedisKeyStoreOptions): Promis
       const record = view.byHash.get(hashApiKey(key));
       if (!record) return { ok: false, reason: 'unknown' };
       if (record.revokedAt !== undefined) return { ok: false, reason: 'revoked' };
-      if (record.expiresAt !== undefined && Date.parse(record.expiresAt) <= now()) return { ok: false, reason: 'expired' };
+      if (record.expiresAt !== undefined && Date.parse(record.expiresAt) <= now())
+        return { ok: false, reason: 'expired' };
       return { ok: true, record };
     },
 

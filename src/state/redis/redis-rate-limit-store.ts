@@ -35,12 +35,18 @@ export function createRedisRateLimitStore(options: RedisRateLimitStoreOptions): 
 
   const fail = (error: unknown, rules: readonly RateLimitRule[]): RateLimitDecision[] => {
     failing = true;
-    connection.fault(`Rate limits could not be checked in Redis at ${connection.where} (${(error as Error).message})`);
+    connection.fault(
+      `Rate limits could not be checked in Redis at ${connection.where} (${(error as Error).message})`,
+    );
     if (options.onStoreError === 'deny') {
-      throw new GatewayError('GW_STORE_UNAVAILABLE', 'Rate limits cannot be checked: the shared state store is unavailable', {
-        headers: { 'retry-after': '1' },
-        cause: error,
-      });
+      throw new GatewayError(
+        'GW_STORE_UNAVAILABLE',
+        'Rate limits cannot be checked: the shared state store is unavailable',
+        {
+          headers: { 'retry-after': '1' },
+          cause: error,
+        },
+      );
     }
     // As for a caller seen for the first time: the store cannot say more.
     return rules.map((rule) => ({
@@ -91,7 +97,13 @@ export function decide(
     const ahead = aheads[i]!;
     if (!allowed) {
       return fits[i]
-        ? { allowed: true, limit: rule.limit, remaining: left(rule, ahead, interval), resetMs: ahead, retryAfterMs: 0 }
+        ? {
+            allowed: true,
+            limit: rule.limit,
+            remaining: left(rule, ahead, interval),
+            resetMs: ahead,
+            retryAfterMs: 0,
+          }
         : {
             allowed: false,
             limit: rule.limit,
@@ -101,7 +113,13 @@ export function decide(
           };
     }
     const next = ahead + interval;
-    return { allowed: true, limit: rule.limit, remaining: left(rule, next, interval), resetMs: next, retryAfterMs: 0 };
+    return {
+      allowed: true,
+      limit: rule.limit,
+      remaining: left(rule, next, interval),
+      resetMs: next,
+      retryAfterMs: 0,
+    };
   });
 }
 

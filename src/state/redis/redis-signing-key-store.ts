@@ -42,13 +42,17 @@ export interface RedisSigningKeyStoreOptions {
   events?: EventStream | undefined;
 }
 
-export async function createRedisSigningKeyStore(options: RedisSigningKeyStoreOptions): Promise<SigningKeyStore> {
+export async function createRedisSigningKeyStore(
+  options: RedisSigningKeyStoreOptions,
+): Promise<SigningKeyStore> {
   const { connection, prefix } = options;
   const { client } = connection;
   const hash = `${prefix}signing-keys`;
   const channel = `${prefix}signing-keys:changed`;
   client.defineCommand('gwEnsureSigningKey', { numberOfKeys: 2, lua: ENSURE_SCRIPT });
-  const ensureScript = (client as unknown as { gwEnsureSigningKey: (...args: string[]) => Promise<string[]> }).gwEnsureSigningKey.bind(client);
+  const ensureScript = (
+    client as unknown as { gwEnsureSigningKey: (...args: string[]) => Promise<string[]> }
+  ).gwEnsureSigningKey.bind(client);
 
   const toSet = (fields: Record<string, string>): SigningKeySet | undefined => {
     const current = fields.current;
@@ -57,11 +61,18 @@ export async function createRedisSigningKeyStore(options: RedisSigningKeyStoreOp
     for (const [field, json] of Object.entries(fields)) {
       if (!field.startsWith('key:')) continue;
       const parsed = entrySchema.safeParse(JSON.parse(json));
-      if (!parsed.success) throw new GatewayError('GW_STATE_CORRUPT', `The signing key ${field} in Redis (${hash}) cannot be read`);
+      if (!parsed.success)
+        throw new GatewayError(
+          'GW_STATE_CORRUPT',
+          `The signing key ${field} in Redis (${hash}) cannot be read`,
+        );
       keys.push(parsed.data);
     }
     if (!keys.some((key) => key.kid === current)) {
-      throw new GatewayError('GW_STATE_CORRUPT', `The signing keys in Redis (${hash}) name a current key that does not exist`);
+      throw new GatewayError(
+        'GW_STATE_CORRUPT',
+        `The signing keys in Redis (${hash}) name a current key that does not exist`,
+      );
     }
     keys.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     return { current, keys };
@@ -76,7 +87,12 @@ export async function createRedisSigningKeyStore(options: RedisSigningKeyStoreOp
       const next = toSet(fields);
       if (JSON.stringify(next) !== JSON.stringify(set)) set = next ?? set;
     } catch (error) {
-      if (connection.ready()) options.events?.emit({ type: 'store-warning', at: Date.now(), message: `Signing keys could not be reloaded from Redis: ${(error as Error).message}` });
+      if (connection.ready())
+        options.events?.emit({
+          type: 'store-warning',
+          at: Date.now(),
+          message: `Signing keys could not be reloaded from Redis: ${(error as Error).message}`,
+        });
     }
   };
 

@@ -41,8 +41,10 @@ async function twoInstances<T extends KeyStore | SigningKeyStore>(
   return { a: stores[0]!, b: stores[1]!, prefix, connection: first! };
 }
 
-const openKeys = (connection: RedisConnection, prefix: string) => createRedisKeyStore({ connection, prefix, watch: true });
-const openSigning = (connection: RedisConnection, prefix: string) => createRedisSigningKeyStore({ connection, prefix, watch: true });
+const openKeys = (connection: RedisConnection, prefix: string) =>
+  createRedisKeyStore({ connection, prefix, watch: true });
+const openSigning = (connection: RedisConnection, prefix: string) =>
+  createRedisSigningKeyStore({ connection, prefix, watch: true });
 
 describe('Redis key store', () => {
   it('stores only a hash; a key created on one instance is found on the other', async () => {
@@ -71,14 +73,21 @@ describe('Redis key store', () => {
 
   it('lists keys with their revocation and last use; an unknown id is GW_KEY_NOT_FOUND and writes nothing', async () => {
     const { a, b, prefix, connection } = await twoInstances(openKeys);
-    const one = await a.create({ name: 'one', scopes: ['x'], tier: 'gold', expiresAt: new Date(Date.now() + 60_000) });
+    const one = await a.create({
+      name: 'one',
+      scopes: ['x'],
+      tier: 'gold',
+      expiresAt: new Date(Date.now() + 60_000),
+    });
     const two = await a.create({ name: 'two', scopes: [] });
     await a.revoke(two.record.id);
     a.touch(one.record.id);
     await a.close(); // flushes usage
-    const listed = await b.list();
+    // Both were created within the same millisecond, perhaps: order by name here.
+    const listed = (await b.list()).sort((x, y) => x.name.localeCompare(y.name));
     expect(listed.map((r) => r.name)).toEqual(['one', 'two']);
     expect(listed[0]).toMatchObject({ tier: 'gold', scopes: ['x'], lastUsedAt: expect.any(String) });
+    expect(listed[0]!.revokedAt).toBeUndefined();
     expect(listed[1]!.revokedAt).toBeDefined();
     const error = await b.revoke('key_nope').catch((e: unknown) => e);
     expect(isGatewayError(error) && error.code).toBe('GW_KEY_NOT_FOUND');
@@ -91,6 +100,35 @@ describe('Redis key store', () => {
     expect(a.find(key).ok).toBe(true);
     await waitFor(() => !a.find(key).ok, 2000);
     expect(a.find(key)).toEqual({ ok: false, reason: 'expired' });
+  });
+});
+
+describe('Redis key store across a Redis restart', () => {
+  it('follows changes again once Redis is back, including one made while a gateway was away', async () => {
+    const own = await startTestRedis();
+    cleanup.push(() => own.stop());
+    const open = async () => {
+      const connection = await connectRedis({ url: own.url, subscribe: true });
+      const store = await createRedisKeyStore({ connection, prefix: 'r:', watch: true });
+      cleanup.push(async () => {
+        await store.close();
+        await connection.close();
+      });
+      return { connection, store };
+    };
+    const a = await open();
+    const b = await open();
+    await own.kill();
+    await own.restart();
+    // Written as soon as one connection is back: the other may miss the message, not the key.
+    await waitFor(() => a.connection.ready(), 5000);
+    const early = await a.store.create({ name: 'early', scopes: [] });
+    await waitFor(() => b.store.find(early.key).ok, 5000);
+    await waitFor(() => b.connection.ready(), 5000);
+    const late = await a.store.create({ name: 'late', scopes: [] });
+    await waitFor(() => b.store.find(late.key).ok, 1000);
+    await b.store.revoke(late.record.id);
+    await waitFor(() => !a.store.find(late.key).ok, 1000);
   });
 });
 

@@ -53,10 +53,17 @@ describe('Redis rate-limit store (GCRA in one Lua script)', () => {
     const clock = fakeClock(1_000_000);
     const memory = createMemoryRateLimitStore({ now: clock.now, sweepIntervalMs: 0 });
     const { store } = redisStore(clock.now);
-    const ruleSets: RateLimitRule[][] = [[tenPerSecond], [{ limit: 3, windowMs: 1000 }, { limit: 5, windowMs: 60_000 }], [{ limit: 7, windowMs: 1000 }]];
+    const ruleSets: RateLimitRule[][] = [
+      [tenPerSecond],
+      [
+        { limit: 3, windowMs: 1000 },
+        { limit: 5, windowMs: 60_000 },
+      ],
+      [{ limit: 7, windowMs: 1000 }],
+    ];
     // A fixed pseudo-random walk: bursts, pauses and rule sets in a mix.
     let seed = 42;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     for (let step = 0; step < 600; step++) {
       clock.advance(Math.floor(random() * 60));
       const rules = ruleSets[Math.floor(random() * ruleSets.length)]!;
@@ -75,7 +82,13 @@ describe('Redis rate-limit store (GCRA in one Lua script)', () => {
     const clock = fakeClock();
     const { store } = redisStore(clock.now);
     const rule = { limit: 3, windowMs: 60_000 };
-    expect((await store.consume('k', [rule]))[0]).toEqual({ allowed: true, limit: 3, remaining: 2, resetMs: 20_000, retryAfterMs: 0 });
+    expect((await store.consume('k', [rule]))[0]).toEqual({
+      allowed: true,
+      limit: 3,
+      remaining: 2,
+      resetMs: 20_000,
+      retryAfterMs: 0,
+    });
     await store.consume('k', [rule]);
     const third = (await store.consume('k', [rule]))[0]!;
     expect(third).toMatchObject({ allowed: true, remaining: 0 });
@@ -169,7 +182,9 @@ describe('Redis rate-limit store when Redis is gone', () => {
       await own.restart();
       await waitUntil(async () => (await allow.consume('fresh', [rule]))[0]!.remaining === 1 && conn.ready());
       expect(await passes(allow, 'after', [rule], 5)).toBe(2);
-      expect(seen.filter((e) => e.type === 'store-warning').at(-1)).toMatchObject({ message: expect.stringContaining('is back') });
+      expect(seen.filter((e) => e.type === 'store-warning').at(-1)).toMatchObject({
+        message: expect.stringContaining('is back'),
+      });
     } finally {
       await conn.close();
       await own.stop();

@@ -24,7 +24,7 @@ export interface DashboardHandle {
   unmount(): void;
 }
 
-/** The tree renderDashboard draws; tests render it with ink-testing-library. */
+/** The tree the dashboard draws; tests render it with ink-testing-library. */
 export function DashboardApp(props: {
   readonly store: DashboardStore;
   readonly actions: DashboardOptions['actions'];
@@ -46,7 +46,7 @@ export function DashboardApp(props: {
  * missed; draws at most 10 frames a second; a failure in the view unmounts it and calls
  * `onCrash` (the caller switches to plain lines) instead of reaching the gateway.
  */
-export function renderDashboard(options: DashboardOptions): DashboardHandle {
+export function mountDashboard(options: DashboardOptions): DashboardHandle {
   const now = options.now ?? Date.now;
   let instance: Instance | undefined;
   let closed = false;
@@ -77,7 +77,6 @@ export function renderDashboard(options: DashboardOptions): DashboardHandle {
       ...(options.info.configFile ? { configFile: options.info.configFile } : {}),
       startedAt: now(),
     },
-    now,
     onError: crash,
   });
 
@@ -94,6 +93,7 @@ export function renderDashboard(options: DashboardOptions): DashboardHandle {
         stdout: options.stdout ?? process.stdout,
         stdin: options.stdin ?? process.stdin,
         maxFps: 10,
+        onRender: () => store.frameDrawn(),
         // `q` and Ctrl-C both go through actions.quit so in-flight requests finish.
         exitOnCtrlC: false,
         patchConsole: options.patchConsole ?? true,

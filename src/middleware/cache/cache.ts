@@ -1,0 +1,147 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { GatewayContext, PolicyFactory } from '../../pipeline/types.js';
+import type { CachedResponse, ResponseCacheStore } from '../../state/types.js';
+import { decideStore, readRequestDirectives, varyNames } from './cache-control.js';
+import { primaryKey, routeFingerprint, varyMatches, varyValues } from './cache-key.js';
+import { cacheStoreOf } from './cache-store.js';
+
+export { cacheSchema, cacheStoreSchema } from './cache-schema.js';
+
+/** Variants kept per key (one per set of Vary values); the oldest go first. */
+const maxVariants = 16;
+/** Never stored: recomputed per answer, or about one connection. */
+const unstored = ['age', 'content-length', 'transfer-encoding', 'connection', 'keep-alive'];
+
+function pickFresh(
+  variants: readonly CachedResponse[] | undefined,
+  headers: IncomingHttpHeaders,
+  now: number,
+): CachedResponse | undefined {
+  if (!variants) return undefined;
+  for (const variant of variants)
+    if (variant.expiresAt > now && varyMatches(variant.vary, headers)) return variant;
+  return undefined;
+}
+
+async function safeGet(
+  store: ResponseCacheStore,
+  key: string,
+): Promise<readonly CachedResponse[] | undefined> {
+  try {
+    return await store.get(key);
+  } catch {
+    // A store that cannot answer is a miss, never a failed request.
+    return undefined;
+  }
+}
+
+/**
+ * The response cache (issue 4). A GET miss buffers the upstream's answer (streaming it instead
+ * when it is too big to keep), stores it when Cache-Control allows, and hands it to every
+ * concurrent request for the same key that waited on it (request coalescing). HEAD is answered
+ * from GET entries; other methods pass through.
+ */
+export const createCachePolicy: PolicyFactory = (route, build) => {
+  const config = route.config.cache;
+  if (!config) return undefined;
+  const store = cacheStoreOf(build.state, build.config.cacheStore.maxSize);
+  const prefix = `${route.id}\u0000${routeFingerprint(route)}`;
+  const statuses = new Set(config.statuses);
+  const authenticated = route.config.auth !== undefined && route.config.auth !== false;
+  const keyHeader = build.config.identity.apiKey.header.toLowerCase();
+  const inflight = new Map<string, Promise<CachedResponse | undefined>>();
+
+  async function lookup(ctx: GatewayContext, key: string): Promise<CachedResponse | undefined> {
+    const headers = ctx.req.headers;
+    const waitOn = async (pending: Promise<CachedResponse | undefined>) => {
+      const variant = await pending;
+      return variant && varyMatches(variant.vary, headers) ? variant : undefined;
+    };
+    const early = inflight.get(key);
+    if (early) return waitOn(early);
+    const fresh = pickFresh(await safeGet(store, key), headers, Date.now());
+    if (fresh) return fresh;
+    const late = inflight.get(key);
+    return late ? waitOn(late) : undefined;
+  }
+
+  function serve(ctx: GatewayContext, variant: CachedResponse): void {
+    const age = variant.initialAge + Math.max(0, Math.floor((Date.now() - variant.storedAt) / 1000));
+    ctx.response = {
+      status: variant.status,
+      headers: { ...variant.headers, age: String(age) },
+      body: variant.body,
+    };
+    ctx.responseHeaders['x-cache'] = 'HIT';
+    ctx.outcome.cache = 'HIT';
+  }
+
+  async function save(
+    ctx: GatewayContext,
+    key: string,
+    requestHeaders: IncomingHttpHeaders,
+  ): Promise<CachedResponse | undefined> {
+    const response = ctx.response;
+    if (!response || !statuses.has(response.status) || response.body.length > config!.maxEntrySize)
+      return undefined;
+    const foreignCredentials =
+      !authenticated &&
+      (requestHeaders.authorization !== undefined || requestHeaders[keyHeader] !== undefined);
+    const { ttlMs } = decideStore(response.headers, config!.ttl, foreignCredentials);
+    if (ttlMs === 0) return undefined;
+    const headers: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(response.headers)) {
+      // The gateway's per-request headers (request id, limits, CORS …) are added again on each answer.
+      if (value !== undefined && !(name in ctx.responseHeaders) && !unstored.includes(name))
+        headers[name] = value;
+    }
+    const now = Date.now();
+    const names = [...new Set([...config!.vary, ...varyNames(response.headers)])];
+    const variant: CachedResponse = {
+      status: response.status,
+      headers,
+      body: response.body,
+      storedAt: now,
+      expiresAt: now + ttlMs,
+      initialAge: Number.parseInt(String(response.headers.age ?? '0'), 10) || 0,
+      vary: varyValues(names, requestHeaders),
+    };
+    const others = ((await safeGet(store, key)) ?? []).filter(
+      (v) => v.expiresAt > now && !varyMatches(v.vary, requestHeaders),
+    );
+    const variants = [...others.slice(-(maxVariants - 1)), variant];
+    const ttl = Math.max(...variants.map((v) => v.expiresAt)) - now;
+    await store.set(key, variants, ttl).catch(() => undefined);
+    return variant;
+  }
+
+  return async function cache(ctx, next) {
+    if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || ctx.upgrade) return next();
+    // Auth already refused anonymous callers; this guards an answer meant for one caller.
+    if (authenticated && !ctx.identity) return next();
+    const key = primaryKey(prefix, ctx);
+    const { refresh, noStore } = readRequestDirectives(ctx.req.headers);
+    if (!refresh) {
+      const hit = await lookup(ctx, key);
+      if (hit) return serve(ctx, hit);
+    }
+    ctx.responseHeaders['x-cache'] = 'MISS';
+    ctx.outcome.cache = refresh ? 'BYPASS' : 'MISS';
+    if (noStore || ctx.method === 'HEAD') return next();
+    // Policies further in edit the request headers; Vary is judged on what the client sent.
+    const requestHeaders = { ...ctx.req.headers };
+    let settle!: (variant: CachedResponse | undefined) => void;
+    const pending = new Promise<CachedResponse | undefined>((resolve) => (settle = resolve));
+    const leads = !inflight.has(key);
+    if (leads) inflight.set(key, pending);
+    let stored: CachedResponse | undefined;
+    try {
+      ctx.bufferResponse = { maxBytes: config.maxEntrySize, streamOverflow: true };
+      await next();
+      stored = await save(ctx, key, requestHeaders);
+    } finally {
+      settle(stored);
+      if (leads) inflight.delete(key);
+    }
+  };
+};

@@ -1,0 +1,110 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startUpstream, waitFor } from '../helpers/upstream.js';
+
+/**
+ * The real `gw dev` in a real pseudo-terminal: tmux (installed by .ci/run when missing) runs
+ * `node bin/gw.js dev` (needs `npm run build`), the test reads the screen with capture-pane and
+ * types with send-keys. Each test has its own tmux server (-L) and kills only that one.
+ */
+const run = promisify(execFile);
+const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/gw.js');
+
+const cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()!().catch(() => undefined);
+});
+
+/** The environment of a developer's terminal: no CI (gw dev would print plain lines). */
+function terminalEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color' };
+  delete env.CI;
+  delete env.CONTINUOUS_INTEGRATION;
+  delete env.NO_COLOR;
+  delete env.TMUX;
+  return env;
+}
+
+async function startTerminal(command: string[], cwd: string) {
+  const socket = `gw-dashboard-e2e-${process.pid}-${Date.now()}`;
+  const conf = path.join(cwd, 'tmux.conf');
+  // Keep the pane after gw exits so the test can read its exit status.
+  await writeFile(conf, 'set -g remain-on-exit on\nset -g status off\n');
+  const tmux = (...args: string[]) =>
+    run('tmux', ['-L', socket, '-f', conf, ...args], { env: terminalEnv(), cwd });
+  await tmux('new-session', '-d', '-s', 'gw', '-x', '120', '-y', '40', '-c', cwd, ...command);
+  cleanup.push(() => tmux('kill-server'));
+  return {
+    screen: async () => (await tmux('capture-pane', '-p', '-t', 'gw')).stdout,
+    press: (key: string) => tmux('send-keys', '-t', 'gw', key),
+    /** undefined while gw runs, then how it ended: 'status 0', or 'signal 9'. */
+    exit: async () => {
+      const format = '#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}';
+      const { stdout } = await tmux('display-message', '-p', '-t', 'gw', format);
+      const [dead, status, signal] = stdout.trim().split('|');
+      if (dead !== '1') return undefined;
+      if (status) return `status ${status}`;
+      return signal ? `signal ${signal}` : undefined;
+    },
+  };
+}
+
+describe('gw dev on a terminal', () => {
+  it('shows real requests as they pass and quits cleanly on q', async () => {
+    // Given an upstream and a config that routes /api/users to it
+    const upstream = await startUpstream();
+    cleanup.push(() => upstream.close());
+    const dir = await mkdtemp(path.join(tmpdir(), 'gw-dashboard-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const config = path.join(dir, 'gateway.config.json');
+    await writeFile(
+      config,
+      JSON.stringify({
+        services: { users: { targets: [upstream.url] } },
+        routes: [{ name: 'users', path: '/api/users', service: 'users', stripPrefix: '/api' }],
+      }),
+    );
+
+    // When gw dev starts in a terminal
+    const terminal = await startTerminal(
+      [process.execPath, bin, 'dev', '--config', config, '--port', '0'],
+      dir,
+    );
+    let screen = '';
+    await waitFor(async () => {
+      screen = await terminal.screen();
+      return /gw http:\/\/127\.0\.0\.1:\d+/.test(screen) && screen.includes('waiting for requests');
+    }, 20_000);
+    const url = /gw (http:\/\/127\.0\.0\.1:\d+)/.exec(screen)?.[1];
+    expect(url).toBeDefined();
+    expect(screen).toContain('q quit');
+
+    // And requests go through it
+    expect((await fetch(`${url}/api/users/1`)).status).toBe(200);
+    expect((await fetch(`${url}/api/users/2?page=3`)).status).toBe(200);
+    expect((await fetch(`${url}/nowhere`)).status).toBe(404);
+    expect(upstream.requests.map((request) => request.url)).toEqual(['/users/1', '/users/2?page=3']);
+
+    // Then the dashboard lists them with their status
+    await waitFor(async () => {
+      screen = await terminal.screen();
+      return screen.includes('/nowhere');
+    }, 10_000);
+    const lineOf = (text: string) => screen.split('\n').find((line) => line.includes(text)) ?? '';
+    expect(lineOf('/api/users/1 ')).toMatch(/GET\s+\/api\/users\/1\s+200/);
+    expect(lineOf('/api/users/2?page=3')).toMatch(/GET\s+\/api\/users\/2\?page=3\s+200/);
+    expect(lineOf('/nowhere')).toMatch(/GET\s+\/nowhere\s+404/);
+    expect(screen).toContain('3 in the list');
+
+    // When q is pressed, Then gw exits with code 0
+    await terminal.press('q');
+    let exit: string | undefined;
+    await waitFor(async () => (exit = await terminal.exit()) !== undefined, 15_000);
+    expect(exit).toBe('status 0');
+  });
+});

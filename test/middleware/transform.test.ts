@@ -1,0 +1,103 @@
+import { brotliCompressSync, gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { compileFieldRules, fieldRulesSchema } from '../../src/middleware/transform/field-rules.js';
+import { compileHeaderRules, headerRulesSchema } from '../../src/middleware/transform/header-rules.js';
+import { decodeBody, isJsonType } from '../../src/middleware/transform/json-body.js';
+import { transformSchema } from '../../src/middleware/transform/transform-schema.js';
+
+const fields = (rules: unknown) => compileFieldRules(fieldRulesSchema.parse(rules));
+
+describe('field rules', () => {
+  it.each([
+    ['pick top-level', { pick: ['id'] }, { id: 1, name: 'a' }, { id: 1 }],
+    [
+      'pick nested',
+      { pick: ['id', 'user.email'] },
+      { id: 1, user: { email: 'e', pw: 'p' } },
+      { id: 1, user: { email: 'e' } },
+    ],
+    ['pick a missing field', { pick: ['nope'] }, { id: 1 }, {}],
+    ['omit nested', { omit: ['user.pw'] }, { user: { email: 'e', pw: 'p' } }, { user: { email: 'e' } }],
+    [
+      'rename nested',
+      { rename: { 'user.email': 'mail' } },
+      { user: { email: 'e' } },
+      { user: { mail: 'e' } },
+    ],
+    ['rename a missing field', { rename: { gone: 'x' } }, { id: 1 }, { id: 1 }],
+    [
+      'all three in order',
+      { pick: ['a', 'b', 'c'], omit: ['b'], rename: { c: 'd' } },
+      { a: 1, b: 2, c: 3, e: 4 },
+      { a: 1, d: 3 },
+    ],
+    ['each object of an array', { omit: ['pw'] }, [{ id: 1, pw: 'x' }, 2, null], [{ id: 1 }, 2, null]],
+    ['a scalar body', { omit: ['pw'] }, 'text', 'text'],
+  ])('%s', (_name, rules, input, expected) => {
+    expect(fields(rules)(input)).toEqual(expected);
+  });
+});
+
+describe('header rules', () => {
+  it('applies remove, rename, set, add in that order', () => {
+    const apply = compileHeaderRules(
+      headerRulesSchema.parse({
+        remove: ['Cookie'],
+        rename: { 'X-A': 'x-b' },
+        set: { 'x-b': 'set' },
+        add: { 'x-c': ['1', '2'], 'x-d': 'new' },
+      }),
+    )!;
+    const headers: Record<string, string | string[] | undefined> = { cookie: 'c', 'x-a': 'a', 'x-c': '0' };
+    apply(headers);
+    expect(headers).toEqual({ 'x-b': 'set', 'x-c': ['0', '1', '2'], 'x-d': 'new' });
+  });
+
+  it('compiles empty rules to nothing, so a route pays nothing for them', () => {
+    expect(compileHeaderRules(headerRulesSchema.parse({}))).toBeUndefined();
+    expect(compileHeaderRules(undefined)).toBeUndefined();
+  });
+
+  it('refuses a header name that is not one', () => {
+    expect(headerRulesSchema.safeParse({ remove: ['bad header'] }).success).toBe(false);
+  });
+});
+
+describe('JSON bodies', () => {
+  it.each([
+    ['application/json', true],
+    ['application/json; charset=utf-8', true],
+    ['application/problem+json', true],
+    ['Application/JSON', true],
+    ['text/json', false],
+    ['text/plain', false],
+    [undefined, false],
+  ])('%s is JSON: %s', (type, expected) => {
+    expect(isJsonType(type === undefined ? {} : { 'content-type': type })).toBe(expected);
+  });
+
+  it('undoes stacked codings from the last applied', () => {
+    const body = brotliCompressSync(gzipSync(Buffer.from('{"a":1}')));
+    expect(decodeBody(body, { 'content-encoding': 'gzip, br' })?.toString()).toBe('{"a":1}');
+  });
+
+  it('gives up on codings it cannot read, and throws on bytes that do not decode', () => {
+    expect(decodeBody(Buffer.from('x'), { 'content-encoding': 'zstd' })).toBeUndefined();
+    expect(decodeBody(Buffer.from('x'), {})?.toString()).toBe('x');
+    expect(() => decodeBody(Buffer.from('not gzip'), { 'content-encoding': 'gzip' })).toThrow();
+  });
+});
+
+describe('transform schema', () => {
+  it('reads a bare function as the body transform of that side', () => {
+    const fn = (b: unknown) => b;
+    const parsed = transformSchema.parse({ response: fn });
+    expect(parsed.response).toEqual({ body: fn });
+    expect(parsed.maxBodySize).toBe(1024 * 1024);
+  });
+
+  it('refuses unknown keys and a body that is neither a function nor field rules', () => {
+    expect(transformSchema.safeParse({ response: { bdy: {} } }).success).toBe(false);
+    expect(transformSchema.safeParse({ response: { body: 'uppercase' } }).success).toBe(false);
+  });
+});
