@@ -50,7 +50,7 @@ export function start(core, command, commandArgs, env = {}, { port } = {}) {
       // Keep draining: a full pipe would stall the process.
       child.stdout.resume();
       child.stderr.resume();
-      resolve({ child, port: readyPort });
+      resolve({ child, port: readyPort, stderr: err });
     };
     // Only the head of the output is kept for error messages; a request log can be long.
     child.stderr.on('data', (d) => (err = (err + d).slice(-4000)));
@@ -230,4 +230,46 @@ export function option(name, fallback) {
   if (!args.includes(name)) return fallback;
   const value = args[args.indexOf(name) + 1];
   return typeof fallback === 'number' ? Number(value) : value;
+}
+
+/**
+ * Memory of a process started with `--inspect=127.0.0.1:0`, after two full garbage collections
+ * (through the inspector protocol, so the process needs no code of its own for it): RSS and V8
+ * heap in MB. RSS alone swings by tens of MB with garbage not yet collected.
+ */
+export async function measureMemory(stderr) {
+  const url = /ws:\/\/127\.0\.0\.1:\d+\/[\w-]+/.exec(stderr)?.[0];
+  if (!url) throw new Error('the process was not started with --inspect=127.0.0.1:0');
+  const { WebSocket } = await import('ws');
+  const socket = new WebSocket(url);
+  await new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  });
+  let id = 0;
+  const call = (method, params = {}) =>
+    new Promise((resolve, reject) => {
+      const mine = ++id;
+      const onMessage = (data) => {
+        const message = JSON.parse(String(data));
+        if (message.id !== mine) return;
+        socket.off('message', onMessage);
+        if (message.error) reject(new Error(message.error.message));
+        else resolve(message.result);
+      };
+      socket.on('message', onMessage);
+      socket.send(JSON.stringify({ id: mine, method, params }));
+    });
+  try {
+    await call('HeapProfiler.collectGarbage');
+    await call('HeapProfiler.collectGarbage');
+    const { result } = await call('Runtime.evaluate', {
+      expression: 'JSON.stringify(process.memoryUsage())',
+      returnByValue: true,
+    });
+    const usage = JSON.parse(result.value);
+    return { rss: usage.rss / 2 ** 20, heap: usage.heapUsed / 2 ** 20 };
+  } finally {
+    socket.close();
+  }
 }

@@ -83,7 +83,13 @@ export async function startGw(ctx, id, config, { args = [], tty = false } = {}) 
   } else {
     started = await ctx.start(1, process.execPath, [...gwArgs, '--no-dashboard'], {}, { port });
   }
-  return { port, dir, pid: started.child.pid, url: `http://127.0.0.1:${port}${benchPath}` };
+  return {
+    port,
+    dir,
+    pid: started.child.pid,
+    stderr: started.stderr,
+    url: `http://127.0.0.1:${port}${benchPath}`,
+  };
 }
 
 /** Says when a row does not measure what it claims (a policy not wired yet, an endpoint missing). */

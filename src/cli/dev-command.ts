@@ -29,7 +29,7 @@ export function registerDevCommand(program: Command): void {
         throw new Error(`--port must be a number from 0 to 65535, found '${flags.port}'`);
       }
       const logFormat = flags.logFormat === 'json' ? 'json' : 'pretty';
-      let demo: { config: string; banner: (url: string) => string[]; stop(): Promise<void> } | undefined;
+      let demo: { config: string; stateDir: string; banner: (url: string) => string[]; stop(): Promise<void> } | undefined;
       if (flags.demo) {
         const { startDemo } = await import('../dev/demo.js');
         demo = await startDemo({ stateDir: flags.stateDir });
@@ -38,7 +38,7 @@ export function registerDevCommand(program: Command): void {
         config: demo?.config ?? flags.config,
         port,
         host: flags.host,
-        stateDir: flags.stateDir ?? process.env.GW_STATE_DIR,
+        stateDir: demo?.stateDir ?? flags.stateDir ?? process.env.GW_STATE_DIR,
         dashboard: flags.dashboard && logFormat === 'pretty',
         logFormat,
         banner: demo?.banner,

@@ -17,7 +17,7 @@ export function parseDuration(text: string): number | undefined {
 
 /** A duration as `'500ms'`, `'10s'`, `'1m'`, `'1h'`, `'1d'` or a number of milliseconds. */
 export const duration = z
-  .union([z.number().nonnegative(), z.string()])
+  .union([z.number().nonnegative(), z.string()], { error: "expected a duration like '500ms', '10s' or '1m'" })
   .transform((value, ctx) => {
     if (typeof value === 'number') return value;
     const ms = parseDuration(value);
@@ -43,7 +43,7 @@ export function parseSize(text: string): number | undefined {
 
 /** A size as `'1mb'`, `'64kb'`, `'512b'` or a number of bytes. */
 export const byteSize = z
-  .union([z.number().int().nonnegative(), z.string()])
+  .union([z.number().int().nonnegative(), z.string()], { error: "expected a size like '1mb', '64kb' or '512b'" })
   .transform((value, ctx) => {
     if (typeof value === 'number') return value;
     const bytes = parseSize(value);

@@ -25,7 +25,6 @@ import { addToMinute, createMinuteCounter } from './minute-window.js';
  * request; it is still deterministic (same events → same state) and never touches I/O or Ink.
  */
 
-
 export function createDashboardState(
   seed: { url?: string; configFile?: string; startedAt?: number } = {},
   caps: DashboardCaps = defaultCaps,

@@ -73,7 +73,8 @@ export function mountDashboard(options: DashboardOptions): DashboardHandle {
 
   const store = createDashboardStore(options.events, {
     seed: {
-      url: options.info.url,
+      // An empty url means "not listening yet": the header says so until `listening` arrives.
+      ...(options.info.url ? { url: options.info.url } : {}),
       ...(options.info.configFile ? { configFile: options.info.configFile } : {}),
       startedAt: now(),
     },

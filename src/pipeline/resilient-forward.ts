@@ -30,11 +30,12 @@ export function createResilientForward(pool: UpstreamPool, forwarder: Forwarder,
     const deadline = performance.now() + ctx.timeoutMs;
     let retriesLeft = retries && IDEMPOTENT_METHODS.has(ctx.method) ? retries.attempts : 0;
     if (retries) retries.budget.noteRequest(Date.now());
-    // A body already streamed upstream cannot be sent again: keep small ones, retry them only on
-    // connect failures (the upstream never saw them), and never retry the others.
-    const bodied = retriesLeft > 0 && hasBody(ctx.req);
-    const body = bodied ? await readBody(ctx) : undefined;
-    if (bodied && !body) retriesLeft = 0;
+    // A body already streamed upstream cannot be sent again: keep small ones (the forwarder sends
+    // a Buffer afresh on every try), retry them only on connect failures (the upstream never saw
+    // them), and never retry the others.
+    const bodied = retriesLeft > 0 && (ctx.requestBody !== undefined || hasBody(ctx.req));
+    if (bodied && ctx.requestBody === undefined) ctx.requestBody = await readBody(ctx);
+    if (bodied && !Buffer.isBuffer(ctx.requestBody)) retriesLeft = 0;
     let tried: Set<string> | undefined;
     let lastError: GatewayError | undefined;
     for (let attempt = 0; ; attempt++) {
@@ -56,7 +57,6 @@ export function createResilientForward(pool: UpstreamPool, forwarder: Forwarder,
       const mode: ForwardMode = {
         buffer: ctx.bufferResponse,
         retryStatuses: mayRetry && !bodied ? RETRY_STATUSES : undefined,
-        body,
         onHead: picked.breaker && ((status) => report(picked, status >= 500 ? 'failure' : 'success', events)),
       };
       try {

@@ -35,8 +35,6 @@ export interface ForwardMode {
   retryStatuses?: ReadonlySet<number>;
   /** Called with the upstream status as soon as its head arrives (breakers judge answers by it). */
   onHead?: (status: number) => void;
-  /** Sent as the request body instead of the client's stream (a retry replays a body it kept). */
-  body?: Buffer;
 }
 
 export interface Forwarder {
@@ -267,7 +265,7 @@ export function createForwarder(): Forwarder {
         delete req.headers.expect;
         req.url = ctx.upstreamPath + ctx.search;
         pool.started(target);
-        const body = mode?.body ? { buffer: Readable.from([mode.body]) } : replacementBody(ctx, state);
+        const body = replacementBody(ctx, state);
         proxy.web(req, res, { target: target.url, agent: pool.agent, ...body }, (error: Error) => {
           // A replacement body that failed (e.g. over bodyLimit) is the client's doing, not the target's.
           if (isGatewayError(error)) {

@@ -31,13 +31,13 @@ export interface CreateStateOptions {
 export async function createGatewayState(options: CreateStateOptions = {}): Promise<GatewayState> {
   const stateDir = resolveStateDir({ stateDir: options.stateDir, configDir: options.configDir });
   const watch = options.watch ?? true;
-  // The gateway creates the folder up front so it can watch it for keys the CLI adds later.
   const state = options.config?.state;
   if (state?.store === 'redis') {
     // Loaded only when named, so the default setup never loads the Redis client.
     const { createRedisState } = await import('./redis/create-redis-state.js');
     return createRedisState({ state, stateDir, events: options.events, watch });
   }
+  // The gateway creates the folder up front so it can watch it for keys the CLI adds later.
   if (watch) await ensureStateDir(stateDir);
   const keys = await openKeyStore({ stateDir, watch, events: options.events });
   const signingKeys = await openSigningKeyStore({ stateDir, watch, events: options.events }).catch(

@@ -1,7 +1,7 @@
 import { defineConfig } from 'gw';
 
 // The built-in demo (`gw dev --demo`): the mock services start on free ports and pass their
-// URLs in; the fallbacks are the ports the seed design used.
+// URLs in; the fallbacks are the ports of the seed design. The demo prints a key and a token.
 const env = (name: string, fallback: string) => process.env[name] ?? fallback;
 
 export default defineConfig({
@@ -12,9 +12,24 @@ export default defineConfig({
     payments: { targets: [env('GW_DEMO_PAYMENTS', 'http://127.0.0.1:8004')] },
   },
   routes: [
-    { path: '/api/health', methods: ['GET'], service: 'users', stripPrefix: '/api' },
-    { path: '/api/users', methods: ['GET'], service: 'users', stripPrefix: '/api' },
-    { path: '/api/orders', methods: ['POST'], service: 'orders', stripPrefix: '/api' },
-    { path: '/api/payments', methods: ['POST'], service: 'payments', stripPrefix: '/api' },
+    { path: '/api/health', methods: ['GET'], service: 'users', stripPrefix: '/api' }, // public
+    { path: '/api/users', methods: ['GET'], service: 'users', stripPrefix: '/api', auth: ['apiKey', 'jwt'] },
+    {
+      path: '/api/orders',
+      methods: ['POST'],
+      service: 'orders',
+      stripPrefix: '/api',
+      auth: 'jwt',
+      scopes: ['orders:write'],
+    },
+    {
+      path: '/api/payments',
+      methods: ['POST'],
+      service: 'payments',
+      stripPrefix: '/api',
+      auth: 'jwt',
+      rateLimit: { limit: 10, window: '1m' },
+    },
   ],
+  rateLimit: { limit: 100, window: '1m' }, // the default for every route
 });

@@ -54,47 +54,54 @@ async function startTerminal(command: string[], cwd: string) {
   };
 }
 
+async function startGwDev() {
+  const upstream = await startUpstream();
+  cleanup.push(() => upstream.close());
+  const dir = await mkdtemp(path.join(tmpdir(), 'gw-dashboard-'));
+  cleanup.push(() => rm(dir, { recursive: true, force: true }));
+  const config = path.join(dir, 'gateway.config.json');
+  await writeFile(
+    config,
+    JSON.stringify({
+      services: { users: { targets: [upstream.url] } },
+      routes: [{ name: 'users', path: '/api/users', service: 'users', stripPrefix: '/api' }],
+    }),
+  );
+  const terminal = await startTerminal(
+    [process.execPath, bin, 'dev', '--config', config, '--port', '0'],
+    dir,
+  );
+  let screen = '';
+  await waitFor(async () => {
+    screen = await terminal.screen();
+    return /gw http:\/\/127\.0\.0\.1:\d+/.test(screen) && screen.includes('waiting for requests');
+  }, 20_000);
+  const url = /gw (http:\/\/127\.0\.0\.1:\d+)/.exec(screen)?.[1] ?? '';
+  return { upstream, terminal, url, screen };
+}
+
+async function waitForExit(terminal: Awaited<ReturnType<typeof startTerminal>>): Promise<string | undefined> {
+  let exit: string | undefined;
+  await waitFor(async () => (exit = await terminal.exit()) !== undefined, 15_000);
+  return exit;
+}
+
 describe('gw dev on a terminal', () => {
   it('shows real requests as they pass and quits cleanly on q', async () => {
-    // Given an upstream and a config that routes /api/users to it
-    const upstream = await startUpstream();
-    cleanup.push(() => upstream.close());
-    const dir = await mkdtemp(path.join(tmpdir(), 'gw-dashboard-'));
-    cleanup.push(() => rm(dir, { recursive: true, force: true }));
-    const config = path.join(dir, 'gateway.config.json');
-    await writeFile(
-      config,
-      JSON.stringify({
-        services: { users: { targets: [upstream.url] } },
-        routes: [{ name: 'users', path: '/api/users', service: 'users', stripPrefix: '/api' }],
-      }),
-    );
+    // Given gw dev in a terminal, routing /api/users to a real upstream
+    const { upstream, terminal, url, screen: first } = await startGwDev();
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(first).toContain('q quit');
 
-    // When gw dev starts in a terminal
-    const terminal = await startTerminal(
-      [process.execPath, bin, 'dev', '--config', config, '--port', '0'],
-      dir,
-    );
-    let screen = '';
-    await waitFor(async () => {
-      screen = await terminal.screen();
-      return /gw http:\/\/127\.0\.0\.1:\d+/.test(screen) && screen.includes('waiting for requests');
-    }, 20_000);
-    const url = /gw (http:\/\/127\.0\.0\.1:\d+)/.exec(screen)?.[1];
-    expect(url).toBeDefined();
-    expect(screen).toContain('q quit');
-
-    // And requests go through it
+    // When requests go through it
     expect((await fetch(`${url}/api/users/1`)).status).toBe(200);
     expect((await fetch(`${url}/api/users/2?page=3`)).status).toBe(200);
     expect((await fetch(`${url}/nowhere`)).status).toBe(404);
     expect(upstream.requests.map((request) => request.url)).toEqual(['/users/1', '/users/2?page=3']);
 
     // Then the dashboard lists them with their status
-    await waitFor(async () => {
-      screen = await terminal.screen();
-      return screen.includes('/nowhere');
-    }, 10_000);
+    let screen = '';
+    await waitFor(async () => (screen = await terminal.screen()).includes('/nowhere'), 10_000);
     const lineOf = (text: string) => screen.split('\n').find((line) => line.includes(text)) ?? '';
     expect(lineOf('/api/users/1 ')).toMatch(/GET\s+\/api\/users\/1\s+200/);
     expect(lineOf('/api/users/2?page=3')).toMatch(/GET\s+\/api\/users\/2\?page=3\s+200/);
@@ -103,8 +110,12 @@ describe('gw dev on a terminal', () => {
 
     // When q is pressed, Then gw exits with code 0
     await terminal.press('q');
-    let exit: string | undefined;
-    await waitFor(async () => (exit = await terminal.exit()) !== undefined, 15_000);
-    expect(exit).toBe('status 0');
+    expect(await waitForExit(terminal)).toBe('status 0');
+  });
+
+  it('quits cleanly on Ctrl-C too (the terminal is in raw mode, so it arrives as a key)', async () => {
+    const { terminal } = await startGwDev();
+    await terminal.press('C-c');
+    expect(await waitForExit(terminal)).toBe('status 0');
   });
 });

@@ -53,11 +53,12 @@ function sendChunked(
   path: string,
   pieces: string[],
   headers: http.OutgoingHttpHeaders = {},
+  method = 'POST',
 ): Promise<{ status: number; body: string }> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: url.hostname, port: url.port, path, method: 'POST', headers, agent: false },
+      { host: url.hostname, port: url.port, path, method, headers, agent: false },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -270,6 +271,38 @@ describe('transform: JSON bodies', () => {
     const res = await request(gw.url, '/api/missing');
     expect(res.status).toBe(404);
     expect(res.json).toEqual({ error: 'nope' });
+  });
+});
+
+describe('transform with retries', () => {
+  it('sends the transformed body on every try, and a counted body once', async () => {
+    const up = await upstream();
+    const gw = await gateway({
+      services: { users: { targets: [up.url], retries: { attempts: 2 } } },
+      routes: [
+        {
+          path: '/api',
+          service: 'users',
+          transform: { request: (b: Record<string, unknown>) => ({ ...b, seen: true }) },
+        },
+        { path: '/limited', service: 'users', bodyLimit: '1kb' },
+      ],
+    });
+    const put = await request(gw.url, '/api/items/1', {
+      method: 'PUT',
+      body: '{"a":1}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(put.status).toBe(200);
+    const chunked = await sendChunked(
+      gw.url,
+      '/limited/x',
+      ['{"b":', '2}'],
+      { 'content-type': 'application/json' },
+      'PUT',
+    );
+    expect(chunked.status).toBe(200);
+    expect(up.requests.map((r) => r.body)).toEqual(['{"a":1,"seen":true}', '{"b":2}']);
   });
 });
 

@@ -1,5 +1,7 @@
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { defineConfig } from '../../src/config/define-config.js';
+import { resolveConfig } from '../../src/config/resolve-config.js';
 import { compileFieldRules, fieldRulesSchema } from '../../src/middleware/transform/field-rules.js';
 import { compileHeaderRules, headerRulesSchema } from '../../src/middleware/transform/header-rules.js';
 import { decodeBody, isJsonType } from '../../src/middleware/transform/json-body.js';
@@ -99,5 +101,41 @@ describe('transform schema', () => {
   it('refuses unknown keys and a body that is neither a function nor field rules', () => {
     expect(transformSchema.safeParse({ response: { bdy: {} } }).success).toBe(false);
     expect(transformSchema.safeParse({ response: { body: 'uppercase' } }).success).toBe(false);
+  });
+});
+
+describe('the config shape of issue 4', () => {
+  it('type-checks in a TS config and resolves', () => {
+    const config = defineConfig({
+      services: {
+        catalog: { targets: ['http://127.0.0.1:8001'] },
+        users: { targets: ['http://127.0.0.1:8002'] },
+        orders: { targets: ['http://127.0.0.1:8003'], fallback: 'mock' },
+      },
+      cors: { origins: ['http://localhost:5173'], credentials: true },
+      routes: [
+        { path: '/api/catalog', service: 'catalog', cache: { ttl: '30s' } },
+        {
+          path: '/api/profile',
+          service: 'users',
+          transform: {
+            request: { headers: { set: { 'x-env': 'dev' }, remove: ['cookie'] } },
+            response: {
+              headers: { remove: ['server'] },
+              body: (json, ctx) => ({ ...json, via: ctx.route.id }),
+            },
+          },
+        },
+        { path: '/api/upload', service: 'users', bodyLimit: '1mb' },
+        { path: '/api/flags', mock: { status: 200, json: { beta: true } } },
+        { path: '/api/orders', service: 'orders', mock: (req) => ({ json: { path: req.path } }) },
+        { path: '/api/search', service: 'catalog', faults: { latency: '300ms', errorRate: 0.2 } },
+      ],
+    });
+    const resolved = resolveConfig(config);
+    expect(resolved.routes[1]!.transform!.response!.body).toBeTypeOf('function');
+    expect(resolved.routes[2]!.bodyLimit).toBe(1024 * 1024);
+    expect(resolved.routes[5]!.faults).toEqual({ latency: 300, errorRate: 0.2, errorStatus: 503 });
+    expect(resolved.cacheStore.maxSize).toBe(64 * 1024 * 1024);
   });
 });

@@ -1,39 +1,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { GatewayContext, PolicyFactory } from '../../pipeline/types.js';
-import type { CachedResponse, ResponseCacheStore } from '../../state/types.js';
-import { decideStore, readRequestDirectives, varyNames } from './cache-control.js';
-import { primaryKey, routeFingerprint, varyMatches, varyValues } from './cache-key.js';
+import type { CachedResponse } from '../../state/types.js';
+import { decideStore, readRequestDirectives } from './cache-control.js';
+import { primaryKey, routeFingerprint, varyMatches } from './cache-key.js';
 import { cacheStoreOf } from './cache-store.js';
+import { pickFresh, safeGet, storeVariant, toVariant } from './cache-variants.js';
 
 export { cacheSchema, cacheStoreSchema } from './cache-schema.js';
-
-/** Variants kept per key (one per set of Vary values); the oldest go first. */
-const maxVariants = 16;
-/** Never stored: recomputed per answer, or about one connection. */
-const unstored = ['age', 'content-length', 'transfer-encoding', 'connection', 'keep-alive'];
-
-function pickFresh(
-  variants: readonly CachedResponse[] | undefined,
-  headers: IncomingHttpHeaders,
-  now: number,
-): CachedResponse | undefined {
-  if (!variants) return undefined;
-  for (const variant of variants)
-    if (variant.expiresAt > now && varyMatches(variant.vary, headers)) return variant;
-  return undefined;
-}
-
-async function safeGet(
-  store: ResponseCacheStore,
-  key: string,
-): Promise<readonly CachedResponse[] | undefined> {
-  try {
-    return await store.get(key);
-  } catch {
-    // A store that cannot answer is a miss, never a failed request.
-    return undefined;
-  }
-}
 
 /**
  * The response cache (issue 4). A GET miss buffers the upstream's answer (streaming it instead
@@ -89,29 +62,8 @@ export const createCachePolicy: PolicyFactory = (route, build) => {
       (requestHeaders.authorization !== undefined || requestHeaders[keyHeader] !== undefined);
     const { ttlMs } = decideStore(response.headers, config!.ttl, foreignCredentials);
     if (ttlMs === 0) return undefined;
-    const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(response.headers)) {
-      // The gateway's per-request headers (request id, limits, CORS …) are added again on each answer.
-      if (value !== undefined && !(name in ctx.responseHeaders) && !unstored.includes(name))
-        headers[name] = value;
-    }
-    const now = Date.now();
-    const names = [...new Set([...config!.vary, ...varyNames(response.headers)])];
-    const variant: CachedResponse = {
-      status: response.status,
-      headers,
-      body: response.body,
-      storedAt: now,
-      expiresAt: now + ttlMs,
-      initialAge: Number.parseInt(String(response.headers.age ?? '0'), 10) || 0,
-      vary: varyValues(names, requestHeaders),
-    };
-    const others = ((await safeGet(store, key)) ?? []).filter(
-      (v) => v.expiresAt > now && !varyMatches(v.vary, requestHeaders),
-    );
-    const variants = [...others.slice(-(maxVariants - 1)), variant];
-    const ttl = Math.max(...variants.map((v) => v.expiresAt)) - now;
-    await store.set(key, variants, ttl).catch(() => undefined);
+    const variant = toVariant(response, ctx.responseHeaders, requestHeaders, config!.vary, ttlMs);
+    await storeVariant(store, key, variant, requestHeaders);
     return variant;
   }
 

@@ -4,8 +4,13 @@ import type { GatewayContext } from '../../pipeline/types.js';
 import { fieldRulesSchema } from './field-rules.js';
 import { headerRulesSchema } from './header-rules.js';
 
-/** A JSON body transform in a TS/JS config: gets the parsed body, returns the new one (or undefined to keep the edited input). */
-export type BodyTransform = (body: unknown, ctx: GatewayContext) => unknown;
+/**
+ * A JSON body transform in a TS/JS config: gets the parsed body, returns the new one (or
+ * undefined to keep the edited input). The body is `any` on purpose: a config writes
+ * `(json) => ({ ...json, via: 'gw' })` or annotates its own type, and both must type-check.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type BodyTransform = (body: any, ctx: GatewayContext) => unknown;
 
 const bodyTransform = fn<BodyTransform>('(body, ctx) => newBody');
 

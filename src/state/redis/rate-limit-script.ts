@@ -13,6 +13,8 @@
  * moment the budget is whole again: no immortal keys. '%.17g' round-trips a double exactly.
  */
 export const GCRA_SCRIPT = `
+-- Redis 3.2–4 refuse writes after TIME unless effects are replicated; 5+ do this by default.
+if redis.replicate_commands then redis.replicate_commands() end
 local now
 if ARGV[1] ~= '' then
   now = tonumber(ARGV[1])

@@ -36,7 +36,9 @@ const redisConfig = (state: Record<string, unknown>) =>
   resolveConfig({ state: { store: 'redis', ...state } });
 
 async function connectedClients(): Promise<number> {
-  return String(await client.client('LIST')).trim().split('\n').length;
+  return String(await client.client('LIST'))
+    .trim()
+    .split('\n').length;
 }
 
 describe('the state block', () => {

@@ -192,6 +192,34 @@ describe('Redis rate-limit store when Redis is gone', () => {
   });
 });
 
+describe('Redis rate-limit store when Redis hangs', () => {
+  it('gives up after the command timeout and applies onStoreError, then limits again', async () => {
+    const own = await startTestRedis();
+    const events = createEventStream();
+    const seen: GatewayEvent[] = [];
+    events.subscribe((event) => seen.push(event));
+    const conn = await connectRedis({ url: own.url, events });
+    const store = createRedisRateLimitStore({ connection: conn, prefix: 'h:', onStoreError: 'allow' });
+    const rule = { limit: 1, windowMs: 60_000 };
+    try {
+      expect((await store.consume('k', [rule]))[0]!.allowed).toBe(true);
+      process.kill(own.pid!, 'SIGSTOP');
+      const started = Date.now();
+      expect((await store.consume('k', [rule]))[0]!.allowed).toBe(true);
+      expect(Date.now() - started).toBeLessThan(3000);
+      process.kill(own.pid!, 'SIGCONT');
+      await waitUntil(async () => !(await store.consume('k', [rule]))[0]!.allowed);
+      const messages = seen.flatMap((e) => (e.type === 'store-warning' ? [e.message] : []));
+      expect(messages[0]).toContain('could not be checked');
+      expect(messages.at(-1)).toContain('is back');
+    } finally {
+      if (own.pid) process.kill(own.pid, 'SIGCONT');
+      await conn.close();
+      await own.stop();
+    }
+  });
+});
+
 function shape(decision: RateLimitDecision) {
   return { allowed: decision.allowed, limit: decision.limit, remaining: decision.remaining };
 }
