@@ -1,6 +1,7 @@
 import { GatewayError, isGatewayError } from '../errors.js';
 import { filesOfFailedLoad, loadConfig, type LoadedConfig } from '../config/load-config.js';
 import { watchConfig, type ConfigWatcher } from '../config/watch-config.js';
+import { sameValue } from '../config/diff-config.js';
 import { createEventStream } from '../events/event-stream.js';
 import { startPlainReporter } from '../reporters/plain-reporter.js';
 import { startJsonReporter } from '../reporters/json-reporter.js';
@@ -91,11 +92,12 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const reloadOnce = async () => {
     try {
       const next = await loadConfig({ file: current.file });
-      if (next.config.port !== current.config.port || next.config.host !== current.config.host) {
+      const restartOnly = restartOnlyChanges(current.config, next.config);
+      if (restartOnly.length > 0) {
         events.emit({
           type: 'warning',
           at: Date.now(),
-          message: 'port and host changes take effect on the next start of gw dev',
+          message: `${restartOnly.join(', ')} changed: that takes effect on the next start of gw dev`,
         });
       }
       await gateway.reload(next.config, { resolved: true, file: next.file });
@@ -139,4 +141,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     reload: () => reloader.trigger(),
     close,
   };
+}
+
+/** Settings a running process cannot change in place (the socket, the server limits, the store). */
+function restartOnlyChanges(previous: LoadedConfig['config'], next: LoadedConfig['config']): string[] {
+  const keys = ['port', 'host', 'server', 'state'] as const;
+  return keys.filter((key) => !sameValue(previous[key as keyof typeof previous], next[key as keyof typeof next]));
 }

@@ -34,6 +34,15 @@ export interface BufferedResponse {
   body: Buffer;
 }
 
+/** How a policy wants the upstream's answer buffered (see GatewayContext.bufferResponse). */
+export interface BufferRequest {
+  maxBytes: number;
+  /** Stream an answer bigger than maxBytes instead of failing (a cache that just won't store it). */
+  streamOverflow?: boolean;
+  /** Buffer only answers whose head passes (e.g. JSON for a body transform); others stream. */
+  when?: (status: number, headers: IncomingHttpHeaders) => boolean;
+}
+
 /** A route after compilation: its resolved config plus what matching and forwarding need. */
 export interface CompiledRoute {
   /** Stable id (name, or "METHODS path"): keys state that survives reloads. */
@@ -84,11 +93,7 @@ export interface GatewayContext {
    * transform). The forward then fills `response` and writes nothing; policies may edit or
    * replace `response` on the way out, and the pipeline writes it last.
    */
-  bufferResponse?: {
-    maxBytes: number;
-    /** Stream an answer bigger than maxBytes instead of failing (a cache that just won't store it). */
-    streamOverflow?: boolean;
-  };
+  bufferResponse?: BufferRequest;
   /**
    * Sent upstream instead of the client's body: a Buffer (Content-Length is set from it, e.g. a
    * transformed JSON body) or a stream read from the client's (e.g. one that counts bytes against

@@ -1,11 +1,14 @@
 import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { Readable, type Duplex } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
-import type { BufferedResponse, GatewayContext } from '../pipeline/types.js';
+import type { BufferedResponse, BufferRequest, GatewayContext } from '../pipeline/types.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { Target, UpstreamPool } from './upstream-types.js';
 import { stripHopByHop } from './forward-headers.js';
 import { classifyUpstreamError, upstreamError } from './upstream-errors.js';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { connectOptions } from './keep-alive-agent.js';
 
 /**
  * The one module that talks to the proxy library (http-proxy-3, node-http-proxy's maintained
@@ -30,7 +33,7 @@ function markRetryable(error: GatewayError): GatewayError {
 
 export interface ForwardMode {
   /** Buffer the answer (up to maxBytes) instead of streaming it; the caller writes it. */
-  buffer?: { maxBytes: number; streamOverflow?: boolean };
+  buffer?: BufferRequest;
   /** Statuses that reject with a retryable error instead of reaching the client. */
   retryStatuses?: ReadonlySet<number>;
   /** Called with the upstream status as soon as its head arrives (breakers judge answers by it). */
@@ -131,6 +134,9 @@ export function createForwarder(): Forwarder {
   const proxy = createProxyServer({ xfwd: false, changeOrigin: false, selfHandleResponse: true });
   // http-proxy throws on 'error' when nobody listens; every call passes a callback, this is a net.
   proxy.on('error', () => {});
+  // Upgrades need the same connect options as requests (a `localhost` target on ::1), but never
+  // reuse a socket: plain agents, not the services' keep-alive ones.
+  const upgradeAgents = { http: new HttpAgent({ ...connectOptions }), https: new HttpsAgent({ ...connectOptions }) };
   // The library's deleteLength pass turns a chunked DELETE/OPTIONS body into `Content-Length: 0`
   // and streams the body anyway, which the upstream reads as a second request. This pass runs
   // right after it (before 'timeout') and puts the chunked framing back.
@@ -206,7 +212,10 @@ export function createForwarder(): Forwarder {
                 ),
               );
             }
-            if (mode?.buffer) return collect(proxyRes, mode.buffer.maxBytes, mode.buffer.streamOverflow === true);
+            const buffer = mode?.buffer;
+            if (buffer && (buffer.when?.(status, proxyRes.headers) ?? true)) {
+              return collect(proxyRes, buffer.maxBytes, buffer.streamOverflow === true);
+            }
             stream(proxyRes, []);
           },
         };
@@ -301,7 +310,13 @@ export function createForwarder(): Forwarder {
         if (!tracked[upgradedKey]) tracked[wsRequestKey]?.destroy();
         pool.finished(target, outcome);
       });
-      proxy.ws(req, socket, head, { target: target.url }, (error: Error) => {
+      // The server keeps sockets half-open: a client that hangs up before the upstream accepted
+      // would otherwise never 'close'.
+      socket.once('end', () => {
+        if (!tracked[upgradedKey]) socket.destroy();
+      });
+      const agent = target.url.protocol === 'https:' ? upgradeAgents.https : upgradeAgents.http;
+      proxy.ws(req, socket, head, { target: target.url, agent }, (error: Error) => {
         clearTimeout(handshakeTimer);
         // Called synchronously before the library ends the socket, so a refusal can still be
         // written as an HTTP answer instead of a dropped connection.
@@ -314,6 +329,8 @@ export function createForwarder(): Forwarder {
 
     close() {
       proxy.close();
+      upgradeAgents.http.destroy();
+      upgradeAgents.https.destroy();
     },
   };
 }

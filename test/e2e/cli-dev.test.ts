@@ -118,6 +118,43 @@ describe('gw dev as a process', () => {
     expect(await dev.exited).toBe(0);
   });
 
+  it('--log-format json prints one JSON object per line, reloads included', async () => {
+    const up = await startUpstream();
+    cleanup.push(() => up.close());
+    const project = await createProject({
+      'gateway.config.ts': configSource({ s: [up.url] }, [{ path: '/a', service: 's' }]),
+    });
+    cleanup.push(() => project.cleanup());
+    const dev = gw(['dev', '--no-dashboard', '--port', '0', '--log-format', 'json'], project.dir);
+    const [, url] = await dev.waitForOutput(/"url":"(http:\/\/127\.0\.0\.1:\d+)"/);
+    expect((await request(url!, '/a/1', { headers: { 'x-request-id': 'json-line-1' } })).status).toBe(200);
+    await dev.waitForOutput(/json-line-1/);
+    await project.write(
+      'gateway.config.ts',
+      configSource({ s: [up.url] }, [{ path: '/b', service: 's' }]).replace(
+        "'gw';",
+        "'gw';\nconst broken: number = ;",
+      ),
+    );
+    await dev.waitForOutput(/GW_CONFIG_LOAD_FAILED/);
+    const records = dev
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records.find((r) => r.id === 'json-line-1')).toMatchObject({
+      event: 'request',
+      method: 'GET',
+      status: 200,
+      target: up.url,
+    });
+    expect(records.find((r) => r.event === 'config-rejected')).toMatchObject({
+      code: 'GW_CONFIG_LOAD_FAILED',
+      file: project.path('gateway.config.ts'),
+    });
+    expect((await request(url!, '/a')).status).toBe(200);
+  });
+
   it('a port in use fails with GW_PORT_IN_USE and exit 1', async () => {
     const blocker = net.createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));

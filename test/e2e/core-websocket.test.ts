@@ -46,9 +46,16 @@ const upgradeHeaders =
 async function startSilentUpgradeServer(): Promise<{ url: string; server: http.Server; upgrades: number }> {
   const server = http.createServer();
   const result = { url: '', server, upgrades: 0 };
-  server.on('upgrade', () => result.upgrades++);
+  const sockets = new Set<net.Socket>();
+  server.on('upgrade', (_req, socket: net.Socket) => {
+    result.upgrades++;
+    sockets.add(socket);
+    // The server is half-open by default: close our side when the gateway closes its side.
+    socket.on('end', () => socket.end());
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   cleanup.push(async () => {
+    for (const socket of sockets) socket.destroy();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
