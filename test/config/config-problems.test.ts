@@ -153,7 +153,7 @@ describe('cross-field rules', () => {
     [
       'a route that names no service',
       [{ path: '/a' }],
-      { path: 'routes[0]', message: 'a route needs `service`' },
+      { path: 'routes[0]', message: 'a route needs `service` (or `mock` / `aggregate`)' },
     ],
     [
       'a service that does not exist and is not close',

@@ -28,13 +28,23 @@ interface Curl {
   url: string;
   headers: Record<string, string>;
   body?: string;
+  /** A status the printed comment announces (`# 401: no credentials`); else any 2xx. */
+  expected?: number;
 }
 
-/** Reads a printed `curl [-X M] URL [-H 'k: v'] [-d '...']` line the way a shell would. */
+/** Reads a printed `curl [-X M] URL [-H 'k: v'] [-d '...'] [# comment]` line the way a shell would. */
 function parseCurl(line: string): Curl {
-  const words = [...line.trim().matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]!);
+  const words = [...line.trim().matchAll(/'([^']*)'|(#.*$)|(\S+)/g)]
+    .filter((m) => m[2] === undefined)
+    .map((m) => m[1] ?? m[3]!);
+  const comment = /(?:^|\s)#\s*(\d{3})\b/.exec(line.replace(/'[^']*'/g, "''"));
   expect(words.shift()).toBe('curl');
-  const curl: Curl = { method: 'GET', url: '', headers: {} };
+  const curl: Curl = {
+    method: 'GET',
+    url: '',
+    headers: {},
+    expected: comment ? Number(comment[1]) : undefined,
+  };
   while (words.length) {
     const word = words.shift()!;
     if (word === '-X') curl.method = words.shift()!;
@@ -72,12 +82,21 @@ describe('gw dev as a process', () => {
         headers,
         body: curl.body,
       });
-      expect(res.status, `${curl.method} ${curl.url}: ${res.body}`).toBeGreaterThanOrEqual(200);
-      expect(res.status, `${curl.method} ${curl.url}: ${res.body}`).toBeLessThan(300);
+      const what = `${curl.method} ${curl.url}: ${res.body}`;
+      if (curl.expected !== undefined) {
+        expect(res.status, what).toBe(curl.expected);
+        expect(res.headers['content-type'], what).toBe('application/problem+json');
+      } else {
+        expect(res.status, what).toBeGreaterThanOrEqual(200);
+        expect(res.status, what).toBeLessThan(300);
+      }
     }
     // Round-robin over the two users instances.
     const instances = new Set<unknown>();
-    for (let i = 0; i < 4; i++) instances.add((await request(url!, '/api/users/7')).json?.instance);
+    const usersCurl = curls.find((c) => c.url.endsWith('/api/users/7'))!;
+    for (let i = 0; i < 4; i++) {
+      instances.add((await request(url!, '/api/users/7', { headers: usersCurl.headers })).json?.instance);
+    }
     expect(instances).toEqual(new Set(['users-1', 'users-2']));
     // One plain line per request (not a TTY).
     await demo.waitForOutput(/GET\s+\/api\/users\/7 200/);

@@ -72,17 +72,25 @@ async function startGwDev() {
     dir,
   );
   let screen = '';
-  await waitFor(async () => {
-    screen = await terminal.screen();
-    return /gw http:\/\/127\.0\.0\.1:\d+/.test(screen) && screen.includes('waiting for requests');
-  }, 20_000);
+  try {
+    await waitFor(async () => {
+      screen = await terminal.screen();
+      return /gw http:\/\/127\.0\.0\.1:\d+/.test(screen) && screen.includes('waiting for requests');
+    }, 20_000);
+  } catch {
+    throw new Error(`the dashboard did not appear; the screen shows:\n${screen}`);
+  }
   const url = /gw (http:\/\/127\.0\.0\.1:\d+)/.exec(screen)?.[1] ?? '';
   return { upstream, terminal, url, screen };
 }
 
 async function waitForExit(terminal: Awaited<ReturnType<typeof startTerminal>>): Promise<string | undefined> {
   let exit: string | undefined;
-  await waitFor(async () => (exit = await terminal.exit()) !== undefined, 15_000);
+  try {
+    await waitFor(async () => (exit = await terminal.exit()) !== undefined, 15_000);
+  } catch {
+    throw new Error(`gw did not exit; the screen shows:\n${await terminal.screen()}`);
+  }
   return exit;
 }
 
@@ -114,7 +122,10 @@ describe('gw dev on a terminal', () => {
   });
 
   it('quits cleanly on Ctrl-C too (the terminal is in raw mode, so it arrives as a key)', async () => {
-    const { terminal } = await startGwDev();
+    const { terminal, url } = await startGwDev();
+    // Once a request shows, the dashboard has long since taken the keyboard.
+    await fetch(`${url}/api/users/1`);
+    await waitFor(async () => (await terminal.screen()).includes('/api/users/1'), 10_000);
     await terminal.press('C-c');
     expect(await waitForExit(terminal)).toBe('status 0');
   });

@@ -265,6 +265,20 @@ describe('transform: JSON bodies', () => {
     expect(calls).toEqual([]);
   });
 
+  it('streams non-JSON answers on a body-transform route, however big', async () => {
+    const big = 'z'.repeat(200 * 1024);
+    const up = await upstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.write(big.slice(0, 10));
+      res.end(big.slice(10));
+    });
+    const gw = await gateway(route(up, { response: (b: unknown) => b, maxBodySize: '1kb' }));
+    const res = await request(gw.url, '/api/file');
+    expect(res.status).toBe(200);
+    expect(res.body).toBe(big);
+    expect(res.headers['transfer-encoding']).toBe('chunked');
+  });
+
   it('leaves error answers from the upstream alone', async () => {
     const up = await upstream(json(404, { error: 'nope' }));
     const gw = await gateway(route(up, { response: { body: { pick: ['id'] } } }));

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { GatewayError } from '../../errors.js';
 import type { BufferedResponse, GatewayContext, PolicyFactory, UpstreamHead } from '../../pipeline/types.js';
 import { compileFieldRules } from './field-rules.js';
@@ -42,6 +43,11 @@ async function runTransform(
  * buffers bodies; header rules edit the request headers and, through a response hook, the
  * upstream's head, so a streamed answer stays streamed.
  */
+/** The answers a response body transform works on: 2xx JSON. */
+function isTransformable(status: number, headers: IncomingHttpHeaders): boolean {
+  return status >= 200 && status <= 299 && isJsonType(headers);
+}
+
 export const createTransformPolicy: PolicyFactory = (route) => {
   const config = route.config.transform;
   if (!config) return undefined;
@@ -117,7 +123,10 @@ export const createTransformPolicy: PolicyFactory = (route) => {
     if (editRequestHeaders) editRequestHeaders(ctx.upstreamHeaders);
     if (responseHook) ctx.responseHooks.push(responseHook);
     const bodyWanted = responseBody !== undefined && !ctx.upgrade && ctx.method !== 'HEAD';
-    if (bodyWanted) ctx.bufferResponse = { maxBytes };
+    // Alone, only JSON successes are buffered and everything else streams; under a cache, which
+    // keeps whole answers anyway, every answer is.
+    if (bodyWanted)
+      ctx.bufferResponse = ctx.bufferResponse ? { maxBytes } : { maxBytes, when: isTransformable };
     await next();
     if (bodyWanted && ctx.response) await transformResponse(ctx, ctx.response, responseBody);
   };
