@@ -29,6 +29,12 @@ export function registerDevCommand(program: Command): void {
         throw new Error(`--port must be a number from 0 to 65535, found '${flags.port}'`);
       }
       const logFormat = flags.logFormat === 'json' ? 'json' : 'pretty';
+      // Listen from the first moment: a signal during startup (the watcher may take a while to be
+      // ready) stops gw once it is up, instead of killing it half-started with the demo's files left.
+      let signalled: string | undefined;
+      let stop = (signal: string) => void (signalled ??= signal);
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
       let demo: { config: string; stateDir: string; banner: (url: string) => string[]; stop(): Promise<void> } | undefined;
       if (flags.demo) {
         const { startDemo } = await import('../dev/demo.js');
@@ -46,7 +52,7 @@ export function registerDevCommand(program: Command): void {
         await demo?.stop();
         throw error;
       });
-      const stop = (signal: string) => {
+      stop = (signal: string) => {
         void server
           .close(signal)
           .then(() => demo?.stop())
@@ -58,7 +64,6 @@ export function registerDevCommand(program: Command): void {
             },
           );
       };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
+      if (signalled) stop(signalled);
     });
 }

@@ -112,7 +112,10 @@ export const createMockPolicy: PolicyFactory = (route, build) => {
     return async function mock(ctx) {
       // The upgrade path writes no buffered answer; say so instead of leaving the socket open.
       if (ctx.upgrade) {
-        throw new GatewayError('GW_UPGRADE_NOT_ALLOWED', `Route ${route.id} is mocked: a mock cannot answer a WebSocket upgrade`);
+        throw new GatewayError(
+          'GW_UPGRADE_NOT_ALLOWED',
+          `Route ${route.id} is mocked: a mock cannot answer a WebSocket upgrade`,
+        );
       }
       await answerFromMock(ctx, `route ${route.id} is mocked`);
     };

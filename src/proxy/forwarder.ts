@@ -1,4 +1,4 @@
-import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { Readable, type Duplex } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import type { BufferedResponse, BufferRequest, GatewayContext } from '../pipeline/types.js';
@@ -235,8 +235,8 @@ export function createForwarder(): Forwarder {
             size += chunk.length;
             if (size > maxBytes && streamOverflow) {
               // Too big to keep: send what came so far and stream the rest; res 'close' settles.
-              proxyRes.off('data', onData);
-              proxyRes.removeAllListeners('end');
+              // Only our own listeners go (Node's own 'end' listener returns the socket to the agent).
+              proxyRes.off('data', onData).off('error', onBroken).off('aborted', onBroken).off('end', onEnd);
               chunks.push(chunk);
               stream(proxyRes, chunks);
               return;
@@ -249,14 +249,16 @@ export function createForwarder(): Forwarder {
             }
             chunks.push(chunk);
           };
-          proxyRes.on('data', onData);
-          proxyRes.once('error', () => fail(upstreamError({ code: 'ECONNRESET' }, target.key, pool.name, ctx.timeoutMs)));
-          proxyRes.once('aborted', () => fail(upstreamError({ code: 'ECONNRESET' }, target.key, pool.name, ctx.timeoutMs)));
-          proxyRes.once('end', () => {
+          const onBroken = () => fail(upstreamError({ code: 'ECONNRESET' }, target.key, pool.name, ctx.timeoutMs));
+          const onEnd = () => {
             if (!finish('ok')) return;
             const head = prepareHead(ctx, proxyRes);
             resolve({ status: head.status, headers: head.headers, body: Buffer.concat(chunks, size) });
-          });
+          };
+          proxyRes.on('data', onData);
+          proxyRes.once('error', onBroken);
+          proxyRes.once('aborted', onBroken);
+          proxyRes.once('end', onEnd);
         };
         req[inFlightKey] = state;
         state.timer = setTimeout(() => {

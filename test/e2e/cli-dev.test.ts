@@ -102,6 +102,15 @@ describe('gw dev as a process', () => {
     await demo.waitForOutput(/GET\s+\/api\/users\/7 200/);
   });
 
+  it('SIGTERM right after the listening line still shuts down cleanly (exit 0, demo state removed)', async () => {
+    const demo = gw(['dev', '--demo', '--no-dashboard', '--port', '0'], repoRoot);
+    // The banner follows the listening line at once; the watcher may still be starting.
+    const [, stateDir] = await demo.waitForOutput(/state in ([^)]+)\)/);
+    process.kill(demo.child.pid!, 'SIGTERM');
+    expect(await demo.exited).toBe(0);
+    expect(existsSync(stateDir!)).toBe(false);
+  });
+
   it('SIGTERM with a slow request in flight: the request completes and the process exits 0', async () => {
     let release: (() => void) | undefined;
     const up = await startUpstream((_req, res) => {

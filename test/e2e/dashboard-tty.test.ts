@@ -40,6 +40,7 @@ async function startTerminal(command: string[], cwd: string) {
   await tmux('new-session', '-d', '-s', 'gw', '-x', '120', '-y', '40', '-c', cwd, ...command);
   cleanup.push(() => tmux('kill-server'));
   return {
+    tmuxRaw: tmux,
     screen: async () => (await tmux('capture-pane', '-p', '-t', 'gw')).stdout,
     press: (key: string) => tmux('send-keys', '-t', 'gw', key),
     /** undefined while gw runs, then how it ended: 'status 0', or 'signal 9'. */
@@ -89,7 +90,9 @@ async function waitForExit(terminal: Awaited<ReturnType<typeof startTerminal>>):
   try {
     await waitFor(async () => (exit = await terminal.exit()) !== undefined, 15_000);
   } catch {
-    throw new Error(`gw did not exit; the screen shows:\n${await terminal.screen()}`);
+    const { stdout: pid } = await terminal.tmuxRaw('display-message', '-p', '-t', 'gw', '#{pane_pid}');
+    const { stdout: ps } = await run('sh', ['-c', `ps -o pid,stat,wchan:30,pcpu,etime,cmd -p ${pid.trim()}; cat /proc/${pid.trim()}/stack 2>&1 | head; ls -la /proc/${pid.trim()}/fd | head -30; stty -a < /proc/${pid.trim()}/fd/0 | head -3`]);
+    throw new Error(`gw did not exit; ${ps}\nthe screen shows:\n${await terminal.screen()}`);
   }
   return exit;
 }

@@ -4,7 +4,7 @@ import type { GatewayConfigInput } from '../../src/config/schema.js';
 import type { MockRequest } from '../../src/middleware/mock-schema.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { freePort, request } from '../fixtures/e2e/http.js';
+import { freePort, parseRawAnswer, rawExchange, request } from '../fixtures/e2e/http.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -249,5 +249,18 @@ describe('faults', () => {
     expect(() =>
       resolveConfig({ routes: [{ path: '/x', mock: { json: 1 }, faults: { latency: ['500ms', '100ms'] } }] }),
     ).toThrow(expect.objectContaining({ code: 'GW_CONFIG_INVALID' }));
+  });
+});
+
+describe('mock and WebSocket upgrades', () => {
+  it('refuses an upgrade on a mocked route with a proper answer (426)', async () => {
+    const gw = await gateway({ routes: [{ path: '/ws', mock: { json: {} }, websocket: true }] });
+    const raw = await rawExchange(
+      gw.url,
+      'GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    );
+    const answer = parseRawAnswer(raw);
+    expect(answer.status).toBe(426);
+    expect(answer.json).toMatchObject({ code: 'GW_UPGRADE_NOT_ALLOWED' });
   });
 });
