@@ -203,6 +203,25 @@ describe('every error code a user can meet in the core', () => {
   });
 });
 
+describe('server limits', () => {
+  it('a request head that does not arrive within headersTimeout is GW_BAD_REQUEST with 408', async () => {
+    const gw = await startTestGateway({
+      services: { s: { targets: ['http://127.0.0.1:9'] } },
+      routes: [{ path: '/api', service: 's' }],
+      server: { headersTimeout: '300ms', requestTimeout: '600ms' },
+    });
+    cleanup.push(() => gw.close());
+    const started = Date.now();
+    const answer = parseRawAnswer(
+      await rawExchange(gw.url, 'GET /api HTTP/1.1\r\nHost: a\r\nX-Slow: never ends', 20_000),
+    );
+    expect(answer.status).toBe(408);
+    expect(answer.json?.code).toBe('GW_BAD_REQUEST');
+    // Enforced within a few sweeps, not after Node's default 30 s check interval.
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+});
+
 describe('the README documents every code', () => {
   it('lists each catalogue code in its "## Error codes" section', async () => {
     const readme = await readFile(path.join(repoRoot, 'README.md'), 'utf8');

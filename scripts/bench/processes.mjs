@@ -18,6 +18,10 @@ export const hasTaskset =
 export const pin = (core, command, commandArgs) =>
   hasTaskset ? ['taskset', ['-c', String(core), command, ...commandArgs]] : [command, commandArgs];
 
+// This process reads the children's output (gw's request log) while the load runs: it belongs
+// with the load generator on core 0, away from the proxy's core.
+if (hasTaskset) spawnSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+
 const children = [];
 /**
  * Starts a process pinned to `core` and resolves once it serves: when `port` is given, once a
@@ -141,16 +145,16 @@ function safeReaddir(dir) {
  * One bounded load run of `seconds`: { rps, p99 (ms), non2xx, cpuUs } where cpuUs is the CPU
  * time the process `pid` spent per request, in microseconds.
  */
-export function load(url, headers, seconds, connections = 50, pid = undefined) {
+export async function load(url, headers, seconds, connections = 50, pid = undefined) {
   const cpuBefore = cpuSeconds(pid);
-  const result = runLoad(url, headers, seconds, connections);
+  const result = await runLoad(url, headers, seconds, connections);
   const cpuAfter = cpuSeconds(pid);
   const cpuUs =
     cpuBefore === undefined || !result.requests ? NaN : ((cpuAfter - cpuBefore) * 1e6) / result.requests;
   return { ...result, cpuUs };
 }
 
-function runLoad(url, headers, seconds, connections) {
+async function runLoad(url, headers, seconds, connections) {
   if (hasWrk) {
     const headerArgs = Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
     const [cmd, cmdArgs] = pin(0, 'wrk', [
@@ -161,7 +165,7 @@ function runLoad(url, headers, seconds, connections) {
       ...headerArgs,
       url,
     ]);
-    const result = spawnSync(cmd, cmdArgs, { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
+    const result = await run(cmd, cmdArgs, (seconds + 30) * 1000);
     const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(result.stdout)?.[1] ?? NaN);
     const p99 = parseLatency(/99%\s+([\d.]+\w+)/.exec(result.stdout)?.[1]);
     const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(result.stdout)?.[1] ?? 0);
@@ -180,7 +184,7 @@ function runLoad(url, headers, seconds, connections) {
     ...headerArgs,
     url,
   ]);
-  const result = spawnSync(cmd, cmdArgs, { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
+  const result = await run(cmd, cmdArgs, (seconds + 30) * 1000);
   const json = JSON.parse(result.stdout);
   return {
     rps: json.requests.average,
@@ -188,6 +192,25 @@ function runLoad(url, headers, seconds, connections) {
     non2xx: json.non2xx,
     requests: json.requests.total,
   };
+}
+
+/**
+ * Runs a load generator without blocking this process: the children's output pipes (gw's request
+ * log, the dashboard's frames through `script`) must keep draining while the load runs, or a full
+ * pipe stalls the process under test and the figure measures the pipe.
+ */
+function run(cmd, cmdArgs, timeoutMs) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, cmdArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.resume();
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('close', () => {
+      clearTimeout(timer);
+      resolve({ stdout });
+    });
+  });
 }
 
 function parseLatency(text) {

@@ -41,10 +41,10 @@ async function main() {
     console.error(
       `bench: ${reps} × ${duration}s per setup, ${connections} connections, ${hasWrk ? 'wrk' : 'autocannon'}${hasTaskset ? ', pinned' : ''}`,
     );
-    for (const r of running) load(r, warmup);
+    for (const r of running) await load(r, warmup);
     for (let rep = 1; rep <= reps; rep++) {
       for (const r of running) {
-        const sample = load(r, duration);
+        const sample = await load(r, duration);
         samples.get(r.setup.id).push(sample);
         console.error(
           `  rep ${rep} ${r.setup.id}: ${Math.round(sample.rps)} req/s, p99 ${sample.p99.toFixed(2)} ms, ${sample.cpuUs.toFixed(1)} µs CPU/req${sample.non2xx ? `, ${sample.non2xx} non-2xx` : ''}`,

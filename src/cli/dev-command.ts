@@ -1,9 +1,9 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { formatCliError } from './print-error.js';
 
 interface DevFlags {
   config?: string;
-  port?: string;
+  port?: number;
   host?: string;
   stateDir?: string;
   demo?: boolean;
@@ -11,12 +11,21 @@ interface DevFlags {
   logFormat: string;
 }
 
+/** Commander reports a bad value as a usage error (exit 1, no stack trace). */
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) {
+    throw new InvalidArgumentError('expected a number from 0 to 65535.');
+  }
+  return port;
+}
+
 export function registerDevCommand(program: Command): void {
   program
     .command('dev')
     .description('serve the gateway config in this folder and reload it on save')
     .option('-c, --config <file>', 'config file (default: gateway.config.ts in this folder)')
-    .option('-p, --port <port>', 'port to listen on (default: the config, else 8080)')
+    .option('-p, --port <port>', 'port to listen on (default: the config, else 8080)', parsePort)
     .option('--host <host>', 'address to bind (default 127.0.0.1)')
     .option('--state-dir <dir>', 'where keys and token secrets live (default .gw/ beside the config; env GW_STATE_DIR)')
     .option('--demo', 'run the built-in demo: mock services and their routes')
@@ -24,10 +33,7 @@ export function registerDevCommand(program: Command): void {
     .option('--log-format <format>', 'pretty or json', 'pretty')
     .action(async (flags: DevFlags) => {
       const { startDevServer } = await import('../dev/start-dev-server.js');
-      const port = flags.port === undefined ? undefined : Number(flags.port);
-      if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
-        throw new Error(`--port must be a number from 0 to 65535, found '${flags.port}'`);
-      }
+      const port = flags.port;
       const logFormat = flags.logFormat === 'json' ? 'json' : 'pretty';
       // Listen from the first moment: a signal during startup (the watcher may take a while to be
       // ready) stops gw once it is up, instead of killing it half-started with the demo's files left.

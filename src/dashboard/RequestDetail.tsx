@@ -18,10 +18,10 @@ interface RequestDetailProps {
 type Headers = Record<string, string | string[] | number | undefined> | undefined;
 
 function headerLines(headers: Headers): string[] {
-  if (!headers) return ['(not recorded)'];
-  return Object.entries(headers)
+  const lines = Object.entries(headers ?? {})
     .filter(([, value]) => value !== undefined)
     .map(([name, value]) => `${name}: ${Array.isArray(value) ? value.join(', ') : String(value)}`);
+  return lines.length > 0 ? lines : ['(none recorded)'];
 }
 
 export function RequestDetail({ entry, route, limit, now, rows }: RequestDetailProps) {
@@ -40,9 +40,11 @@ export function RequestDetail({ entry, route, limit, now, rows }: RequestDetailP
   ];
   const requestHeaders = headerLines(request.requestHeaders);
   const responseHeaders = headerLines(request.responseHeaders);
-  // Title, facts, two header titles, footer hint: the rest is shared by the two header lists.
+  // Title, facts, two header titles, footer hint: the rest is shared by the two header lists,
+  // and whatever one of them does not need goes to the other.
   const room = Math.max(2, rows - facts.length - 4);
-  const requestRoom = Math.max(1, Math.min(requestHeaders.length, Math.ceil(room / 2)));
+  const responseWants = Math.min(responseHeaders.length, Math.floor(room / 2));
+  const requestRoom = Math.max(1, Math.min(requestHeaders.length, room - responseWants));
   const responseRoom = Math.max(1, room - requestRoom);
   return (
     <Box flexDirection="column">

@@ -141,6 +141,17 @@ function recordRequest(state: DashboardState, request: RequestFinished): void {
   addToMinute(route.counts, request.at, TOTAL);
   if (statusField >= 0) addToMinute(route.counts, request.at, statusField);
   recordLatency(route.latency, request.at, request.durationMs);
+  if (!route.summary) noteDestination(route, request);
+}
+
+const MAX_SEEN_TARGETS = 8;
+
+function noteDestination(route: RouteStats, request: RequestFinished): void {
+  const { seen } = route;
+  seen.service ??= request.service;
+  const { target } = request;
+  if (target && seen.targets.length < MAX_SEEN_TARGETS && !seen.targets.includes(target))
+    seen.targets.push(target);
 }
 
 function recordLimit(state: DashboardState, event: Extract<GatewayEvent, { type: 'limit-checked' }>): void {
@@ -193,7 +204,13 @@ function applyRouteTable(state: DashboardState, table: readonly RouteSummary[]):
 }
 
 function createRouteStats(id: string, summary: RouteSummary | undefined): RouteStats {
-  return { id, summary, counts: createMinuteCounter(3), latency: createLatencyWindow() };
+  return {
+    id,
+    summary,
+    seen: { service: undefined, targets: [] },
+    counts: createMinuteCounter(3),
+    latency: createLatencyWindow(),
+  };
 }
 
 function pushWarning(state: DashboardState, warning: { at: number; message: string; hint?: string }): void {

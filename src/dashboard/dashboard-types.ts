@@ -34,6 +34,8 @@ export interface LiveRequest {
 export interface RouteStats {
   id: string;
   summary: RouteSummary | undefined;
+  /** Until a route table names them: the service and targets its requests went to. */
+  seen: { service: string | undefined; targets: string[] };
   counts: MinuteCounter;
   latency: LatencyWindow;
 }

@@ -106,10 +106,10 @@ export function selectRoutes(state: DashboardState, now: number, limit = Infinit
     if (!route) continue;
     const [p50, p95, p99] = latencyPercentiles(route.latency, now, [0.5, 0.95, 0.99]);
     const summary = route.summary;
-    const service = summary?.service;
+    const service = summary ? summary.service : route.seen.service;
     rows.push({
       id,
-      methods: summary && summary.methods.length > 0 ? summary.methods.join(',') : '*',
+      methods: summary ? (summary.methods.length > 0 ? summary.methods.join(',') : '*') : '—',
       path: summary?.path ?? id,
       service,
       ratePerSecond: rateNow(route.counts, now),
@@ -118,7 +118,7 @@ export function selectRoutes(state: DashboardState, now: number, limit = Infinit
       p99,
       clientErrors: sumMinute(route.counts, now, CLIENT_ERRORS),
       serverErrors: sumMinute(route.counts, now, SERVER_ERRORS),
-      targets: (summary?.targets ?? []).map((target) =>
+      targets: (summary ? summary.targets : route.seen.targets).map((target) =>
         toTargetCell(
           target,
           service === undefined ? undefined : state.targets.get(`${service}\u0000${target}`),

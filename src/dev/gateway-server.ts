@@ -28,6 +28,9 @@ export function createGatewayServer(initial: BuiltGateway, options: ServerOption
       requestTimeout: options.requestTimeout,
       maxHeaderSize: options.maxHeaderSize,
       keepAliveTimeout: options.keepAliveTimeout,
+      // Node checks the two timeouts above only this often (30 s by default), so a slow client
+      // could outlast a short headersTimeout by half a minute; one sweep a second is cheap.
+      connectionsCheckingInterval: Math.min(1_000, options.headersTimeout),
     },
     (req, res) => {
       if (closing) res.setHeader('connection', 'close');

@@ -2,7 +2,7 @@ import { GatewayError, isGatewayError } from '../errors.js';
 import { filesOfFailedLoad, loadConfig, type LoadedConfig } from '../config/load-config.js';
 import { watchConfig, type ConfigWatcher } from '../config/watch-config.js';
 import { sameValue } from '../config/diff-config.js';
-import { createEventStream } from '../events/event-stream.js';
+import { createEventStream, type EventStream } from '../events/event-stream.js';
 import { startPlainReporter } from '../reporters/plain-reporter.js';
 import { startJsonReporter } from '../reporters/json-reporter.js';
 import { startGateway, type RunningGateway } from './start-gateway.js';
@@ -47,36 +47,22 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 
   const loaded = await loadConfig({ file: options.config, cwd: options.cwd });
   let current = loaded;
-  const gateway = await startGateway({
-    config: loaded.config,
-    resolved: true,
-    configFile: loaded.file,
-    configDir: loaded.dir,
-    port: options.port,
-    host: options.host,
-    stateDir: options.stateDir,
-    events,
-  });
-
-  let closing: Promise<void> | undefined;
-  const close = (reason = 'stopped') => {
-    closing ??= (async () => {
-      await watcher?.close();
-      await gateway.close();
-      stopOutput();
-      void reason;
-    })();
-    return closing;
-  };
+  let reloader: { trigger(): Promise<void> } | undefined;
+  let closeServer: (reason: string) => Promise<void> = async () => {};
+  let snapshotTimer: NodeJS.Timeout | undefined;
 
   if (useDashboard) {
+    // Banner lines go out before Ink owns the screen (the port is the one asked for).
+    const host = options.host ?? loaded.config.host;
+    for (const line of options.banner?.(`http://${host}:${options.port ?? loaded.config.port}`) ?? []) write(line);
+    // The view subscribes before the gateway starts, so it sees the first load and `listening`.
     const { renderDashboard } = await import('../dashboard/render-dashboard.js');
     const view = renderDashboard({
       events,
-      info: { url: gateway.url, configFile: loaded.file },
+      info: { url: '', configFile: loaded.file },
       actions: {
-        quit: () => void close('quit').then(() => process.exit(0)),
-        reload: () => void reloader.trigger(),
+        quit: () => void closeServer('quit').then(() => process.exit(0)),
+        reload: () => void reloader?.trigger(),
       },
       onCrash: (error) => {
         // A broken view must never take the gateway down: fall back to plain lines.
@@ -87,7 +73,43 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     });
     stopOutput = () => view.unmount();
   }
-  for (const line of options.banner?.(gateway.url) ?? []) write(line);
+
+  let gateway: RunningGateway;
+  try {
+    gateway = await startGateway({
+      config: loaded.config,
+      resolved: true,
+      configFile: loaded.file,
+      configDir: loaded.dir,
+      port: options.port,
+      host: options.host,
+      stateDir: options.stateDir,
+      events,
+    });
+  } catch (error) {
+    stopOutput();
+    throw error;
+  }
+  if (useDashboard) {
+    // In-flight counts and target health for the view, once a second.
+    snapshotTimer = setInterval(() => emitTargetsSnapshot(events, gateway), 1000);
+    snapshotTimer.unref();
+  } else {
+    for (const line of options.banner?.(gateway.url) ?? []) write(line);
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = (reason = 'stopped') => {
+    closing ??= (async () => {
+      clearInterval(snapshotTimer);
+      await watcher?.close();
+      await gateway.close();
+      stopOutput();
+      void reason;
+    })();
+    return closing;
+  };
+  closeServer = close;
 
   const reloadOnce = async () => {
     try {
@@ -112,7 +134,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       events.emit({ type: 'config-rejected', at: Date.now(), file: gatewayError.file ?? current.file, error: gatewayError });
     }
   };
-  const reloader = createSerialReloader(reloadOnce);
+  reloader = createSerialReloader(reloadOnce);
 
   let watcher: ConfigWatcher | undefined;
   if (options.watch !== false) {
@@ -128,7 +150,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
         });
         return;
       }
-      void reloader.trigger();
+      void reloader?.trigger();
     });
     await watcher.ready;
   }
@@ -138,7 +160,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     get loaded() {
       return current;
     },
-    reload: () => reloader.trigger(),
+    reload: () => reloader!.trigger(),
     close,
   };
 }
@@ -147,4 +169,20 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 function restartOnlyChanges(previous: LoadedConfig['config'], next: LoadedConfig['config']): string[] {
   const keys = ['port', 'host', 'server', 'state'] as const;
   return keys.filter((key) => !sameValue(previous[key as keyof typeof previous], next[key as keyof typeof next]));
+}
+
+function emitTargetsSnapshot(events: EventStream, gateway: RunningGateway): void {
+  const targets = gateway
+    .current()
+    .upstreams.pools()
+    .flatMap((pool) =>
+      pool.targets.map((t) => ({
+        service: pool.name,
+        target: t.key,
+        healthy: t.healthy,
+        inFlight: t.inFlight,
+        ...(t.reason ? { reason: t.reason } : {}),
+      })),
+    );
+  events.emit({ type: 'targets-snapshot', at: Date.now(), targets });
 }

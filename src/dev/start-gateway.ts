@@ -8,6 +8,7 @@ import { createForwarder } from '../proxy/forwarder.js';
 import { createGatewayState } from '../state/create-state.js';
 import type { GatewayState } from '../state/types.js';
 import { createGatewayServer } from './gateway-server.js';
+import { summarizeRoutes } from './route-summary.js';
 import { metricsOf } from '../metrics/gateway-metrics.js';
 
 export interface StartGatewayOptions {
@@ -72,8 +73,16 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     changes: diffConfig(undefined, config),
     durationMs: performance.now() - started,
     initial: true,
+    routeTable: summarizeRoutes(first),
   });
-  events.emit({ type: 'listening', at: Date.now(), url: address.url, configFile: options.configFile, routes: config.routes.length });
+  events.emit({
+    type: 'listening',
+    at: Date.now(),
+    url: address.url,
+    configFile: options.configFile,
+    routes: config.routes.length,
+    routeTable: summarizeRoutes(first),
+  });
 
   return {
     url: address.url,
@@ -99,6 +108,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
         changes,
         durationMs: performance.now() - begun,
         initial: false,
+        routeTable: summarizeRoutes(built),
       });
       return changes;
     },

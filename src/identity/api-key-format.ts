@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 // 43 base62 characters carry 256 bits of randomness.
@@ -30,7 +30,8 @@ export function generateKeyId(): string {
  * go by this hash, so their timing depends on the hash and reveals nothing about stored keys.
  */
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  // One-shot hash: runs on every request with an API key, about 3× cheaper than createHash().
+  return hash('sha256', key, 'hex');
 }
 
 /** What `gw keys list` shows of a key: enough to recognise it, far too little to use it. */

@@ -187,6 +187,12 @@ export function buildGateway(config: ResolvedConfig, options: BuildOptions): Bui
       // The server's own end-of-response handling is not wired to this response: close the socket
       // once a refusal is written, or it stays open (a pass detaches the socket before this fires).
       res.once('finish', () => socket.end());
+      // Only WebSockets are proxied. Another Upgrade without a body (curl --http2 asks for h2c)
+      // may be ignored (RFC 9110 §7.8): serve the plain HTTP/1.1 request it also is.
+      if (!/\bwebsocket\b/i.test(req.headers.upgrade ?? '') && !hasBody(req)) {
+        gateway.handle(req, res);
+        return;
+      }
       const ctx = createContext(req, res, { socket, head });
       if (!ctx) return;
       if (!ctx.route.config.websocket) {
@@ -203,6 +209,11 @@ export function buildGateway(config: ResolvedConfig, options: BuildOptions): Bui
     },
   };
   return gateway;
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 function answerError(ctx: GatewayContext, error: unknown): void {

@@ -326,7 +326,9 @@ export function createForwarder(): Forwarder {
         outcome = classifyUpstreamError(error) === 'connect' ? 'connect-failed' : 'failed';
         refuse(upstreamError(error, target.key, pool.name, timeoutMs));
       });
+      // Accepted, or refused with an HTTP answer the library relays: the handshake is over.
       tracked[wsRequestKey]?.once('upgrade', () => clearTimeout(handshakeTimer));
+      tracked[wsRequestKey]?.once('response', () => clearTimeout(handshakeTimer));
     },
 
     close() {

@@ -19,14 +19,15 @@ function toRecord(event: GatewayEvent): Record<string, unknown> | undefined {
     case 'request-started':
       return undefined;
     case 'request-finished': {
-      const { requestHeaders: _req, responseHeaders: _res, type: _t, at, durationMs, upstreamMs, ...rest } = event;
-      return {
-        time: new Date(at).toISOString(),
-        event: 'request',
-        ...rest,
-        durationMs: round(durationMs),
-        ...(upstreamMs === undefined ? {} : { upstreamMs: round(upstreamMs) }),
-      };
+      // Copied key by key, not with rest/spread: this runs for every request, and a for-in copy
+      // into one object costs about half (same keys, same order).
+      const record: Record<string, unknown> = { time: timeOf(event.at), event: 'request' };
+      for (const key in event) {
+        if (!requestKeysLeftOut.has(key)) record[key] = event[key as keyof typeof event];
+      }
+      record.durationMs = round(event.durationMs);
+      if (event.upstreamMs !== undefined) record.upstreamMs = round(event.upstreamMs);
+      return record;
     }
     case 'config-rejected':
       return {
@@ -38,10 +39,35 @@ function toRecord(event: GatewayEvent): Record<string, unknown> | undefined {
         problems: event.error.problems,
       };
     default: {
-      const { type, at, ...rest } = event;
-      return { time: new Date(at).toISOString(), event: type, ...rest };
+      // Also per request (limit-checked): the same key-by-key copy.
+      const record: Record<string, unknown> = { time: timeOf(event.at), event: event.type };
+      for (const key in event) {
+        if (key !== 'type' && key !== 'at') record[key] = event[key as keyof typeof event];
+      }
+      return record;
     }
   }
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
+
+/** Headers stay out of the log; type and the timings are written in their own way. */
+const requestKeysLeftOut = new Set([
+  'type',
+  'at',
+  'durationMs',
+  'upstreamMs',
+  'requestHeaders',
+  'responseHeaders',
+]);
+
+// Lines of one millisecond share their timestamp: format it once.
+let lastAt = Number.NaN;
+let lastTime = '';
+function timeOf(at: number): string {
+  if (at !== lastAt) {
+    lastAt = at;
+    lastTime = new Date(at).toISOString();
+  }
+  return lastTime;
+}

@@ -149,6 +149,20 @@ describe('config, targets and the live list', () => {
     expect(rows[0]?.p50).toBeDefined();
   });
 
+  it('fills a route the table has not named yet from its requests', () => {
+    const state = createDashboardState();
+    reduceDashboard(state, finished({ routeId: 'late', service: 'users', target: 'http://127.0.0.1:8001' }));
+    reduceDashboard(state, finished({ routeId: 'late', service: 'users', target: 'http://127.0.0.1:8002' }));
+    reduceDashboard(state, finished({ routeId: 'late', service: 'users', target: 'http://127.0.0.1:8001' }));
+    expect(selectRoutes(state, T0)[0]).toMatchObject({
+      id: 'late',
+      methods: '—',
+      path: 'late',
+      service: 'users',
+      targets: [{ target: 'http://127.0.0.1:8001' }, { target: 'http://127.0.0.1:8002' }],
+    });
+  });
+
   it('derives each target state, an open breaker winning over health', () => {
     const state = stateWithRoutes();
     reduceDashboard(state, {
@@ -242,6 +256,7 @@ describe('bounded memory', () => {
             at,
             id: `r${i}`,
             routeId: `route-${i % 997}`,
+            target: `http://127.0.0.1:${i % 5000}`,
             durationMs: i % 300,
           });
           break;
@@ -271,6 +286,7 @@ describe('bounded memory', () => {
     for (const route of state.routes.values()) {
       expect(route.latency.counts).toHaveLength(WINDOW_SECONDS * LATENCY_BUCKETS);
       expect(route.counts.counts).toHaveLength(WINDOW_SECONDS * 3);
+      expect(route.seen.targets.length).toBeLessThanOrEqual(8);
     }
     for (const entry of state.limits.values()) expect(entry.refusals.counts).toHaveLength(WINDOW_SECONDS);
     // The newest request is still there, and the window still adds up.

@@ -120,6 +120,19 @@ describe('gw check', () => {
   });
 });
 
+describe('usage errors', () => {
+  it.each([[['dev', '--port', 'abc']], [['dev', '--port', '70000']], [['nonsense']]])(
+    'gw %j exits 1 with a usage message and no stack trace',
+    async (args) => {
+      const p = await project();
+      const result = await runGw(args, { cwd: p.dir });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/^error: /m);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    },
+  );
+});
+
 describe('gw routes', () => {
   it('routes list --json prints methods, path, service and targets', async () => {
     const p = await project({ 'gateway.config.ts': seedConfig });

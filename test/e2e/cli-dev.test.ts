@@ -207,4 +207,16 @@ describe('gw dev as a process', () => {
     expect(dev.stderr()).toContain('gw init');
     expect(dev.stderr()).toContain('--demo');
   });
+
+  it('an invalid config at start exits 1 with every problem and no stack trace', async () => {
+    const source = configSource({ s: ['http://127.0.0.1:9'] }, [{ path: '/a', service: 'missing' }]);
+    const project = await createProject({ 'gateway.config.ts': source.replace('port: 0', "port: 'eighty'") });
+    cleanup.push(() => project.cleanup());
+    const dev = gw(['dev', '--no-dashboard', '--port', '0'], project.dir);
+    expect(await dev.exited).toBe(1);
+    expect(dev.stderr()).toContain('GW_CONFIG_INVALID');
+    expect(dev.stderr()).toContain('routes[0].service');
+    expect(dev.stderr()).toMatch(/\bport\b/);
+    expect(dev.stderr()).not.toMatch(/\n\s+at /);
+  });
 });

@@ -213,6 +213,19 @@ describe('routing through a real gateway', () => {
     expect(upstreamParseErrors).toBe(0);
   });
 
+  it('reuses keep-alive connections to the upstream', async () => {
+    const up = await upstream();
+    let connections = 0;
+    up.server.on('connection', () => connections++);
+    const gw = await gateway({
+      services: { s: { targets: [up.url] } },
+      routes: [{ path: '/api', service: 's' }],
+    });
+    for (let i = 0; i < 10; i++) expect((await request(gw.url, `/api/${i}`)).status).toBe(200);
+    expect(up.requests).toHaveLength(10);
+    expect(connections).toBe(1);
+  });
+
   it('serves /__gw/health and /__gw/routes itself', async () => {
     const up = await upstream();
     const gw = await gateway({

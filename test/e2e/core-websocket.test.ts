@@ -16,11 +16,17 @@ interface EchoServer {
   server: http.Server;
   /** Path and headers of every upgrade the upstream accepted. */
   upgrades: Array<{ url: string; headers: http.IncomingHttpHeaders }>;
+  /** Plain HTTP requests it answered. */
+  plain: Array<{ url: string; headers: http.IncomingHttpHeaders }>;
 }
 
 /** A WebSocket echo upstream on 127.0.0.1 (ws's own server). */
 async function startEchoServer(): Promise<EchoServer> {
-  const server = http.createServer((_req, res) => res.end('plain http'));
+  const plain: EchoServer['plain'] = [];
+  const server = http.createServer((req, res) => {
+    plain.push({ url: req.url ?? '', headers: req.headers });
+    res.end('plain http');
+  });
   const wss = new WebSocketServer({ server });
   const upgrades: EchoServer['upgrades'] = [];
   wss.on('connection', (socket, req) => {
@@ -36,7 +42,7 @@ async function startEchoServer(): Promise<EchoServer> {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, upgrades };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, upgrades, plain };
 }
 
 const upgradeHeaders =
@@ -162,7 +168,9 @@ describe('WebSocket upgrades through the gateway', () => {
       routes: [{ path: '/ws', service: 'live', websocket: true, timeout: '200ms' }],
     });
     cleanup.push(() => gw.close());
-    const answer = parseRawAnswer(await rawExchange(gw.url, `GET /ws HTTP/1.1\r\nHost: a\r\n${upgradeHeaders}`));
+    const answer = parseRawAnswer(
+      await rawExchange(gw.url, `GET /ws HTTP/1.1\r\nHost: a\r\n${upgradeHeaders}`),
+    );
     expect(answer.status).toBe(504);
     expect(answer.json?.code).toBe('GW_UPSTREAM_TIMEOUT');
     await waitFor(async () => (await connectionCount(silent.server)) === 0);
@@ -186,7 +194,9 @@ describe('WebSocket upgrades through the gateway', () => {
   it("passes an upstream's own refusal of the upgrade through", async () => {
     const server = http.createServer();
     server.on('upgrade', (_req, socket: net.Socket) =>
-      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope'),
+      socket.end(
+        'HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope',
+      ),
     );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
@@ -212,9 +222,26 @@ describe('WebSocket upgrades through the gateway', () => {
     });
     const gw = await gatewayFor(`http://localhost:${(server.address() as AddressInfo).port}`);
     const socket = await open(`${gw.url.replace('http', 'ws')}/ws`);
-    const reply = new Promise<string>((resolve) => socket.once('message', (data) => resolve(data.toString())));
+    const reply = new Promise<string>((resolve) =>
+      socket.once('message', (data) => resolve(data.toString())),
+    );
     socket.send('hi');
     expect(await reply).toBe('v6: hi');
+  });
+
+  it('serves an h2c upgrade request (curl --http2) as plain HTTP/1.1, without the Upgrade headers', async () => {
+    const echo = await startEchoServer();
+    const gw = await gatewayFor(echo.url);
+    const raw = await rawExchange(
+      gw.url,
+      'GET /api/users HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n',
+    );
+    expect(raw).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(raw.endsWith('plain http')).toBe(true);
+    expect(echo.upgrades).toHaveLength(0);
+    expect(echo.plain[0]!.url).toBe('/api/users');
+    expect(echo.plain[0]!.headers.upgrade).toBeUndefined();
+    expect(echo.plain[0]!.headers['http2-settings']).toBeUndefined();
   });
 
   it('a raw upgrade with a traversal path is answered 400 on the socket', async () => {

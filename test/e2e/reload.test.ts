@@ -108,7 +108,7 @@ describe('hot reload of gateway.config.ts', () => {
     await r.project.write('gateway.config.ts', 'export default {{{');
     await waitFor(() => r.rejections().length === 2, 15_000);
     expect(r.rejections()[1]!.error.code).toBe('GW_CONFIG_LOAD_FAILED');
-    expect(r.rejections()[1]!.error.message).toContain(configFile);
+    expect(r.rejections()[1]!.error.message).toContain(`${configFile}:1:`);
     expect(await status(r, '/a')).toBe(200);
     await r.project.write('gateway.config.ts', r.source([{ path: '/c', service: 's' }]));
     await waitFor(() => r.loads().length === 1, 15_000);
