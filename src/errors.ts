@@ -45,7 +45,6 @@ export const errorCatalogue = {
   GW_CIRCUIT_OPEN: { status: 503, title: 'Circuit open', hint: 'The service failed repeatedly; the gateway will try again after the cooldown.' },
   GW_STORE_UNAVAILABLE: { status: 503, title: 'The shared state store is unavailable', hint: 'The gateway lost its Redis store and state.onStoreError is deny; retry shortly, or check Redis.' },
   GW_FAULT_INJECTED: { status: 503, title: 'Injected fault', hint: 'The route has `faults` configured; remove them to stop the errors.' },
-  GW_SHUTTING_DOWN: { status: 503, title: 'The gateway is shutting down', hint: 'Retry in a moment.' },
   GW_UPSTREAM_TIMEOUT: { status: 504, title: 'The upstream did not answer in time', hint: 'Raise `timeout` on the route or service, or make the service faster.' },
 } as const satisfies Record<string, { status: number; title: string; hint: string }>;
 

@@ -204,6 +204,32 @@ describe('every error code a user can meet in the core', () => {
 });
 
 describe('server limits', () => {
+  it.each([
+    [
+      'Content-Length with Transfer-Encoding',
+      'Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n',
+    ],
+    ['two Content-Lengths', 'Content-Length: 4\r\nContent-Length: 5\r\n\r\nabcde'],
+    [
+      'a Transfer-Encoding that does not end in chunked',
+      'Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n',
+    ],
+  ])('a smuggling attempt (%s) is a 400 GW_BAD_REQUEST and reaches no upstream', async (_name, rest) => {
+    const up = await startUpstream();
+    cleanup.push(() => up.close());
+    const gw = await startTestGateway({
+      services: { s: { targets: [up.url] } },
+      routes: [{ path: '/', service: 's' }],
+    });
+    cleanup.push(() => gw.close());
+    const answer = parseRawAnswer(
+      await rawExchange(gw.url, `POST /a HTTP/1.1\r\nHost: a\r\nConnection: close\r\n${rest}`),
+    );
+    expect(answer.status).toBe(400);
+    expect(answer.json?.code).toBe('GW_BAD_REQUEST');
+    expect(up.requests).toEqual([]);
+  });
+
   it('a request head that does not arrive within headersTimeout is GW_BAD_REQUEST with 408', async () => {
     const gw = await startTestGateway({
       services: { s: { targets: ['http://127.0.0.1:9'] } },

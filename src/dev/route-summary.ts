@@ -5,7 +5,7 @@ import type { BuiltGateway } from '../pipeline/build-gateway.js';
 export function summarizeRoutes(gateway: BuiltGateway): RouteSummary[] {
   return gateway.routes.map((route) => ({
     id: route.id,
-    methods: route.methods ? [...route.methods] : [],
+    methods: route.config.methods ? [...route.config.methods] : [],
     path: route.config.path,
     ...(route.config.service ? { service: route.config.service } : {}),
     targets: route.config.service ? (gateway.upstreams.get(route.config.service)?.targets.map((t) => t.key) ?? []) : [],

@@ -5,6 +5,7 @@ import { sameValue } from '../config/diff-config.js';
 import { createEventStream, type EventStream } from '../events/event-stream.js';
 import { startPlainReporter } from '../reporters/plain-reporter.js';
 import { startJsonReporter } from '../reporters/json-reporter.js';
+import { createLineWriter } from '../reporters/line-writer.js';
 import { startGateway, type RunningGateway } from './start-gateway.js';
 import { createSerialReloader } from './serial-reloader.js';
 
@@ -36,12 +37,23 @@ export interface DevServer {
  */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const events = createEventStream();
-  const write = (line: string) => process.stdout.write(line + '\n');
+  // Reporter lines go out batched per event-loop turn (one write for many request lines under
+  // load); a direct write flushes them first, so lines keep their order.
+  const lines = createLineWriter(process.stdout);
+  const write = (line: string) => {
+    lines.flush();
+    process.stdout.write(line + '\n');
+  };
   let stopOutput: () => void = () => {};
   const useDashboard = options.dashboard && process.stdout.isTTY === true && !process.env.CI;
   const usePlain = () => {
     stopOutput();
-    stopOutput = options.logFormat === 'json' ? startJsonReporter({ events, write }) : startPlainReporter({ events, write });
+    const report = { events, write: lines.write };
+    const stop = options.logFormat === 'json' ? startJsonReporter(report) : startPlainReporter(report);
+    stopOutput = () => {
+      stop();
+      lines.flush();
+    };
   };
   if (!useDashboard) usePlain();
 

@@ -65,7 +65,7 @@ export function routeReport(gateway: BuiltGateway) {
   return gateway.routes.map((route) => ({
     id: route.id,
     path: route.config.path,
-    methods: route.methods ? [...route.methods] : ['*'],
+    methods: route.config.methods ?? ['*'],
     service: route.config.service ?? null,
     targets: route.config.service ? (gateway.upstreams.get(route.config.service)?.targets.map((t) => t.key) ?? []) : [],
     websocket: route.config.websocket,

@@ -151,7 +151,8 @@ export function buildGateway(config: ResolvedConfig, options: BuildOptions): Bui
     };
     if (events.active) {
       events.emit({ type: 'request-started', at: Date.now(), id, method, path });
-      res.once('close', () => emitFinished(events, ctx));
+      // A WebSocket is finished when its socket closes (its response is detached once upgraded).
+      (upgrade ? upgrade.socket : res).once('close', () => emitFinished(events, ctx));
     }
     return ctx;
   }

@@ -7,7 +7,7 @@ export function compileRoute(config: ResolvedRoute): CompiledRoute {
   return {
     id: routeId(config),
     config,
-    methods: config.methods ? new Set(config.methods) : undefined,
+    methods: config.methods ? allowedMethods(config.methods) : undefined,
     toUpstreamPath: compileUpstreamPath(config),
   };
 }
@@ -43,4 +43,11 @@ function ensureLeadingSlash(fn: (path: string) => string): (path: string) => str
     const result = fn(path);
     return result.startsWith('/') ? result : '/' + result;
   };
+}
+
+/** A route that serves GET serves HEAD too (RFC 9110 §9.3.2: HEAD is GET without the body). */
+function allowedMethods(methods: readonly string[]): Set<string> {
+  const set = new Set(methods);
+  if (set.has('GET')) set.add('HEAD');
+  return set;
 }

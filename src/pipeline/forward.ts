@@ -34,14 +34,20 @@ export function createForward(route: CompiledRoute, pool: UpstreamPool | undefin
       ctx.res.detachSocket(upgrade.socket as never);
       ctx.req.url = ctx.upstreamPath + ctx.search;
       ctx.target = target.key;
+      // The detached response never writes: its status only tells request-finished how the
+      // handshake ended (499 until the upstream or a refusal says otherwise).
+      ctx.res.statusCode = 499;
       forwarder.ws(
         ctx.req,
         upgrade.socket,
         upgrade.head,
         pool,
         target,
-        (error) => writeProblemToSocket(upgrade.socket as never, error),
-        ctx.timeoutMs,
+        (error) => {
+          ctx.res.statusCode = error.status;
+          writeProblemToSocket(upgrade.socket as never, error);
+        },
+        { timeoutMs: ctx.timeoutMs, onHandshake: (status) => (ctx.res.statusCode = status) },
       );
       return;
     }

@@ -130,9 +130,12 @@ export function createRouteTable(routes: readonly CompiledRoute[]): RouteTable {
 }
 
 function overlappingMethods(a: CompiledRoute, b: CompiledRoute): string[] {
-  if (a.methods === undefined) return b.methods ? [...b.methods] : ['*'];
-  if (b.methods === undefined) return [...a.methods];
-  return [...b.methods].filter((m) => a.methods!.has(m));
+  // The methods as written (not the implied HEAD), so the report reads like the config.
+  const am = a.config.methods;
+  const bm = b.config.methods;
+  if (am === undefined) return bm ? [...bm] : ['*'];
+  if (bm === undefined) return [...am];
+  return bm.filter((m) => am.includes(m));
 }
 
 function safeDecode(segment: string): string {

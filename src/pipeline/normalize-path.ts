@@ -1,18 +1,34 @@
 /**
  * One canonical path per request, used for matching AND forwarding, so a route's policies can
- * never be bypassed by spelling a path differently: percent-encoded dots and slashes are decoded,
+ * never be bypassed by spelling a path differently: percent-encoded slashes and unreserved
+ * characters (letters, digits, `-._~`: `/%61dmin` is `/admin`, RFC 3986 §6.2.2.2) are decoded,
  * duplicate slashes collapse and dot-segments are resolved (RFC 3986 §5.2.4). A path that climbs
  * above the root is refused rather than clamped: no honest client sends one.
  */
 export type NormalizedPath = { ok: true; path: string } | { ok: false; reason: string };
 
-const needsWork = /%2e|%2f|%5c|\/\/|\/\.|\\/i;
+const needsWork = /%|\/\/|\/\.|\\/;
+
+/** %XX of an unreserved character, or of a slash or backslash (read as a path separator). */
+function decodeEscape(escape: string, hex: string): string {
+  const code = parseInt(hex, 16);
+  if (code === 0x2f || code === 0x5c) return '/';
+  const unreserved =
+    (code >= 0x30 && code <= 0x39) ||
+    (code >= 0x41 && code <= 0x5a) ||
+    (code >= 0x61 && code <= 0x7a) ||
+    code === 0x2d ||
+    code === 0x2e ||
+    code === 0x5f ||
+    code === 0x7e;
+  return unreserved ? String.fromCharCode(code) : escape;
+}
 
 export function normalizePath(rawPath: string): NormalizedPath {
   if (rawPath.length === 0 || rawPath[0] !== '/') return { ok: false, reason: 'the path must start with /' };
   // Fast path: most request paths have nothing to normalise.
   if (!needsWork.test(rawPath)) return { ok: true, path: rawPath };
-  const decoded = rawPath.replace(/%2e/gi, '.').replace(/%2f/gi, '/').replace(/%5c/gi, '/').replace(/\\/g, '/');
+  const decoded = rawPath.replace(/%([0-9a-f]{2})/gi, decodeEscape).replace(/\\/g, '/');
   const output: string[] = [];
   const segments = decoded.split('/');
   for (let i = 1; i < segments.length; i++) {

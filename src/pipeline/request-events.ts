@@ -10,7 +10,8 @@ export function emitFinished(events: EventStream, ctx: GatewayContext): void {
     at: Date.now(),
     method: ctx.method,
     path: ctx.path + ctx.search,
-    status: res.writableFinished ? res.statusCode : res.headersSent ? res.statusCode : 499,
+    // An upgrade the policies passed never writes on `res`: the forward set its status.
+    status: res.headersSent || (ctx.upgrade && ctx.target !== undefined) ? res.statusCode : 499,
     durationMs: performance.now() - ctx.startedAt,
     upstreamMs: ctx.upstreamMs,
     routeId: ctx.route.id,

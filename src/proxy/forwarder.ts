@@ -58,10 +58,16 @@ export interface Forwarder {
     pool: UpstreamPool,
     target: Target,
     refuse: (error: GatewayError) => void,
-    /** Time the upstream has to accept the upgrade (the route's, else the service's timeout). */
-    timeoutMs?: number,
+    options?: WsOptions,
   ): void;
   close(): void;
+}
+
+export interface WsOptions {
+  /** Time the upstream has to accept the upgrade (the route's, else the service's timeout). */
+  timeoutMs?: number;
+  /** The upstream's answer to the handshake: 101, or the status of the HTTP answer relayed. */
+  onHandshake?: (status: number) => void;
 }
 
 interface InFlight {
@@ -277,7 +283,7 @@ export function createForwarder(): Forwarder {
         req.url = ctx.upstreamPath + ctx.search;
         pool.started(target);
         const body = replacementBody(ctx, state);
-        proxy.web(req, res, { target: target.url, agent: pool.agent, ...body }, (error: Error) => {
+        proxy.web(req, res, { target: target.url, agent: target.agent, ...body }, (error: Error) => {
           // A replacement body that failed (e.g. over bodyLimit) is the client's doing, not the target's.
           if (isGatewayError(error)) {
             if (finish('ok')) reject(error);
@@ -297,7 +303,8 @@ export function createForwarder(): Forwarder {
       });
     },
 
-    ws(req, socket, head, pool, target, refuse, timeoutMs = pool.timeoutMs) {
+    ws(req, socket, head, pool, target, refuse, options = {}) {
+      const timeoutMs = options.timeoutMs ?? pool.timeoutMs;
       const tracked = req as TrackedRequest;
       tracked[upgradedKey] = false;
       let outcome: 'ok' | 'connect-failed' | 'failed' = 'ok';
@@ -327,8 +334,14 @@ export function createForwarder(): Forwarder {
         refuse(upstreamError(error, target.key, pool.name, timeoutMs));
       });
       // Accepted, or refused with an HTTP answer the library relays: the handshake is over.
-      tracked[wsRequestKey]?.once('upgrade', () => clearTimeout(handshakeTimer));
-      tracked[wsRequestKey]?.once('response', () => clearTimeout(handshakeTimer));
+      tracked[wsRequestKey]?.once('upgrade', () => {
+        clearTimeout(handshakeTimer);
+        options.onHandshake?.(101);
+      });
+      tracked[wsRequestKey]?.once('response', (proxyRes: IncomingMessage) => {
+        clearTimeout(handshakeTimer);
+        options.onHandshake?.(proxyRes.statusCode ?? 502);
+      });
     },
 
     close() {

@@ -29,7 +29,7 @@ const seedConfig = configSource(
   ],
 );
 
-describe('gw init', () => {
+describe('gw init', { timeout: 60_000 }, () => {
   it('writes gateway.config.ts and git-ignores .gw/, then refuses to overwrite without --force', async () => {
     const p = await project({ '.gitignore': 'node_modules' });
     const first = await runGw(['init'], { cwd: p.dir });
@@ -57,7 +57,7 @@ describe('gw init', () => {
   });
 });
 
-describe('gw check', () => {
+describe('gw check', { timeout: 60_000 }, () => {
   it('exit 0 and a summary for a valid config', async () => {
     const p = await project({ 'gateway.config.ts': seedConfig });
     const result = await runGw(['check'], { cwd: p.dir });
@@ -120,7 +120,7 @@ describe('gw check', () => {
   });
 });
 
-describe('usage errors', () => {
+describe('usage errors', { timeout: 60_000 }, () => {
   it.each([[['dev', '--port', 'abc']], [['dev', '--port', '70000']], [['nonsense']]])(
     'gw %j exits 1 with a usage message and no stack trace',
     async (args) => {
@@ -133,7 +133,7 @@ describe('usage errors', () => {
   );
 });
 
-describe('gw routes', () => {
+describe('gw routes', { timeout: 60_000 }, () => {
   it('routes list --json prints methods, path, service and targets', async () => {
     const p = await project({ 'gateway.config.ts': seedConfig });
     const result = await runGw(['routes', 'list', '--json'], { cwd: p.dir });

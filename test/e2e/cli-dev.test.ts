@@ -59,7 +59,7 @@ function parseCurl(line: string): Curl {
   return curl;
 }
 
-describe('gw dev as a process', () => {
+describe('gw dev as a process', { timeout: 60_000 }, () => {
   it('gw dev --demo answers every curl it prints', async () => {
     const demo = gw(['dev', '--demo', '--no-dashboard', '--port', '0'], repoRoot);
     const [, url] = await demo.waitForOutput(listeningLine);

@@ -91,6 +91,43 @@ describe('client aborts and upstream resets', () => {
     });
   });
 
+  it('a client abort mid-upload closes the upstream request', async () => {
+    let received = '';
+    let upstreamClosed = false;
+    const server = http.createServer((req) => {
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => (received += chunk));
+      req.on('close', () => (upstreamClosed = true));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanup.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    );
+    const gw = await startTestGateway({
+      services: { s: { targets: [`http://127.0.0.1:${(server.address() as { port: number }).port}`] } },
+      routes: [{ path: '/api', service: 's' }],
+    });
+    cleanup.push(() => gw.close());
+    const url = new URL(gw.url);
+    const req = http.request({
+      host: url.hostname,
+      port: url.port,
+      path: '/api/upload',
+      method: 'POST',
+      agent: false,
+    });
+    req.on('error', () => undefined);
+    req.write('first half;');
+    await waitFor(() => received === 'first half;');
+    req.destroy();
+    await waitFor(() => upstreamClosed);
+    await waitFor(async () => (await connectionCount(server)) === 0);
+  });
+
   it('an upstream reset mid-response closes the client response with an error, not a hang', async () => {
     const s = await setup(resetsMidBody);
     const result = await fetchOutcome(s.gw.url, '/api/reset');

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayConfigInput } from '../../src/config/schema.js';
-import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+import { startUpstream, waitFor, type TestUpstream } from '../helpers/upstream.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { request } from '../fixtures/e2e/http.js';
 
@@ -77,6 +77,23 @@ describe('routing through a real gateway', () => {
     // Resolved to /admin: it is the admin route's request now, with the canonical path.
     expect(res.status).toBe(200);
     expect(admin.requests.map((r) => r.url)).toEqual(['/admin']);
+  });
+
+  it.each([['/%61dmin/panel'], ['/ad%6Din/panel'], ['/adm%69n/panel'], ['/%61%64%6D%69%6E/panel']])(
+    'percent-encoded letters (%s) cannot dodge the route they spell',
+    async (path) => {
+      const { admin, files, gw } = await setup();
+      const res = await request(gw.url, path);
+      expect(res.status).toBe(200);
+      expect(files.requests).toHaveLength(0);
+      expect(admin.requests.map((r) => r.url)).toEqual(['/admin/panel']);
+    },
+  );
+
+  it('keeps other percent-escapes as they are (an encoded space, a UTF-8 letter)', async () => {
+    const { users, gw } = await setup();
+    await request(gw.url, '/api/users/a%20b/caf%C3%A9');
+    expect(users.requests.map((r) => r.url)).toEqual(['/users/a%20b/caf%C3%A9']);
   });
 
   it('a path that climbs above the root is a 400 GW_BAD_PATH and reaches no upstream', async () => {
@@ -211,6 +228,34 @@ describe('routing through a real gateway', () => {
     expect(up.requests.map((r) => r.method)).toEqual(methods);
     expect(up.requests.every((r) => r.body.startsWith('GET /smuggled'))).toBe(true);
     expect(upstreamParseErrors).toBe(0);
+  });
+
+  it('emits request-started and request-finished with route, target, status and timings', async () => {
+    const up = await upstream();
+    const gw = await gateway({
+      services: { s: { targets: [up.url] } },
+      routes: [{ path: '/api', service: 's', stripPrefix: '/api' }],
+    });
+    await request(gw.url, '/api/x?y=1', { headers: { 'x-request-id': 'evt-1' } });
+    await waitFor(() => gw.seen.some((e) => e.type === 'request-finished'));
+    const started = gw.seen.find((e) => e.type === 'request-started');
+    const finished = gw.seen.find((e) => e.type === 'request-finished');
+    expect(started).toMatchObject({ id: 'evt-1', method: 'GET', path: '/api/x' });
+    expect(finished).toMatchObject({
+      id: 'evt-1',
+      method: 'GET',
+      path: '/api/x?y=1',
+      status: 200,
+      routeId: '* /api',
+      service: 's',
+      target: up.url,
+      upstreamUrl: `${up.url}/x?y=1`,
+      clientIp: '127.0.0.1',
+    });
+    if (finished?.type !== 'request-finished') throw new Error('no request-finished');
+    expect(finished.durationMs).toBeGreaterThan(0);
+    expect(finished.upstreamMs).toBeGreaterThan(0);
+    expect(finished.upstreamMs!).toBeLessThanOrEqual(finished.durationMs);
   });
 
   it('reuses keep-alive connections to the upstream', async () => {

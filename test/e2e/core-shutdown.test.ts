@@ -1,4 +1,6 @@
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import WebSocket, { WebSocketServer } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startUpstream, waitFor } from '../helpers/upstream.js';
 import { startTestGateway } from '../helpers/gateway.js';
@@ -56,6 +58,28 @@ describe('graceful shutdown of the in-process gateway', () => {
     expect(answer).toMatchObject({ status: 200, body: 'done' });
     await closing;
     expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it('closes open WebSockets when the grace period ends', async () => {
+    const server = http.createServer();
+    const wss = new WebSocketServer({ server });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanup.push(async () => {
+      for (const client of wss.clients) client.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    const gw = await startTestGateway({
+      services: { s: { targets: [`http://127.0.0.1:${(server.address() as AddressInfo).port}`] } },
+      routes: [{ path: '/ws', service: 's', websocket: true }],
+    });
+    const socket = new WebSocket(`${gw.url.replace('http', 'ws')}/ws`);
+    cleanup.push(async () => socket.terminate());
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    await gw.close(300);
+    await closed;
+    await waitFor(() => wss.clients.size === 0);
   });
 
   it('cuts requests still running when the grace period ends', async () => {

@@ -133,6 +133,39 @@ describe('upstream failures answer problem+json with the right status and code',
     expect((await request(gw.url, '/api')).status).toBe(200);
   });
 
+  it('passive health: a target that refuses connections is taken out after `failures` 502s', async () => {
+    const up = await upstream();
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    const gw = await gateway({
+      services: { s: { targets: [up.url, dead], passiveHealth: { failures: 2, cooldown: '1m' } } },
+      routes: [{ path: '/api', service: 's' }],
+    });
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await request(gw.url, '/api')).status);
+    // At most `failures` clients see the refusal (none, where a retry policy moves them on).
+    expect(statuses.filter((s) => s === 502).length).toBeLessThanOrEqual(2);
+    expect(statuses.slice(-6)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(gw.seen.filter((e) => e.type === 'target-health')).toEqual([
+      expect.objectContaining({ service: 's', target: dead, healthy: false }),
+    ]);
+    const health = await request(gw.url, '/__gw/health');
+    expect(health.json).toMatchObject({ status: 'ok', services: { s: { healthy: true } } });
+  });
+
+  it('a service mixing http and https targets uses the right agent for each', async () => {
+    const up = await upstream();
+    const tls = `https://127.0.0.1:${await freePort()}`;
+    const gw = await gateway({
+      services: { s: { targets: [up.url, tls] } },
+      routes: [{ path: '/api', service: 's' }],
+    });
+    const first = await request(gw.url, '/api');
+    const second = await request(gw.url, '/api');
+    expect(first.status).toBe(200);
+    // Nothing listens there: a refused TLS connect, not an http agent asked to speak https.
+    expectProblem(second, 502, 'GW_UPSTREAM_UNREACHABLE');
+  });
+
   it('an upstream that closes the socket before answering → 502 GW_UPSTREAM_RESET', async () => {
     const up = await upstream((req) => req.socket.destroy());
     const gw = await gateway({
@@ -144,7 +177,7 @@ describe('upstream failures answer problem+json with the right status and code',
     expect(res.json!.hint).toContain('s closed the connection');
   });
 
-  it.each([400, 401, 404, 409, 418, 422, 500, 502, 503, 504])(
+  it.each([301, 307, 400, 401, 404, 409, 418, 422, 500, 502, 503, 504])(
     'upstream %i passes through untouched',
     async (status) => {
       const body = JSON.stringify({ mine: true, status });

@@ -69,6 +69,10 @@ async function startSilentUpgradeServer(): Promise<{ url: string; server: http.S
   return result;
 }
 
+/** Statuses of the request-finished events so far (a WebSocket finishes when its socket closes). */
+const finishedStatuses = (gw: TestGateway) =>
+  gw.seen.flatMap((e) => (e.type === 'request-finished' ? [e.status] : []));
+
 async function gatewayFor(target: string): Promise<TestGateway> {
   const gw = await startTestGateway({
     services: { live: { targets: [target] } },
@@ -132,6 +136,8 @@ describe('WebSocket upgrades through the gateway', () => {
     expect(echo.upgrades[0]!.headers['x-request-id']).toBeTruthy();
     socket.close();
     await waitFor(async () => (await connectionCount(echo.server)) === 0);
+    await waitFor(() => finishedStatuses(gw).length === 1);
+    expect(finishedStatuses(gw)).toEqual([101]);
   });
 
   it('refuses an upgrade on a route without websocket: true with a 426 problem answer', async () => {
@@ -142,6 +148,8 @@ describe('WebSocket upgrades through the gateway', () => {
     expect(answer.contentType).toBe('application/problem+json');
     expect(answer.body.code).toBe('GW_UPGRADE_NOT_ALLOWED');
     expect(echo.upgrades).toHaveLength(0);
+    await waitFor(() => finishedStatuses(gw).length === 1);
+    expect(finishedStatuses(gw)).toEqual([426]);
   });
 
   it('answers an upgrade on an unknown path with a 404 problem, not a dropped socket', async () => {
@@ -159,6 +167,8 @@ describe('WebSocket upgrades through the gateway', () => {
     expect(answer.status).toBe(502);
     expect(answer.contentType).toBe('application/problem+json');
     expect(answer.body.code).toBe('GW_UPSTREAM_UNREACHABLE');
+    await waitFor(() => finishedStatuses(gw).length === 1);
+    expect(finishedStatuses(gw)).toEqual([502]);
   });
 
   it('an upstream that never answers the handshake gets a 504 after the route timeout', async () => {
@@ -204,6 +214,8 @@ describe('WebSocket upgrades through the gateway', () => {
     const raw = await rawExchange(gw.url, `GET /ws HTTP/1.1\r\nHost: a\r\n${upgradeHeaders}`);
     expect(raw).toMatch(/^HTTP\/1\.1 403 Forbidden/);
     expect(raw.endsWith('nope')).toBe(true);
+    await waitFor(() => finishedStatuses(gw).length === 1);
+    expect(finishedStatuses(gw)).toEqual([403]);
   });
 
   it('reaches a WebSocket service on ::1 through a localhost target', async () => {
@@ -227,6 +239,25 @@ describe('WebSocket upgrades through the gateway', () => {
     );
     socket.send('hi');
     expect(await reply).toBe('v6: hi');
+  });
+
+  it('an open WebSocket survives a reload; new upgrades follow the new config', async () => {
+    const echo = await startEchoServer();
+    const gw = await gatewayFor(echo.url);
+    const socket = await open(`${gw.url.replace('http', 'ws')}/ws/live`);
+    const replies: string[] = [];
+    socket.on('message', (data) => replies.push(data.toString()));
+    socket.send('before');
+    await waitFor(() => replies.length === 1);
+    await gw.reload({
+      services: { live: { targets: [echo.url] } },
+      routes: [{ path: '/ws', service: 'live', websocket: false }],
+    });
+    socket.send('after');
+    await waitFor(() => replies.length === 2);
+    expect(replies).toEqual(['echo: before', 'echo: after']);
+    const refused = await refusal(`${gw.url.replace('http', 'ws')}/ws/live`);
+    expect(refused.status).toBe(426);
   });
 
   it('serves an h2c upgrade request (curl --http2) as plain HTTP/1.1, without the Upgrade headers', async () => {

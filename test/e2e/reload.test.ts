@@ -57,7 +57,7 @@ async function start(
 
 const status = async (r: Running, path: string) => (await request(r.server.gateway.url, path)).status;
 
-describe('hot reload of gateway.config.ts', () => {
+describe('hot reload of gateway.config.ts', { timeout: 60_000 }, () => {
   it('a good edit: the new route serves and the reload says what changed', async () => {
     const r = await start([{ path: '/a', service: 's' }]);
     expect(await status(r, '/b')).toBe(404);
@@ -204,6 +204,29 @@ describe('hot reload of gateway.config.ts', () => {
     await r.project.write('gateway.config.ts', r.source([{ path: '/back', service: 's' }]));
     await waitFor(() => r.loads().length === 1, 15_000);
     expect(await status(r, '/back')).toBe(200);
+  });
+
+  it('traffic during a series of reloads sees no failed request', async () => {
+    const r = await start([{ path: '/steady', service: 's' }]);
+    const statuses: number[] = [];
+    let stop = false;
+    const traffic = (async () => {
+      while (!stop) statuses.push(await status(r, '/steady/x'));
+    })();
+    for (let i = 1; i <= 3; i++) {
+      await r.project.write(
+        'gateway.config.ts',
+        r.source([
+          { path: '/steady', service: 's' },
+          { path: `/extra${i}`, service: 's' },
+        ]),
+      );
+      await waitFor(() => r.loads().length === i, 15_000);
+    }
+    stop = true;
+    await traffic;
+    expect(statuses.length).toBeGreaterThan(3);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
   });
 
   it.each([

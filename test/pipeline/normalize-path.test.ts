@@ -17,6 +17,13 @@ describe('normalizePath: one canonical path per request', () => {
     ['/api\\users', '/api/users'],
     ['/api/users/%5c..%5cadmin', '/api/admin'],
     ['/api/users/a%20b', '/api/users/a%20b'],
+    ['/%61dmin', '/admin'],
+    ['/%41%42%43/%30%39', '/ABC/09'],
+    ['/a%2Db%5f%7E%2E', '/a-b_~.'],
+    ['/caf%C3%A9', '/caf%C3%A9'],
+    ['/%25%32%66', '/%252f'],
+    ['/%252e%252e/x', '/%252e%252e/x'],
+    ['/x/%3F%23', '/x/%3F%23'],
   ])('%s → %s', (raw, canonical) => {
     expect(normalizePath(raw)).toEqual({ ok: true, path: canonical });
   });
@@ -29,7 +36,7 @@ describe('normalizePath: one canonical path per request', () => {
   );
 
   it('is idempotent', () => {
-    for (const raw of ['/a//b/../c/%2e/d', '/x/%2F/y/', '/a/./b/.']) {
+    for (const raw of ['/a//b/../c/%2e/d', '/x/%2F/y/', '/a/./b/.', '/%25%32%66/%61', '/%2525']) {
       const once = normalizePath(raw);
       expect(once.ok).toBe(true);
       if (once.ok) expect(normalizePath(once.path)).toEqual(once);
