@@ -6,8 +6,8 @@
 export const errorCatalogue = {
   // Configuration (CLI and reload; never reach a client)
   GW_CONFIG_NOT_FOUND: { status: 500, title: 'No gateway config found', hint: 'Run `gw init` to write gateway.config.ts here, or `gw dev --demo` to try the built-in demo.' },
-  GW_CONFIG_LOAD_FAILED: { status: 500, title: 'The config file could not be loaded', hint: 'Fix the syntax or import error shown above; the last good config keeps serving.' },
-  GW_CONFIG_INVALID: { status: 500, title: 'The config is not valid', hint: 'Fix the fields listed above; the last good config keeps serving.' },
+  GW_CONFIG_LOAD_FAILED: { status: 500, title: 'The config file could not be loaded', hint: 'Fix the syntax or import error shown above.' },
+  GW_CONFIG_INVALID: { status: 500, title: 'The config is not valid', hint: 'Fix the fields listed above.' },
   GW_CONFIG_DELETED: { status: 500, title: 'The config file was deleted', hint: 'Restore the file; the last good config keeps serving until then.' },
   GW_PORT_IN_USE: { status: 500, title: 'The port is already in use', hint: 'Stop the other process or pass --port.' },
   GW_TEMPLATE_EXISTS: { status: 500, title: 'A config already exists here', hint: 'Edit it, or pass --force to overwrite it.' },
@@ -39,6 +39,7 @@ export const errorCatalogue = {
   GW_UPSTREAM_UNREACHABLE: { status: 502, title: 'The upstream could not be reached', hint: 'Is the service running?' },
   GW_UPSTREAM_RESET: { status: 502, title: 'The upstream closed the connection', hint: 'The service crashed or closed the socket before answering.' },
   GW_UPSTREAM_INVALID_JSON: { status: 502, title: 'The upstream sent JSON the gateway could not parse', hint: 'The route transforms JSON bodies; check what the service returns.' },
+  GW_UPSTREAM_FAILED: { status: 502, title: 'The upstream kept failing', hint: 'Every try answered with a retryable error status; check the service.' },
   GW_UPSTREAM_BAD_RESPONSE: { status: 502, title: 'The upstream sent an answer the gateway could not use', hint: 'Check what the service returns.' },
   GW_AGGREGATE_PART_FAILED: { status: 502, title: 'A required part of the aggregate failed', hint: 'The part named in the detail failed; start or fix its service, or make the part optional.' },
   GW_NO_HEALTHY_TARGET: { status: 503, title: 'No healthy target', hint: 'Every target of the service is down; start one of them.' },

@@ -35,6 +35,30 @@ function checkAnswers(route: Loose, at: string): ConfigProblem[] {
   ];
 }
 
+/** `scopes` are checked against a verified credential: without `auth` they could never pass. */
+function checkScopes(route: Loose, at: string): ConfigProblem[] {
+  const scopes = route.scopes;
+  if (!Array.isArray(scopes) || scopes.length === 0) return [];
+  if (route.auth !== undefined && route.auth !== false) return [];
+  return [
+    {
+      path: `${at}.scopes`,
+      message: 'needs `auth` on the route: scopes come from a verified key or token',
+      hint: "add auth: 'apiKey', 'jwt' or ['apiKey', 'jwt']",
+    },
+  ];
+}
+
+/** The gateway answers these paths itself; a route there would never be reached. */
+const reservedPaths = ['/__gw', '/.well-known/jwks.json'];
+function checkReservedPath(route: Loose, at: string): ConfigProblem[] {
+  const path = route.path;
+  if (typeof path !== 'string') return [];
+  const reserved = reservedPaths.find((p) => path === p || path.startsWith(`${p}/`));
+  if (!reserved) return [];
+  return [{ path: `${at}.path`, message: `${reserved} is reserved for the gateway's own endpoints`, received: renderValue(path), hint: 'choose another path' }];
+}
+
 function checkService(route: Loose, at: string, services: string[]): ConfigProblem[] {
   const name = route.service;
   if (typeof name !== 'string' || services.includes(name)) return [];
@@ -104,6 +128,8 @@ export function checkConfigRules(config: unknown): ConfigProblem[] {
       ...checkService(route, at, services),
       ...checkStripPrefix(route, at),
       ...checkAggregateServices(route, at, services),
+      ...checkScopes(route, at),
+      ...checkReservedPath(route, at),
     );
     if (typeof route.path !== 'string') return;
     const methods = Array.isArray(route.methods)

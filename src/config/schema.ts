@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { useSchema } from '../middleware/custom.js';
 import { duration, byteSize, fn, httpMethod, httpUrl } from './fields.js';
 import { authSchema, forwardCredentialsSchema, scopesSchema } from '../middleware/auth.js';
 import { rateLimitSchema } from '../middleware/rate-limit.js';
@@ -115,6 +116,7 @@ const routePolicyFields = {
   mock: mockSchema.optional(),
   cache: cacheSchema.optional(),
   transform: transformSchema.optional(),
+  use: useSchema.optional(),
 };
 
 export const routeSchema = z.strictObject({ ...routeCoreFields, ...routePolicyFields });

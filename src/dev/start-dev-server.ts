@@ -107,7 +107,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     snapshotTimer = setInterval(() => emitTargetsSnapshot(events, gateway), 1000);
     snapshotTimer.unref();
   } else {
-    for (const line of options.banner?.(gateway.url) ?? []) write(line);
+    // JSON-lines output stays machine-readable: the banner goes to stderr there.
+    const say = options.logFormat === 'json' ? (line: string) => process.stderr.write(line + '\n') : write;
+    for (const line of options.banner?.(gateway.url) ?? []) say(line);
   }
 
   let closing: Promise<void> | undefined;
@@ -124,6 +126,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   closeServer = close;
 
   const reloadOnce = async () => {
+    const startedAt = performance.now();
     try {
       const next = await loadConfig({ file: current.file });
       const restartOnly = restartOnlyChanges(current.config, next.config);
@@ -134,7 +137,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
           message: `${restartOnly.join(', ')} changed: that takes effect on the next start of gw dev`,
         });
       }
-      await gateway.reload(next.config, { resolved: true, file: next.file });
+      await gateway.reload(next.config, { resolved: true, file: next.file, startedAt });
       current = next;
       watcher?.update(next.dependencies);
     } catch (error) {

@@ -38,7 +38,10 @@ export interface RunningGateway {
    * Builds the new config, then swaps it in at once; requests in flight finish on the old one.
    * Throws (and keeps serving the old config) when the new one is invalid.
    */
-  reload(config: GatewayConfigInput | ResolvedConfig, options?: { resolved?: boolean; file?: string }): Promise<ConfigChanges>;
+  reload(
+    config: GatewayConfigInput | ResolvedConfig,
+    options?: { resolved?: boolean; file?: string; /** performance.now() when the reload began (file read included) */ startedAt?: number },
+  ): Promise<ConfigChanges>;
   close(graceMs?: number): Promise<void>;
 }
 
@@ -92,7 +95,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     state,
     current: () => server.current(),
     async reload(input, reloadOptions = {}) {
-      const begun = performance.now();
+      const begun = reloadOptions.startedAt ?? performance.now();
       const file = reloadOptions.file ?? options.configFile;
       const next = reloadOptions.resolved ? (input as ResolvedConfig) : resolveConfig(input, file);
       const previous = server.current();

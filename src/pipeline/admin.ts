@@ -73,7 +73,7 @@ export function routeReport(gateway: BuiltGateway) {
   }));
 }
 
-const corePolicyKeys = new Set(['name', 'path', 'methods', 'service', 'websocket']);
+const corePolicyKeys = new Set(['name', 'path', 'methods', 'service', 'websocket', 'stripPrefix', 'rewrite', 'timeout']);
 
 /** The route keys that turn on behaviour beyond plain forwarding (for route listings). */
 export function policyNames(route: Record<string, unknown>): string[] {

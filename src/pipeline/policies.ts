@@ -1,4 +1,5 @@
 import type { PolicyFactory } from './types.js';
+import { createCustomPolicy } from '../middleware/custom.js';
 import { createIdentityHeadersPolicy } from '../middleware/identity-headers.js';
 import { createAuthPolicy } from '../middleware/auth.js';
 import { createRateLimitPolicy } from '../middleware/rate-limit.js';
@@ -16,9 +17,10 @@ import { createTransformPolicy } from '../middleware/transform/transform.js';
  * a route with no policies runs no policy code. Adding a policy: one module, one line here.
  *
  * Intended order (outermost first): identity headers (strip spoofed ones), CORS (preflights
- * answer before auth), auth, rate limit, body limit, faults, mock (answers, or falls back when
- * the service is down), cache (outside transform: it stores the transformed answer), transform,
- * aggregate (answers from several services). Breakers and retries live in the forward itself.
+ * answer before auth), auth, rate limit, body limit, the route's own `use` middlewares, faults,
+ * mock (answers, or falls back when the service is down), cache (outside transform: it stores
+ * the transformed answer), transform, aggregate (answers from several services). Breakers and
+ * retries live in the forward itself.
  */
 export const policyOrder: readonly PolicyFactory[] = [
   createIdentityHeadersPolicy,
@@ -26,6 +28,7 @@ export const policyOrder: readonly PolicyFactory[] = [
   createAuthPolicy,
   createRateLimitPolicy,
   createBodyLimitPolicy,
+  createCustomPolicy,
   createFaultsPolicy,
   createMockPolicy,
   createCachePolicy,

@@ -211,7 +211,7 @@ export function createForwarder(): Forwarder {
               proxyRes.resume();
               return fail(
                 markRetryable(
-                  new GatewayError('GW_UPSTREAM_UNREACHABLE', `${pool.name} (${target.key}) answered ${status}`, {
+                  new GatewayError('GW_UPSTREAM_FAILED', `${pool.name} (${target.key}) answered ${status}`, {
                     status,
                     extensions: { upstreamStatus: status },
                   }),

@@ -44,6 +44,7 @@ function toRecord(event: GatewayEvent): Record<string, unknown> | undefined {
       for (const key in event) {
         if (key !== 'type' && key !== 'at') record[key] = event[key as keyof typeof event];
       }
+      if (typeof record.durationMs === 'number') record.durationMs = round(record.durationMs);
       return record;
     }
   }
