@@ -5,48 +5,188 @@
  */
 export const errorCatalogue = {
   // Configuration (CLI and reload; never reach a client)
-  GW_CONFIG_NOT_FOUND: { status: 500, title: 'No gateway config found', hint: 'Run `gw init` to write gateway.config.ts here, or `gw dev --demo` to try the built-in demo.' },
-  GW_CONFIG_LOAD_FAILED: { status: 500, title: 'The config file could not be loaded', hint: 'Fix the syntax or import error shown above.' },
+  GW_CONFIG_NOT_FOUND: {
+    status: 500,
+    title: 'No gateway config found',
+    hint: 'Run `gw init` to write gateway.config.ts here, or `gw dev --demo` to try the built-in demo.',
+  },
+  GW_CONFIG_LOAD_FAILED: {
+    status: 500,
+    title: 'The config file could not be loaded',
+    hint: 'Fix the syntax or import error shown above.',
+  },
   GW_CONFIG_INVALID: { status: 500, title: 'The config is not valid', hint: 'Fix the fields listed above.' },
-  GW_CONFIG_DELETED: { status: 500, title: 'The config file was deleted', hint: 'Restore the file; the last good config keeps serving until then.' },
-  GW_PORT_IN_USE: { status: 500, title: 'The port is already in use', hint: 'Stop the other process or pass --port.' },
-  GW_TEMPLATE_EXISTS: { status: 500, title: 'A config already exists here', hint: 'Edit it, or pass --force to overwrite it.' },
+  GW_CONFIG_DELETED: {
+    status: 500,
+    title: 'The config file was deleted',
+    hint: 'Restore the file; the last good config keeps serving until then.',
+  },
+  GW_PORT_IN_USE: {
+    status: 500,
+    title: 'The port is already in use',
+    hint: 'Stop the other process or pass --port.',
+  },
+  GW_TEMPLATE_EXISTS: {
+    status: 500,
+    title: 'A config already exists here',
+    hint: 'Edit it, or pass --force to overwrite it.',
+  },
   // State folder, keys and tokens (CLI)
-  GW_STATE_CORRUPT: { status: 500, title: 'A state file is corrupt', hint: 'Restore the file from a backup or delete it; nothing else was changed.' },
+  GW_STATE_CORRUPT: {
+    status: 500,
+    title: 'A state file is corrupt',
+    hint: 'Restore the file from a backup or delete it; nothing else was changed.',
+  },
   GW_KEY_NOT_FOUND: { status: 500, title: 'No such key', hint: 'Run `gw keys list` to see the key ids.' },
-  GW_STATE_LOCKED: { status: 500, title: 'A state file is locked', hint: 'Another gw command is writing it; retry, or delete the .lock file beside it if no gw process runs.' },
+  GW_STATE_LOCKED: {
+    status: 500,
+    title: 'A state file is locked',
+    hint: 'Another gw command is writing it; retry, or delete the .lock file beside it if no gw process runs.',
+  },
   GW_KEY_ARGUMENT: { status: 500, title: 'A key option is not valid', hint: 'See `gw keys create --help`.' },
-  GW_TOKEN_INVALID: { status: 500, title: 'The token is not valid', hint: 'The reason is shown above; mint a fresh one with `gw token issue`.' },
-  GW_TOKEN_ARGUMENT: { status: 500, title: 'A token option is not valid', hint: 'See `gw token issue --help`.' },
-  GW_STORE_UNREACHABLE: { status: 500, title: 'The shared state store cannot be reached', hint: 'Start Redis or fix state.url in the config.' },
+  GW_TOKEN_INVALID: {
+    status: 500,
+    title: 'The token is not valid',
+    hint: 'The reason is shown above; mint a fresh one with `gw token issue`.',
+  },
+  GW_TOKEN_ARGUMENT: {
+    status: 500,
+    title: 'A token option is not valid',
+    hint: 'See `gw token issue --help`.',
+  },
+  GW_STORE_UNREACHABLE: {
+    status: 500,
+    title: 'The shared state store cannot be reached',
+    hint: 'Start Redis or fix state.url in the config.',
+  },
   // Requests (problem+json answers)
   GW_BAD_REQUEST: { status: 400, title: 'Bad request', hint: 'The request could not be parsed.' },
-  GW_BAD_PATH: { status: 400, title: 'The request path is not valid', hint: 'Send a path that does not climb above its route.' },
-  GW_BODY_INVALID_JSON: { status: 400, title: 'The request body is not valid JSON', hint: 'Send a JSON body, or drop the Content-Type: application/json header.' },
-  GW_UNAUTHENTICATED: { status: 401, title: 'Authentication required', hint: 'Send an API key in X-API-Key or a bearer token.' },
-  GW_INVALID_CREDENTIALS: { status: 401, title: 'The credentials are not valid', hint: 'Mint a fresh key with `gw keys create` or token with `gw token issue`.' },
-  GW_FORBIDDEN: { status: 403, title: 'Insufficient scope', hint: 'Mint a key or token that carries the missing scope.' },
-  GW_ROUTE_NOT_FOUND: { status: 404, title: 'No route matches', hint: 'Run `gw routes list` to see the routes.' },
-  GW_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed on this route', hint: 'See the Allow header.' },
-  GW_CORS_DENIED: { status: 403, title: 'The request is not allowed by CORS', hint: 'Add the origin, method or header to `cors` on the route or at the top level.' },
-  GW_BODY_TOO_LARGE: { status: 413, title: 'The request body is too large', hint: 'Send a smaller body or raise bodyLimit on the route.' },
-  GW_UPGRADE_NOT_ALLOWED: { status: 426, title: 'WebSocket upgrades are not enabled on this route', hint: 'Set websocket: true on the route.' },
+  GW_BAD_PATH: {
+    status: 400,
+    title: 'The request path is not valid',
+    hint: 'Send a path that does not climb above its route.',
+  },
+  GW_BODY_INVALID_JSON: {
+    status: 400,
+    title: 'The request body is not valid JSON',
+    hint: 'Send a JSON body, or drop the Content-Type: application/json header.',
+  },
+  GW_UNAUTHENTICATED: {
+    status: 401,
+    title: 'Authentication required',
+    hint: 'Send an API key in X-API-Key or a bearer token.',
+  },
+  GW_INVALID_CREDENTIALS: {
+    status: 401,
+    title: 'The credentials are not valid',
+    hint: 'Mint a fresh key with `gw keys create` or token with `gw token issue`.',
+  },
+  GW_FORBIDDEN: {
+    status: 403,
+    title: 'Insufficient scope',
+    hint: 'Mint a key or token that carries the missing scope.',
+  },
+  GW_ROUTE_NOT_FOUND: {
+    status: 404,
+    title: 'No route matches',
+    hint: 'Run `gw routes list` to see the routes.',
+  },
+  GW_METHOD_NOT_ALLOWED: {
+    status: 405,
+    title: 'Method not allowed on this route',
+    hint: 'See the Allow header.',
+  },
+  GW_CORS_DENIED: {
+    status: 403,
+    title: 'The request is not allowed by CORS',
+    hint: 'Add the origin, method or header to `cors` on the route or at the top level.',
+  },
+  GW_BODY_TOO_LARGE: {
+    status: 413,
+    title: 'The request body is too large',
+    hint: 'Send a smaller body or raise bodyLimit on the route.',
+  },
+  GW_UPGRADE_NOT_ALLOWED: {
+    status: 426,
+    title: 'WebSocket upgrades are not enabled on this route',
+    hint: 'Set websocket: true on the route.',
+  },
   GW_RATE_LIMITED: { status: 429, title: 'Too many requests', hint: 'Wait for Retry-After seconds.' },
-  GW_INTERNAL: { status: 500, title: 'The gateway failed', hint: 'This is a bug in gw or in a function in the config.' },
-  GW_MOCK_FAILED: { status: 500, title: 'A mock function failed', hint: 'Fix the mock function of the route named in the detail.' },
-  GW_AGGREGATE_MERGE_FAILED: { status: 500, title: 'The aggregate merge function threw', hint: 'Fix the merge function of the route named in the detail.' },
-  GW_TRANSFORM_FAILED: { status: 500, title: 'A transform threw', hint: 'Fix the transform function named in the detail.' },
-  GW_UPSTREAM_UNREACHABLE: { status: 502, title: 'The upstream could not be reached', hint: 'Is the service running?' },
-  GW_UPSTREAM_RESET: { status: 502, title: 'The upstream closed the connection', hint: 'The service crashed or closed the socket before answering.' },
-  GW_UPSTREAM_INVALID_JSON: { status: 502, title: 'The upstream sent JSON the gateway could not parse', hint: 'The route transforms JSON bodies; check what the service returns.' },
-  GW_UPSTREAM_FAILED: { status: 502, title: 'The upstream kept failing', hint: 'Every try answered with a retryable error status; check the service.' },
-  GW_UPSTREAM_BAD_RESPONSE: { status: 502, title: 'The upstream sent an answer the gateway could not use', hint: 'Check what the service returns.' },
-  GW_AGGREGATE_PART_FAILED: { status: 502, title: 'A required part of the aggregate failed', hint: 'The part named in the detail failed; start or fix its service, or make the part optional.' },
-  GW_NO_HEALTHY_TARGET: { status: 503, title: 'No healthy target', hint: 'Every target of the service is down; start one of them.' },
-  GW_CIRCUIT_OPEN: { status: 503, title: 'Circuit open', hint: 'The service failed repeatedly; the gateway will try again after the cooldown.' },
-  GW_STORE_UNAVAILABLE: { status: 503, title: 'The shared state store is unavailable', hint: 'The gateway lost its Redis store and state.onStoreError is deny; retry shortly, or check Redis.' },
-  GW_FAULT_INJECTED: { status: 503, title: 'Injected fault', hint: 'The route has `faults` configured; remove them to stop the errors.' },
-  GW_UPSTREAM_TIMEOUT: { status: 504, title: 'The upstream did not answer in time', hint: 'Raise `timeout` on the route or service, or make the service faster.' },
+  GW_INTERNAL: {
+    status: 500,
+    title: 'The gateway failed',
+    hint: 'This is a bug in gw or in a function in the config.',
+  },
+  GW_MOCK_FAILED: {
+    status: 500,
+    title: 'A mock function failed',
+    hint: 'Fix the mock function of the route named in the detail.',
+  },
+  GW_AGGREGATE_MERGE_FAILED: {
+    status: 500,
+    title: 'The aggregate merge function threw',
+    hint: 'Fix the merge function of the route named in the detail.',
+  },
+  GW_TRANSFORM_FAILED: {
+    status: 500,
+    title: 'A transform threw',
+    hint: 'Fix the transform function named in the detail.',
+  },
+  GW_UPSTREAM_UNREACHABLE: {
+    status: 502,
+    title: 'The upstream could not be reached',
+    hint: 'Is the service running?',
+  },
+  GW_UPSTREAM_RESET: {
+    status: 502,
+    title: 'The upstream closed the connection',
+    hint: 'The service crashed or closed the socket before answering.',
+  },
+  GW_UPSTREAM_INVALID_JSON: {
+    status: 502,
+    title: 'The upstream sent JSON the gateway could not parse',
+    hint: 'The route transforms JSON bodies; check what the service returns.',
+  },
+  GW_UPSTREAM_FAILED: {
+    status: 502,
+    title: 'The upstream kept failing',
+    hint: 'Every try answered with a retryable error status; check the service.',
+  },
+  GW_UPSTREAM_BAD_RESPONSE: {
+    status: 502,
+    title: 'The upstream sent an answer the gateway could not use',
+    hint: 'Check what the service returns.',
+  },
+  GW_AGGREGATE_PART_FAILED: {
+    status: 502,
+    title: 'A required part of the aggregate failed',
+    hint: 'The part named in the detail failed; start or fix its service, or make the part optional.',
+  },
+  GW_NO_HEALTHY_TARGET: {
+    status: 503,
+    title: 'No healthy target',
+    hint: 'Every target of the service is down; start one of them.',
+  },
+  GW_CIRCUIT_OPEN: {
+    status: 503,
+    title: 'Circuit open',
+    hint: 'The service failed repeatedly; the gateway will try again after the cooldown.',
+  },
+  GW_STORE_UNAVAILABLE: {
+    status: 503,
+    title: 'The shared state store is unavailable',
+    hint: 'The gateway lost its Redis store and state.onStoreError is deny; retry shortly, or check Redis.',
+  },
+  GW_FAULT_INJECTED: {
+    status: 503,
+    title: 'Injected fault',
+    hint: 'The route has `faults` configured; remove them to stop the errors.',
+  },
+  GW_UPSTREAM_TIMEOUT: {
+    status: 504,
+    title: 'The upstream did not answer in time',
+    hint: 'Raise `timeout` on the route or service, or make the service faster.',
+  },
 } as const satisfies Record<string, { status: number; title: string; hint: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

@@ -23,6 +23,8 @@ export function registerCheckCommand(program: Command): void {
         });
       }
       const services = Object.keys(loaded.config.services).length;
-      process.stdout.write(`✔ ${loaded.file} is valid: ${loaded.config.routes.length} routes, ${services} services\n`);
+      process.stdout.write(
+        `✔ ${loaded.file} is valid: ${loaded.config.routes.length} routes, ${services} services\n`,
+      );
     });
 }

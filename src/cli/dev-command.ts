@@ -27,7 +27,10 @@ export function registerDevCommand(program: Command): void {
     .option('-c, --config <file>', 'config file (default: gateway.config.ts in this folder)')
     .option('-p, --port <port>', 'port to listen on (default: the config, else 8080)', parsePort)
     .option('--host <host>', 'address to bind (default 127.0.0.1)')
-    .option('--state-dir <dir>', 'where keys and token secrets live (default .gw/ beside the config; env GW_STATE_DIR)')
+    .option(
+      '--state-dir <dir>',
+      'where keys and token secrets live (default .gw/ beside the config; env GW_STATE_DIR)',
+    )
     .option('--demo', 'run the built-in demo: mock services and their routes')
     .option('--no-dashboard', 'print plain lines instead of the live dashboard')
     .option('--log-format <format>', 'pretty or json', 'pretty')
@@ -41,7 +44,9 @@ export function registerDevCommand(program: Command): void {
       let stop = (signal: string) => void (signalled ??= signal);
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
-      let demo: { config: string; stateDir: string; banner: (url: string) => string[]; stop(): Promise<void> } | undefined;
+      let demo:
+        | { config: string; stateDir: string; banner: (url: string) => string[]; stop(): Promise<void> }
+        | undefined;
       if (flags.demo) {
         const { startDemo } = await import('../dev/demo.js');
         demo = await startDemo({ stateDir: flags.stateDir });

@@ -7,7 +7,10 @@ const color = new Chalk({ level: process.env.NO_COLOR || !process.stderr.isTTY ?
 export function formatCliError(error: unknown): string {
   if (isGatewayError(error)) {
     const [first, ...rest] = formatError(error).split('\n');
-    return [color.red(`✖ ${first}`), ...rest.map((line) => (line.trimStart().startsWith('hint:') ? color.cyan(line) : line))].join('\n');
+    return [
+      color.red(`✖ ${first}`),
+      ...rest.map((line) => (line.trimStart().startsWith('hint:') ? color.cyan(line) : line)),
+    ].join('\n');
   }
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
   return color.red(`✖ gw failed unexpectedly: ${message}`);

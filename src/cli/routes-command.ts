@@ -7,7 +7,10 @@ import { policyNames } from '../pipeline/admin.js';
 import { GatewayError } from '../errors.js';
 import { printTable } from './print-table.js';
 
-function targetsOf(config: Awaited<ReturnType<typeof loadConfig>>['config'], service: string | undefined): string[] {
+function targetsOf(
+  config: Awaited<ReturnType<typeof loadConfig>>['config'],
+  service: string | undefined,
+): string[] {
   if (!service) return [];
   return (config.services[service]?.targets ?? []).map((t) => (typeof t === 'string' ? t : t.url));
 }
@@ -39,7 +42,13 @@ export function registerRoutesCommand(program: Command): void {
       }
       printTable(
         ['METHODS', 'PATH', 'SERVICE', 'TARGETS', 'POLICIES'],
-        rows.map((r) => [r.methods.join(','), r.path, r.service ?? '-', r.targets.join(' ') || '-', r.policies.join(', ') || '-']),
+        rows.map((r) => [
+          r.methods.join(','),
+          r.path,
+          r.service ?? '-',
+          r.targets.join(' ') || '-',
+          r.policies.join(', ') || '-',
+        ]),
       );
     });
 
@@ -59,7 +68,13 @@ export function registerRoutesCommand(program: Command): void {
       const compiled = config.routes.map(compileRoute);
       const result = createRouteTable(compiled).match(method, normalized.path);
       if (result.kind !== 'matched') {
-        const report = { matched: false, method, path: normalized.path, reason: result.kind, ...(result.kind === 'method-not-allowed' ? { allowed: result.allowed } : {}) };
+        const report = {
+          matched: false,
+          method,
+          path: normalized.path,
+          reason: result.kind,
+          ...(result.kind === 'method-not-allowed' ? { allowed: result.allowed } : {}),
+        };
         if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
         else
           process.stdout.write(
@@ -77,11 +92,24 @@ export function registerRoutesCommand(program: Command): void {
         normalized.path !== rawPath ? `the path normalises to ${normalized.path}` : undefined,
         `${route.config.path} matches ${normalized.path} at a segment boundary`,
         Object.keys(params).length ? `params ${JSON.stringify(params)}` : undefined,
-        route.methods ? `${method} is one of ${[...route.methods].join(', ')}` : 'the route allows every method',
-        route.config.stripPrefix ? `stripPrefix ${route.config.stripPrefix} gives ${upstreamPath}` : undefined,
+        route.methods
+          ? `${method} is one of ${[...route.methods].join(', ')}`
+          : 'the route allows every method',
+        route.config.stripPrefix
+          ? `stripPrefix ${route.config.stripPrefix} gives ${upstreamPath}`
+          : undefined,
         route.config.rewrite ? `rewrite gives ${upstreamPath}` : undefined,
       ].filter((line): line is string => line !== undefined);
-      const report = { matched: true, method, path: normalized.path, route: route.id, service: route.config.service ?? null, upstreamUrls: targets.map((t) => t.replace(/\/$/, '') + upstreamPath), params, why };
+      const report = {
+        matched: true,
+        method,
+        path: normalized.path,
+        route: route.id,
+        service: route.config.service ?? null,
+        upstreamUrls: targets.map((t) => t.replace(/\/$/, '') + upstreamPath),
+        params,
+        why,
+      };
       if (flags.json) {
         process.stdout.write(JSON.stringify(report, null, 2) + '\n');
         return;

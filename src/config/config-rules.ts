@@ -56,7 +56,14 @@ function checkReservedPath(route: Loose, at: string): ConfigProblem[] {
   if (typeof path !== 'string') return [];
   const reserved = reservedPaths.find((p) => path === p || path.startsWith(`${p}/`));
   if (!reserved) return [];
-  return [{ path: `${at}.path`, message: `${reserved} is reserved for the gateway's own endpoints`, received: renderValue(path), hint: 'choose another path' }];
+  return [
+    {
+      path: `${at}.path`,
+      message: `${reserved} is reserved for the gateway's own endpoints`,
+      received: renderValue(path),
+      hint: 'choose another path',
+    },
+  ];
 }
 
 function checkService(route: Loose, at: string, services: string[]): ConfigProblem[] {

@@ -43,12 +43,18 @@ export function parseSize(text: string): number | undefined {
 
 /** A size as `'1mb'`, `'64kb'`, `'512b'` or a number of bytes. */
 export const byteSize = z
-  .union([z.number().int().nonnegative(), z.string()], { error: "expected a size like '1mb', '64kb' or '512b'" })
+  .union([z.number().int().nonnegative(), z.string()], {
+    error: "expected a size like '1mb', '64kb' or '512b'",
+  })
   .transform((value, ctx) => {
     if (typeof value === 'number') return value;
     const bytes = parseSize(value);
     if (bytes === undefined) {
-      ctx.issues.push({ code: 'custom', input: value, message: `expected a size like '1mb', '64kb' or '512b', found '${value}'` });
+      ctx.issues.push({
+        code: 'custom',
+        input: value,
+        message: `expected a size like '1mb', '64kb' or '512b', found '${value}'`,
+      });
       return z.NEVER;
     }
     return bytes;
@@ -79,5 +85,7 @@ export const httpMethod = z
 
 /** A function given in a TypeScript or JavaScript config. */
 export function fn<T extends (...args: never[]) => unknown>(description: string) {
-  return z.custom<T>((value) => typeof value === 'function', { message: `expected a function ${description}` });
+  return z.custom<T>((value) => typeof value === 'function', {
+    message: `expected a function ${description}`,
+  });
 }

@@ -29,11 +29,9 @@ const target = z.union([
   }),
 ]);
 
-const hashKey = z
-  .string()
-  .regex(/^(ip|header:[A-Za-z0-9-]+|cookie:[A-Za-z0-9_-]+)$/, {
-    message: "expected 'ip', 'header:NAME' or 'cookie:NAME'",
-  });
+const hashKey = z.string().regex(/^(ip|header:[A-Za-z0-9-]+|cookie:[A-Za-z0-9_-]+)$/, {
+  message: "expected 'ip', 'header:NAME' or 'cookie:NAME'",
+});
 
 const balance = z
   .union([
@@ -49,17 +47,30 @@ const healthCheck = z.strictObject({
     .default(5000)
     .describe('Time between probes'),
   timeout: duration.default(2000).describe('A probe slower than this fails'),
-  unhealthyThreshold: z.number().int().positive().default(2).describe('Failed probes before a target is down'),
+  unhealthyThreshold: z
+    .number()
+    .int()
+    .positive()
+    .default(2)
+    .describe('Failed probes before a target is down'),
   healthyThreshold: z.number().int().positive().default(1).describe('Good probes before it is up again'),
 });
 
 const passiveHealth = z.strictObject({
-  failures: z.number().int().positive().default(3).describe('Consecutive connect failures that take a target out'),
+  failures: z
+    .number()
+    .int()
+    .positive()
+    .default(3)
+    .describe('Consecutive connect failures that take a target out'),
   cooldown: duration.default(10_000).describe('How long a target stays out before it is tried again'),
 });
 
 export const serviceSchema = z.strictObject({
-  targets: z.array(target).min(1, { message: 'a service needs at least one target' }).describe('Upstream URLs'),
+  targets: z
+    .array(target)
+    .min(1, { message: 'a service needs at least one target' })
+    .describe('Upstream URLs'),
   balance: balance.describe('How requests are spread over the targets'),
   timeout: duration.optional().describe('Time to wait for the upstream (default 30s); a route may override'),
   healthCheck: healthCheck.optional().describe('Active health checks'),
@@ -125,7 +136,9 @@ const serverSchema = z.strictObject({
   headersTimeout: duration.default(20_000).describe('Time allowed to receive request headers'),
   requestTimeout: duration.default(300_000).describe('Time allowed to receive a whole request'),
   maxHeaderSize: byteSize.default(16 * 1024).describe('Largest request head accepted (431 above it)'),
-  shutdownGrace: duration.default(10_000).describe('On SIGINT/SIGTERM, how long in-flight requests may finish'),
+  shutdownGrace: duration
+    .default(10_000)
+    .describe('On SIGINT/SIGTERM, how long in-flight requests may finish'),
   keepAliveTimeout: duration.default(5_000).describe('Idle client keep-alive time'),
 });
 

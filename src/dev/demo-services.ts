@@ -29,12 +29,17 @@ function usersService(instance: string): Handler {
 
 let nextOrder = 1000;
 const ordersService: Handler = (req, body) => {
-  if (req.method === 'POST') return { status: 201, json: { id: nextOrder++, received: parse(body), status: 'created' } };
+  if (req.method === 'POST')
+    return { status: 201, json: { id: nextOrder++, received: parse(body), status: 'created' } };
   return { status: 200, json: { orders: [] } };
 };
 
 const paymentsService: Handler = (req, body) => {
-  if (req.method === 'POST') return { status: 201, json: { id: `pay_${Date.now().toString(36)}`, received: parse(body), status: 'captured' } };
+  if (req.method === 'POST')
+    return {
+      status: 201,
+      json: { id: `pay_${Date.now().toString(36)}`, received: parse(body), status: 'captured' },
+    };
   return { status: 200, json: { payments: [] } };
 };
 

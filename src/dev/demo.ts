@@ -8,7 +8,9 @@ import { createGatewayState } from '../state/create-state.js';
 import { startDemoServices } from './demo-services.js';
 
 /** Where the demo's config lives: templates/, loaded like any user's config. */
-export const demoConfigFile = fileURLToPath(new URL('../../templates/demo/gateway.config.ts', import.meta.url));
+export const demoConfigFile = fileURLToPath(
+  new URL('../../templates/demo/gateway.config.ts', import.meta.url),
+);
 
 /** Mints the demo's API key and token, the way `gw keys create` and `gw token issue` do. */
 async function mintDemoCredentials(stateDir: string): Promise<{ key: string; token: string }> {

@@ -49,9 +49,17 @@ export function createGatewayServer(initial: BuiltGateway, options: ServerOption
     if (error.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
     const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
     const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-    const problem = new GatewayError('GW_BAD_REQUEST', tooLarge ? 'The request head is too large' : timedOut ? 'The request took too long to arrive' : `Malformed request (${error.code ?? 'parse error'})`, {
-      status: tooLarge ? 431 : timedOut ? 408 : 400,
-    });
+    const problem = new GatewayError(
+      'GW_BAD_REQUEST',
+      tooLarge
+        ? 'The request head is too large'
+        : timedOut
+          ? 'The request took too long to arrive'
+          : `Malformed request (${error.code ?? 'parse error'})`,
+      {
+        status: tooLarge ? 431 : timedOut ? 408 : 400,
+      },
+    );
     writeProblemToSocket(socket, problem);
   });
 
@@ -68,7 +76,11 @@ export function createGatewayServer(initial: BuiltGateway, options: ServerOption
         const onError = (error: NodeJS.ErrnoException) => {
           server.off('listening', onListening);
           if (error.code === 'EADDRINUSE') {
-            reject(new GatewayError('GW_PORT_IN_USE', `Port ${port} on ${host} is already in use`, { cause: error }));
+            reject(
+              new GatewayError('GW_PORT_IN_USE', `Port ${port} on ${host} is already in use`, {
+                cause: error,
+              }),
+            );
           } else reject(error);
         };
         const onListening = () => {

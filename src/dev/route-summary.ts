@@ -8,6 +8,8 @@ export function summarizeRoutes(gateway: BuiltGateway): RouteSummary[] {
     methods: route.config.methods ? [...route.config.methods] : [],
     path: route.config.path,
     ...(route.config.service ? { service: route.config.service } : {}),
-    targets: route.config.service ? (gateway.upstreams.get(route.config.service)?.targets.map((t) => t.key) ?? []) : [],
+    targets: route.config.service
+      ? (gateway.upstreams.get(route.config.service)?.targets.map((t) => t.key) ?? [])
+      : [],
   }));
 }

@@ -59,14 +59,14 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 
   const loaded = await loadConfig({ file: options.config, cwd: options.cwd });
   let current = loaded;
-  let reloader: { trigger(): Promise<void> } | undefined;
   let closeServer: (reason: string) => Promise<void> = async () => {};
   let snapshotTimer: NodeJS.Timeout | undefined;
 
   if (useDashboard) {
     // Banner lines go out before Ink owns the screen (the port is the one asked for).
     const host = options.host ?? loaded.config.host;
-    for (const line of options.banner?.(`http://${host}:${options.port ?? loaded.config.port}`) ?? []) write(line);
+    for (const line of options.banner?.(`http://${host}:${options.port ?? loaded.config.port}`) ?? [])
+      write(line);
     // The view subscribes before the gateway starts, so it sees the first load and `listening`.
     const { renderDashboard } = await import('../dashboard/render-dashboard.js');
     const view = renderDashboard({
@@ -74,13 +74,16 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       info: { url: '', configFile: loaded.file },
       actions: {
         quit: () => void closeServer('quit').then(() => process.exit(0)),
-        reload: () => void reloader?.trigger(),
+        // Only pressed once the dashboard is up, after `reloader` exists.
+        reload: () => void reloader.trigger(),
       },
       onCrash: (error) => {
         // A broken view must never take the gateway down: fall back to plain lines.
         view.unmount();
         usePlain();
-        write(`dashboard failed (${error instanceof Error ? error.message : String(error)}); printing plain lines instead`);
+        write(
+          `dashboard failed (${error instanceof Error ? error.message : String(error)}); printing plain lines instead`,
+        );
       },
     });
     stopOutput = () => view.unmount();
@@ -145,11 +148,18 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       watcher?.update([...current.dependencies, ...filesOfFailedLoad(error)]);
       const gatewayError = isGatewayError(error)
         ? error
-        : new GatewayError('GW_CONFIG_LOAD_FAILED', error instanceof Error ? error.message : String(error), { cause: error });
-      events.emit({ type: 'config-rejected', at: Date.now(), file: gatewayError.file ?? current.file, error: gatewayError });
+        : new GatewayError('GW_CONFIG_LOAD_FAILED', error instanceof Error ? error.message : String(error), {
+            cause: error,
+          });
+      events.emit({
+        type: 'config-rejected',
+        at: Date.now(),
+        file: gatewayError.file ?? current.file,
+        error: gatewayError,
+      });
     }
   };
-  reloader = createSerialReloader(reloadOnce);
+  const reloader = createSerialReloader(reloadOnce);
 
   let watcher: ConfigWatcher | undefined;
   if (options.watch !== false) {
@@ -159,13 +169,17 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
           type: 'config-rejected',
           at: Date.now(),
           file: reason.file,
-          error: new GatewayError('GW_CONFIG_DELETED', `${reason.file} was deleted; the last good config keeps serving`, {
-            file: reason.file,
-          }),
+          error: new GatewayError(
+            'GW_CONFIG_DELETED',
+            `${reason.file} was deleted; the last good config keeps serving`,
+            {
+              file: reason.file,
+            },
+          ),
         });
         return;
       }
-      void reloader?.trigger();
+      void reloader.trigger();
     });
     await watcher.ready;
   }
@@ -175,7 +189,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     get loaded() {
       return current;
     },
-    reload: () => reloader!.trigger(),
+    reload: () => reloader.trigger(),
     close,
   };
 }
@@ -183,7 +197,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 /** Settings a running process cannot change in place (the socket, the server limits, the store). */
 function restartOnlyChanges(previous: LoadedConfig['config'], next: LoadedConfig['config']): string[] {
   const keys = ['port', 'host', 'server', 'state'] as const;
-  return keys.filter((key) => !sameValue(previous[key as keyof typeof previous], next[key as keyof typeof next]));
+  return keys.filter(
+    (key) => !sameValue(previous[key as keyof typeof previous], next[key as keyof typeof next]),
+  );
 }
 
 function emitTargetsSnapshot(events: EventStream, gateway: RunningGateway): void {

@@ -40,7 +40,11 @@ export interface RunningGateway {
    */
   reload(
     config: GatewayConfigInput | ResolvedConfig,
-    options?: { resolved?: boolean; file?: string; /** performance.now() when the reload began (file read included) */ startedAt?: number },
+    options?: {
+      resolved?: boolean;
+      file?: string;
+      /** performance.now() when the reload began (file read included) */ startedAt?: number;
+    },
   ): Promise<ConfigChanges>;
   close(graceMs?: number): Promise<void>;
 }
@@ -50,7 +54,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const events = options.events ?? createEventStream();
   const configDir = options.configDir ?? process.cwd();
   const started = performance.now();
-  const config = options.resolved ? (options.config as ResolvedConfig) : resolveConfig(options.config, options.configFile);
+  const config = options.resolved
+    ? (options.config as ResolvedConfig)
+    : resolveConfig(options.config, options.configFile);
   const state = await createGatewayState({ config, configDir, stateDir: options.stateDir, events });
   // Metrics follow the event stream, once per process; the registry lives as long as the state.
   const stopMetrics = events.subscribe(metricsOf(state).observe);

@@ -12,7 +12,11 @@ import { JWKS_PATH, sendJwks } from '../identity/jwks-endpoint.js';
  */
 export const adminPrefix = '/__gw/';
 
-type AdminEndpoint = (gateway: BuiltGateway, req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+type AdminEndpoint = (
+  gateway: BuiltGateway,
+  req: IncomingMessage,
+  res: ServerResponse,
+) => void | Promise<void>;
 
 const endpoints = new Map<string, AdminEndpoint>([
   ['/__gw/health', (gateway, _req, res) => sendJson(res, 200, healthReport(gateway))],
@@ -30,10 +34,20 @@ export function isAdminPath(path: string): boolean {
   return path.startsWith(adminPrefix) || endpoints.has(path);
 }
 
-export function handleAdmin(gateway: BuiltGateway, req: IncomingMessage, res: ServerResponse, path: string): void {
+export function handleAdmin(
+  gateway: BuiltGateway,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+): void {
   const endpoint = endpoints.get(path);
   if (!endpoint) {
-    sendProblem(res, new GatewayError('GW_ROUTE_NOT_FOUND', `No admin endpoint ${path}`, { hint: `Try ${[...endpoints.keys()].join(', ')}` }));
+    sendProblem(
+      res,
+      new GatewayError('GW_ROUTE_NOT_FOUND', `No admin endpoint ${path}`, {
+        hint: `Try ${[...endpoints.keys()].join(', ')}`,
+      }),
+    );
     return;
   }
   Promise.resolve(endpoint(gateway, req, res)).catch((error: unknown) =>
@@ -43,7 +57,11 @@ export function handleAdmin(gateway: BuiltGateway, req: IncomingMessage, res: Se
 
 export function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const body = JSON.stringify(value, null, 2);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+  });
   res.end(body);
 }
 
@@ -53,7 +71,12 @@ export function healthReport(gateway: BuiltGateway) {
       pool.name,
       {
         healthy: pool.targets.some((t) => t.healthy),
-        targets: pool.targets.map((t) => ({ url: t.key, healthy: t.healthy, inFlight: t.inFlight, reason: t.reason ?? null })),
+        targets: pool.targets.map((t) => ({
+          url: t.key,
+          healthy: t.healthy,
+          inFlight: t.inFlight,
+          reason: t.reason ?? null,
+        })),
       },
     ]),
   );
@@ -67,15 +90,28 @@ export function routeReport(gateway: BuiltGateway) {
     path: route.config.path,
     methods: route.config.methods ?? ['*'],
     service: route.config.service ?? null,
-    targets: route.config.service ? (gateway.upstreams.get(route.config.service)?.targets.map((t) => t.key) ?? []) : [],
+    targets: route.config.service
+      ? (gateway.upstreams.get(route.config.service)?.targets.map((t) => t.key) ?? [])
+      : [],
     websocket: route.config.websocket,
     policies: policyNames(route.config as unknown as Record<string, unknown>),
   }));
 }
 
-const corePolicyKeys = new Set(['name', 'path', 'methods', 'service', 'websocket', 'stripPrefix', 'rewrite', 'timeout']);
+const corePolicyKeys = new Set([
+  'name',
+  'path',
+  'methods',
+  'service',
+  'websocket',
+  'stripPrefix',
+  'rewrite',
+  'timeout',
+]);
 
 /** The route keys that turn on behaviour beyond plain forwarding (for route listings). */
 export function policyNames(route: Record<string, unknown>): string[] {
-  return Object.keys(route).filter((key) => !corePolicyKeys.has(key) && route[key] !== undefined && route[key] !== false);
+  return Object.keys(route).filter(
+    (key) => !corePolicyKeys.has(key) && route[key] !== undefined && route[key] !== false,
+  );
 }

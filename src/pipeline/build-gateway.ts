@@ -52,10 +52,19 @@ const validRequestId = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
 export function buildGateway(config: ResolvedConfig, options: BuildOptions): BuiltGateway {
   const { events, forwarder } = options;
-  const upstreams = createUpstreamRegistry(config.services, { events, previous: options.previous?.upstreams });
+  const upstreams = createUpstreamRegistry(config.services, {
+    events,
+    previous: options.previous?.upstreams,
+  });
   const routes = config.routes.map(compileRoute);
   const table = createRouteTable(routes);
-  const build: BuildContext = { config, configDir: options.configDir, events, state: options.state, upstreams };
+  const build: BuildContext = {
+    config,
+    configDir: options.configDir,
+    events,
+    state: options.state,
+    upstreams,
+  };
 
   const handlers = new Map<CompiledRoute, RouteHandler>();
   for (const route of routes) {
@@ -171,12 +180,10 @@ export function buildGateway(config: ResolvedConfig, options: BuildOptions): Bui
       // Transfer-Encoding is hop-by-hop, yet the body still needs framing on the next hop: without
       // it a DELETE or GET body would reach the upstream unframed, read as a second request.
       if (chunked) req.headers['transfer-encoding'] = 'chunked';
-      handlers
-        .get(ctx.route)!(ctx)
-        .then(
-          () => sendBufferedResponse(ctx),
-          (error: unknown) => answerError(ctx, error),
-        );
+      handlers.get(ctx.route)!(ctx).then(
+        () => sendBufferedResponse(ctx),
+        (error: unknown) => answerError(ctx, error),
+      );
     },
     upgrade(req, socket, head) {
       // The upgrade runs the route's whole policy chain (auth, limits …) on a response bound to
@@ -197,13 +204,17 @@ export function buildGateway(config: ResolvedConfig, options: BuildOptions): Bui
       const ctx = createContext(req, res, { socket, head });
       if (!ctx) return;
       if (!ctx.route.config.websocket) {
-        answerError(ctx, new GatewayError('GW_UPGRADE_NOT_ALLOWED', `WebSocket upgrades are not enabled on route ${ctx.route.id}`));
+        answerError(
+          ctx,
+          new GatewayError(
+            'GW_UPGRADE_NOT_ALLOWED',
+            `WebSocket upgrades are not enabled on route ${ctx.route.id}`,
+          ),
+        );
         return;
       }
       stripHopByHop(req.headers, true);
-      handlers
-        .get(ctx.route)!(ctx)
-        .catch((error: unknown) => answerError(ctx, error));
+      handlers.get(ctx.route)!(ctx).catch((error: unknown) => answerError(ctx, error));
     },
     close() {
       upstreams.close();
@@ -220,9 +231,13 @@ function hasBody(req: IncomingMessage): boolean {
 function answerError(ctx: GatewayContext, error: unknown): void {
   const gatewayError = isGatewayError(error)
     ? error
-    : new GatewayError('GW_INTERNAL', `Route ${ctx.route.id} failed: ${error instanceof Error ? error.message : String(error)}`, {
-        cause: error,
-      });
+    : new GatewayError(
+        'GW_INTERNAL',
+        `Route ${ctx.route.id} failed: ${error instanceof Error ? error.message : String(error)}`,
+        {
+          cause: error,
+        },
+      );
   if (!ctx.outcome.answeredBy && gatewayError.status < 500) ctx.outcome.answeredBy = gatewayError.code;
   ctx.outcome.reason ??= gatewayError.message;
   sendProblem(ctx.res, gatewayError, { requestId: ctx.id, instance: ctx.path, headers: ctx.responseHeaders });
@@ -231,7 +246,14 @@ function answerError(ctx: GatewayContext, error: unknown): void {
 function finishWithoutRoute(
   events: EventStream,
   res: ServerResponse,
-  info: { id: string; method: string; path: string; startedAt: number; req: IncomingMessage; error: GatewayError },
+  info: {
+    id: string;
+    method: string;
+    path: string;
+    startedAt: number;
+    req: IncomingMessage;
+    error: GatewayError;
+  },
 ): void {
   if (!events.active) return;
   events.emit({

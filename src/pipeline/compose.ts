@@ -4,7 +4,10 @@ import type { GatewayContext, Middleware, Next } from './types.js';
  * Koa-style composition: each middleware gets `next` for the rest of the chain and the terminal
  * handler last. Calling next() twice is a bug in a policy, so it rejects loudly.
  */
-export function compose(middlewares: readonly Middleware[], terminal: (ctx: GatewayContext) => Promise<void>) {
+export function compose(
+  middlewares: readonly Middleware[],
+  terminal: (ctx: GatewayContext) => Promise<void>,
+) {
   if (middlewares.length === 0) return terminal;
   return function composed(ctx: GatewayContext): Promise<void> {
     let index = -1;

@@ -10,7 +10,12 @@ import type { BuildContext, CompiledRoute, GatewayContext } from './types.js';
  * (a WebSocket upgrade when the context carries one). Routes without a service end in an error
  * unless a policy (mock, aggregate) answered first.
  */
-export function createForward(route: CompiledRoute, pool: UpstreamPool | undefined, forwarder: Forwarder, build?: BuildContext) {
+export function createForward(
+  route: CompiledRoute,
+  pool: UpstreamPool | undefined,
+  forwarder: Forwarder,
+  build?: BuildContext,
+) {
   if (!pool) {
     return async function noUpstream(): Promise<void> {
       throw new GatewayError('GW_INTERNAL', `Route ${route.id} has no service to forward to`, {

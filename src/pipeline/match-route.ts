@@ -148,7 +148,10 @@ function safeDecode(segment: string): string {
 
 /** The route paths closest to a path nobody serves (for the 404 answer; never on the hot path). */
 export function closestRoutes(routes: readonly CompiledRoute[], path: string, count = 3): string[] {
-  const scored = routes.map((route) => ({ path: route.config.path, score: similarity(route.config.path, path) }));
+  const scored = routes.map((route) => ({
+    path: route.config.path,
+    score: similarity(route.config.path, path),
+  }));
   scored.sort((a, b) => b.score - a.score);
   return [...new Set(scored.slice(0, count).map((s) => s.path))];
 }

@@ -4,7 +4,17 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
  * Hop-by-hop headers belong to one connection and are never forwarded.
  * https://www.rfc-editor.org/rfc/rfc9110#section-7.6.1 (and RFC 2616 §13.5.1 for the classic list)
  */
-const hopByHop = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+const hopByHop = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+];
 
 /** Removes hop-by-hop headers and every header the Connection header names. */
 export function stripHopByHop(headers: IncomingHttpHeaders, keepUpgrade = false): void {
@@ -25,7 +35,11 @@ export function stripHopByHop(headers: IncomingHttpHeaders, keepUpgrade = false)
  * Sets X-Forwarded-For/-Proto/-Host from what the gateway saw, replacing what the client sent:
  * a client-supplied X-Forwarded-For is a spoofable claim, not a fact the upstream should trust.
  */
-export function setForwardedHeaders(req: IncomingMessage, headers: IncomingHttpHeaders, clientIp: string): void {
+export function setForwardedHeaders(
+  req: IncomingMessage,
+  headers: IncomingHttpHeaders,
+  clientIp: string,
+): void {
   headers['x-forwarded-for'] = clientIp;
   headers['x-forwarded-proto'] = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
   const host = req.headers.host;

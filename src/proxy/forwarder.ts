@@ -46,7 +46,12 @@ export interface Forwarder {
    * Buffering: resolves with the whole answer, nothing written. Rejects with a GatewayError when it
    * failed before any byte reached the client (`retryable` in its extensions when worth a retry).
    */
-  web(ctx: GatewayContext, pool: UpstreamPool, target: Target, mode?: ForwardMode): Promise<UpstreamResponse | undefined>;
+  web(
+    ctx: GatewayContext,
+    pool: UpstreamPool,
+    target: Target,
+    mode?: ForwardMode,
+  ): Promise<UpstreamResponse | undefined>;
   /**
    * Proxies a WebSocket upgrade. `refuse` is called synchronously when the upstream could not be
    * reached, while the client socket can still carry an HTTP answer.
@@ -98,13 +103,17 @@ function timeoutError(ms: number): Error {
 }
 
 /** Upstream head → client head: hop-by-hop out, response hooks, then the gateway's own headers. */
-function prepareHead(ctx: GatewayContext, proxyRes: IncomingMessage): { status: number; headers: IncomingHttpHeaders } {
+function prepareHead(
+  ctx: GatewayContext,
+  proxyRes: IncomingMessage,
+): { status: number; headers: IncomingHttpHeaders } {
   stripHopByHop(proxyRes.headers);
   const head = { status: proxyRes.statusCode ?? 502, headers: proxyRes.headers };
   for (const hook of ctx.responseHooks) hook(head, ctx);
   for (const name in ctx.responseHeaders) {
     const value = ctx.responseHeaders[name];
-    if (value !== undefined) head.headers[name] = typeof value === 'number' ? String(value) : (value as string | string[]);
+    if (value !== undefined)
+      head.headers[name] = typeof value === 'number' ? String(value) : (value as string | string[]);
   }
   return head;
 }
@@ -142,7 +151,10 @@ export function createForwarder(): Forwarder {
   proxy.on('error', () => {});
   // Upgrades need the same connect options as requests (a `localhost` target on ::1), but never
   // reuse a socket: plain agents, not the services' keep-alive ones.
-  const upgradeAgents = { http: new HttpAgent({ ...connectOptions }), https: new HttpsAgent({ ...connectOptions }) };
+  const upgradeAgents = {
+    http: new HttpAgent({ ...connectOptions }),
+    https: new HttpsAgent({ ...connectOptions }),
+  };
   // The library's deleteLength pass turns a chunked DELETE/OPTIONS body into `Content-Length: 0`
   // and streams the body anyway, which the upstream reads as a second request. This pass runs
   // right after it (before 'timeout') and puts the chunked framing back.
@@ -249,13 +261,19 @@ export function createForwarder(): Forwarder {
             }
             if (size > maxBytes) {
               // Fail first: destroying emits 'aborted' at once, which would report a reset instead.
-              fail(new GatewayError('GW_UPSTREAM_BAD_RESPONSE', `${pool.name} answered with more than ${maxBytes} bytes, too large to buffer`));
+              fail(
+                new GatewayError(
+                  'GW_UPSTREAM_BAD_RESPONSE',
+                  `${pool.name} answered with more than ${maxBytes} bytes, too large to buffer`,
+                ),
+              );
               proxyRes.destroy();
               return;
             }
             chunks.push(chunk);
           };
-          const onBroken = () => fail(upstreamError({ code: 'ECONNRESET' }, target.key, pool.name, ctx.timeoutMs));
+          const onBroken = () =>
+            fail(upstreamError({ code: 'ECONNRESET' }, target.key, pool.name, ctx.timeoutMs));
           const onEnd = () => {
             if (!finish('ok')) return;
             const head = prepareHead(ctx, proxyRes);
@@ -296,7 +314,12 @@ export function createForwarder(): Forwarder {
             resolve(undefined);
             return;
           }
-          const gatewayError = upstreamError(state.timedOut ? timeoutError(ctx.timeoutMs) : error, target.key, pool.name, ctx.timeoutMs);
+          const gatewayError = upstreamError(
+            state.timedOut ? timeoutError(ctx.timeoutMs) : error,
+            target.key,
+            pool.name,
+            ctx.timeoutMs,
+          );
           // A connect failure never reached the upstream: safe to retry elsewhere, whatever the method.
           reject(failure === 'connect' ? markRetryable(gatewayError) : gatewayError);
         });

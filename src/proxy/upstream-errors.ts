@@ -31,7 +31,12 @@ export function classifyUpstreamError(error: unknown): ForwardFailure {
  * The answer for a failed forward, with a hint that names the target and service. nginx's
  * convention: refused/reset → 502, no answer in time → 504. Pinned in a table-driven test.
  */
-export function upstreamError(error: unknown, target: string, service: string, timeoutMs: number): GatewayError {
+export function upstreamError(
+  error: unknown,
+  target: string,
+  service: string,
+  timeoutMs: number,
+): GatewayError {
   const failure = classifyUpstreamError(error);
   const host = target.replace(/^https?:\/\//, '');
   switch (failure) {
@@ -41,16 +46,28 @@ export function upstreamError(error: unknown, target: string, service: string, t
         cause: error,
       });
     case 'timeout':
-      return new GatewayError('GW_UPSTREAM_TIMEOUT', `${service} (${host}) did not answer within ${timeoutMs} ms`, {
-        hint: `${service} did not answer within ${timeoutMs} ms — raise \`timeout\` on the route or service, or make it faster`,
-        cause: error,
-      });
+      return new GatewayError(
+        'GW_UPSTREAM_TIMEOUT',
+        `${service} (${host}) did not answer within ${timeoutMs} ms`,
+        {
+          hint: `${service} did not answer within ${timeoutMs} ms — raise \`timeout\` on the route or service, or make it faster`,
+          cause: error,
+        },
+      );
     case 'bad-response':
-      return new GatewayError('GW_UPSTREAM_BAD_RESPONSE', `${service} (${host}) sent a malformed HTTP response`, { cause: error });
+      return new GatewayError(
+        'GW_UPSTREAM_BAD_RESPONSE',
+        `${service} (${host}) sent a malformed HTTP response`,
+        { cause: error },
+      );
     case 'reset':
-      return new GatewayError('GW_UPSTREAM_RESET', `${service} (${host}) closed the connection before answering`, {
-        hint: `${service} closed the connection before answering — did it crash?`,
-        cause: error,
-      });
+      return new GatewayError(
+        'GW_UPSTREAM_RESET',
+        `${service} (${host}) closed the connection before answering`,
+        {
+          hint: `${service} closed the connection before answering — did it crash?`,
+          cause: error,
+        },
+      );
   }
 }

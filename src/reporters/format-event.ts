@@ -39,7 +39,8 @@ export function formatEvent(event: GatewayEvent, color: ChalkInstance): string |
 
 function formatRequest(event: RequestFinished, color: ChalkInstance): string {
   const status = event.status;
-  const paint = status >= 500 ? color.red : status >= 400 ? color.yellow : status >= 300 ? color.cyan : color.green;
+  const paint =
+    status >= 500 ? color.red : status >= 400 ? color.yellow : status >= 300 ? color.cyan : color.green;
   const time = new Date(event.at).toISOString().slice(11, 23);
   const markers = [
     event.outcome.cache === 'HIT' ? 'cache-hit' : '',
@@ -48,7 +49,11 @@ function formatRequest(event: RequestFinished, color: ChalkInstance): string {
     event.outcome.mocked ? 'mocked' : '',
     event.outcome.fault ? `fault:${event.outcome.fault}` : '',
   ].filter(Boolean);
-  const where = event.target ? `→ ${event.target}` : event.outcome.answeredBy ? `(${event.outcome.answeredBy})` : '';
+  const where = event.target
+    ? `→ ${event.target}`
+    : event.outcome.answeredBy
+      ? `(${event.outcome.answeredBy})`
+      : '';
   return [
     color.dim(time),
     event.method.padEnd(6),

@@ -6,7 +6,10 @@ import type { GatewayEvent } from '../events/gateway-events.js';
  * JSON lines (`--log-format json`): one object per event, request lines with the request id,
  * route, target, status, durations and policy outcomes. Headers stay out of the log.
  */
-export function startJsonReporter(options: { events: EventStream; write?: (line: string) => void }): () => void {
+export function startJsonReporter(options: {
+  events: EventStream;
+  write?: (line: string) => void;
+}): () => void {
   const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
   return options.events.subscribe((event) => {
     const record = toRecord(event);

@@ -7,7 +7,12 @@ const env = (name: string, fallback: string) => process.env[name] ?? fallback;
 export default defineConfig({
   port: 8080,
   services: {
-    users: { targets: [env('GW_DEMO_USERS_1', 'http://127.0.0.1:8001'), env('GW_DEMO_USERS_2', 'http://127.0.0.1:8002')] },
+    users: {
+      targets: [
+        env('GW_DEMO_USERS_1', 'http://127.0.0.1:8001'),
+        env('GW_DEMO_USERS_2', 'http://127.0.0.1:8002'),
+      ],
+    },
     orders: { targets: [env('GW_DEMO_ORDERS', 'http://127.0.0.1:8003')], timeout: '10s' },
     payments: { targets: [env('GW_DEMO_PAYMENTS', 'http://127.0.0.1:8004')] },
   },

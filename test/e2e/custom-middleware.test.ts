@@ -75,6 +75,8 @@ describe('config rules for routes', () => {
   });
 
   it('accepts scopes with auth', () => {
-    expect(problemsOf({ services, routes: [{ path: '/api', service: 'api', auth: 'jwt', scopes: ['a:b'] }] })).toEqual([]);
+    expect(
+      problemsOf({ services, routes: [{ path: '/api', service: 'api', auth: 'jwt', scopes: ['a:b'] }] }),
+    ).toEqual([]);
   });
 });

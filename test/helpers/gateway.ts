@@ -13,12 +13,22 @@ export interface TestGateway extends RunningGateway {
 }
 
 /** A real gateway on 127.0.0.1:0 with its own temporary state folder. */
-export async function startTestGateway(config: GatewayConfigInput, options: { stateDir?: string } = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  config: GatewayConfigInput,
+  options: { stateDir?: string } = {},
+): Promise<TestGateway> {
   const stateDir = options.stateDir ?? (await mkdtemp(path.join(os.tmpdir(), 'gw-state-')));
   const events = createEventStream();
   const seen: GatewayEvent[] = [];
   events.subscribe((event) => seen.push(event));
-  const gateway = await startGateway({ config, port: 0, host: '127.0.0.1', stateDir, configDir: stateDir, events });
+  const gateway = await startGateway({
+    config,
+    port: 0,
+    host: '127.0.0.1',
+    stateDir,
+    configDir: stateDir,
+    events,
+  });
   const close = gateway.close.bind(gateway);
   return Object.assign(gateway, {
     seen,

@@ -26,7 +26,10 @@ const echo: UpstreamHandler = (req, res, body) => {
 };
 
 /** A real HTTP server on 127.0.0.1:0 that records what it receives (default: echoes it as JSON). */
-export async function startUpstream(handler: UpstreamHandler = echo, host = '127.0.0.1'): Promise<TestUpstream> {
+export async function startUpstream(
+  handler: UpstreamHandler = echo,
+  host = '127.0.0.1',
+): Promise<TestUpstream> {
   const requests: RecordedRequest[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -54,7 +57,11 @@ export async function startUpstream(handler: UpstreamHandler = echo, host = '127
 }
 
 /** Polls until `check` returns true (no fixed sleeps: the machine may be loaded). */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, stepMs = 20): Promise<void> {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  stepMs = 20,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;

@@ -196,6 +196,8 @@ describe('rate-limit policy', () => {
     expect(result.success).toBe(false);
     const issue = result.error?.issues[0];
     // Either zod names the field itself, or the union error names it in the message.
-    expect(`${issue?.path.join('.')}: ${issue?.message}`).toMatch(/^routes\.0\.rateLimit(\.limit: |: limit: )/);
+    expect(`${issue?.path.join('.')}: ${issue?.message}`).toMatch(
+      /^routes\.0\.rateLimit(\.limit: |: limit: )/,
+    );
   });
 });

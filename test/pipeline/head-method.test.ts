@@ -12,6 +12,9 @@ describe('HEAD on routes that serve GET', () => {
   });
 
   it('still refuses HEAD where only POST is allowed', () => {
-    expect(table(['POST']).match('HEAD', '/api/users')).toEqual({ kind: 'method-not-allowed', allowed: ['POST'] });
+    expect(table(['POST']).match('HEAD', '/api/users')).toEqual({
+      kind: 'method-not-allowed',
+      allowed: ['POST'],
+    });
   });
 });

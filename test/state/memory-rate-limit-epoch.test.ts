@@ -8,7 +8,8 @@ describe('memory rate-limit store at a real epoch', () => {
     const t = Date.now();
     const store = createMemoryRateLimitStore({ now: () => t, sweepIntervalMs: 0 });
     let passed = 0;
-    for (let i = 0; i < limit * 2; i++) if ((await store.consume('k', [{ limit, windowMs: 1000 }]))[0]!.allowed) passed++;
+    for (let i = 0; i < limit * 2; i++)
+      if ((await store.consume('k', [{ limit, windowMs: 1000 }]))[0]!.allowed) passed++;
     expect(passed).toBe(limit);
   });
 });
