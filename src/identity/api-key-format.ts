@@ -1,4 +1,5 @@
 import { hash, randomBytes } from 'node:crypto';
+import type { ApiKeyRecord, NewApiKey } from '../state/types.js';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 // 43 base62 characters carry 256 bits of randomness.
@@ -37,4 +38,20 @@ export function hashApiKey(key: string): string {
 /** What `gw keys list` shows of a key: enough to recognise it, far too little to use it. */
 export function displayPrefix(key: string): string {
   return `${key.slice(0, API_KEY_PREFIX.length + 4)}…`;
+}
+
+/** A new key and the record stored for it (only the hash: the key itself is shown once). */
+export function mintApiKey(input: NewApiKey, nowMs: number): { key: string; record: ApiKeyRecord } {
+  const key = generateApiKey();
+  const record: ApiKeyRecord = {
+    id: generateKeyId(),
+    name: input.name,
+    hash: hashApiKey(key),
+    prefix: displayPrefix(key),
+    scopes: [...input.scopes],
+    ...(input.tier === undefined ? {} : { tier: input.tier }),
+    createdAt: new Date(nowMs).toISOString(),
+    ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt.toISOString() }),
+  };
+  return { key, record };
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { GatewayError } from '../errors.js';
 import type { EventStream } from '../events/event-stream.js';
 import type { ApiKeyLookup, ApiKeyRecord, KeyStore, NewApiKey } from '../state/types.js';
-import { displayPrefix, generateApiKey, generateKeyId, hashApiKey } from './api-key-format.js';
+import { hashApiKey, mintApiKey } from './api-key-format.js';
 import { ensureStateDir, readStateFile, withFileLock, writeStateFile } from './state-files.js';
 import { throttledRefresh } from './throttled-refresh.js';
 import { watchStateFile } from './watch-state-file.js';
@@ -89,17 +89,7 @@ export async function createFileKeyStore(options: FileKeyStoreOptions): Promise<
 
   return {
     async create(input: NewApiKey) {
-      const key = generateApiKey();
-      const record: ApiKeyRecord = {
-        id: generateKeyId(),
-        name: input.name,
-        hash: hashApiKey(key),
-        prefix: displayPrefix(key),
-        scopes: [...input.scopes],
-        ...(input.tier === undefined ? {} : { tier: input.tier }),
-        createdAt: new Date(now()).toISOString(),
-        ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt.toISOString() }),
-      };
+      const { key, record } = mintApiKey(input, now());
       await update((records) => [...records, record]);
       return { key, record };
     },

@@ -1,6 +1,21 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { GatewayError } from '../errors.js';
 
+/** The RFC 9457 body: `type` is a stable URN per code, so clients can switch on it. */
+function problemBody(error: GatewayError, context: { requestId?: string; instance?: string }): string {
+  return JSON.stringify({
+    type: `urn:gw:problem:${error.code}`,
+    title: error.title,
+    status: error.status,
+    detail: error.message,
+    hint: error.hint,
+    code: error.code,
+    ...(context.instance === undefined ? {} : { instance: context.instance }),
+    ...(context.requestId === undefined ? {} : { requestId: context.requestId }),
+    ...error.extensions,
+  });
+}
+
 /**
  * Writes a GatewayError as an RFC 9457 problem+json answer. `type` is a stable URN per code so
  * clients can switch on it; `hint` says what to do.
@@ -14,17 +29,7 @@ export function sendProblem(
     res.destroy();
     return;
   }
-  const body = JSON.stringify({
-    type: `urn:gw:problem:${error.code}`,
-    title: error.title,
-    status: error.status,
-    detail: error.message,
-    hint: error.hint,
-    code: error.code,
-    ...(context.instance === undefined ? {} : { instance: context.instance }),
-    ...(context.requestId === undefined ? {} : { requestId: context.requestId }),
-    ...error.extensions,
-  });
+  const body = problemBody(error, context);
   const headers: OutgoingHttpHeaders = {
     ...context.headers,
     ...error.headers,
@@ -46,14 +51,7 @@ export function writeProblemToSocket(
     socket.destroy();
     return;
   }
-  const body = JSON.stringify({
-    type: `urn:gw:problem:${error.code}`,
-    title: error.title,
-    status: error.status,
-    detail: error.message,
-    hint: error.hint,
-    code: error.code,
-  });
+  const body = problemBody(error, {});
   const head = [
     `HTTP/1.1 ${error.status} ${error.title}`,
     'Content-Type: application/problem+json',

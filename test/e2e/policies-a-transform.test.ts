@@ -1,27 +1,12 @@
 import http from 'node:http';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { GatewayConfigInput } from '../../src/config/schema.js';
-import { startUpstream, type TestUpstream, type UpstreamHandler } from '../helpers/upstream.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { type TestUpstream, type UpstreamHandler } from '../helpers/upstream.js';
 import { request } from '../fixtures/e2e/http.js';
+import { useTestServers } from '../helpers/test-servers.js';
 
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanup.length) await cleanup.pop()!();
-});
-
-async function upstream(handler?: UpstreamHandler): Promise<TestUpstream> {
-  const up = await startUpstream(handler);
-  cleanup.push(() => up.close());
-  return up;
-}
-
-async function gateway(config: GatewayConfigInput): Promise<TestGateway> {
-  const gw = await startTestGateway(config);
-  cleanup.push(() => gw.close());
-  return gw;
-}
+const { upstream, gateway } = useTestServers();
 
 const route = (
   up: TestUpstream,

@@ -1,27 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { GatewayConfigInput } from '../../src/config/schema.js';
+import { describe, expect, it } from 'vitest';
 import type { RequestFinished } from '../../src/events/gateway-events.js';
 import { startJsonReporter } from '../../src/reporters/json-reporter.js';
-import { startUpstream, type TestUpstream, type UpstreamHandler } from '../helpers/upstream.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { type UpstreamHandler } from '../helpers/upstream.js';
 import { freePort, request } from '../fixtures/e2e/http.js';
+import { useTestServers } from '../helpers/test-servers.js';
+import type { TestGateway } from '../helpers/gateway.js';
 
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanup.length) await cleanup.pop()!();
-});
-
-async function upstream(handler?: UpstreamHandler): Promise<TestUpstream> {
-  const up = await startUpstream(handler);
-  cleanup.push(() => up.close());
-  return up;
-}
-
-async function gateway(config: GatewayConfigInput): Promise<TestGateway> {
-  const gw = await startTestGateway(config);
-  cleanup.push(() => gw.close());
-  return gw;
-}
+const { cleanup, upstream, gateway } = useTestServers();
 
 const answer =
   (status: number, delayMs = 0): UpstreamHandler =>

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { GatewayError } from '../../errors.js';
 import type { EventStream } from '../../events/event-stream.js';
-import { displayPrefix, generateApiKey, generateKeyId, hashApiKey } from '../../identity/api-key-format.js';
+import { hashApiKey, mintApiKey } from '../../identity/api-key-format.js';
 import { throttledRefresh } from '../../identity/throttled-refresh.js';
 import type { ApiKeyLookup, ApiKeyRecord, KeyStore, NewApiKey } from '../types.js';
 import type { RedisConnection } from './redis-client.js';
@@ -140,17 +140,7 @@ export async function createRedisKeyStore(options: RedisKeyStoreOptions): Promis
 
   return {
     async create(input: NewApiKey) {
-      const key = generateApiKey();
-      const record: ApiKeyRecord = {
-        id: generateKeyId(),
-        name: input.name,
-        hash: hashApiKey(key),
-        prefix: displayPrefix(key),
-        scopes: [...input.scopes],
-        ...(input.tier === undefined ? {} : { tier: input.tier }),
-        createdAt: new Date(now()).toISOString(),
-        ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt.toISOString() }),
-      };
+      const { key, record } = mintApiKey(input, now());
       // MULTI: the record and its announcement go together or not at all.
       const replies = await client
         .multi()
