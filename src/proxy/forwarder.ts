@@ -1,10 +1,10 @@
-import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { Readable, type Duplex } from 'node:stream';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
-import type { BufferedResponse, BufferRequest, GatewayContext } from '../pipeline/types.js';
+import type { GatewayContext } from '../pipeline/types.js';
 import { GatewayError, isGatewayError } from '../errors.js';
-import type { Target, UpstreamPool } from './upstream-types.js';
-import { stripHopByHop } from './forward-headers.js';
+import { markRetryable, type Forwarder, type ForwardMode, type UpstreamResponse } from './forwarder-types.js';
+import { prepareHead, timeoutError } from './upstream-head.js';
 import { classifyUpstreamError, upstreamError } from './upstream-errors.js';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
@@ -19,61 +19,8 @@ import { connectOptions } from './keep-alive-agent.js';
  * always self-handled here, so that one code path can stream it, buffer it for a policy
  * (cache, transform) or turn a retryable status into a retry before any byte reaches the client.
  */
-export type UpstreamResponse = BufferedResponse;
-
-/** Failures worth trying again on another target (connect errors, retryable statuses). */
-const retryable = new WeakSet<GatewayError>();
-export function isRetryable(error: unknown): boolean {
-  return error instanceof GatewayError && retryable.has(error);
-}
-function markRetryable(error: GatewayError): GatewayError {
-  retryable.add(error);
-  return error;
-}
-
-export interface ForwardMode {
-  /** Buffer the answer (up to maxBytes) instead of streaming it; the caller writes it. */
-  buffer?: BufferRequest;
-  /** Statuses that reject with a retryable error instead of reaching the client. */
-  retryStatuses?: ReadonlySet<number>;
-  /** Called with the upstream status as soon as its head arrives (breakers judge answers by it). */
-  onHead?: (status: number) => void;
-}
-
-export interface Forwarder {
-  /**
-   * Sends the request to `target`. Streaming (default): settles when the client response is done.
-   * Buffering: resolves with the whole answer, nothing written. Rejects with a GatewayError when it
-   * failed before any byte reached the client (`retryable` in its extensions when worth a retry).
-   */
-  web(
-    ctx: GatewayContext,
-    pool: UpstreamPool,
-    target: Target,
-    mode?: ForwardMode,
-  ): Promise<UpstreamResponse | undefined>;
-  /**
-   * Proxies a WebSocket upgrade. `refuse` is called synchronously when the upstream could not be
-   * reached, while the client socket can still carry an HTTP answer.
-   */
-  ws(
-    req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    pool: UpstreamPool,
-    target: Target,
-    refuse: (error: GatewayError) => void,
-    options?: WsOptions,
-  ): void;
-  close(): void;
-}
-
-export interface WsOptions {
-  /** Time the upstream has to accept the upgrade (the route's, else the service's timeout). */
-  timeoutMs?: number;
-  /** The upstream's answer to the handshake: 101, or the status of the HTTP answer relayed. */
-  onHandshake?: (status: number) => void;
-}
+export type { Forwarder, ForwardMode, UpstreamResponse, WsOptions } from './forwarder-types.js';
+export { isRetryable } from './forwarder-types.js';
 
 interface InFlight {
   ctx: GatewayContext;
@@ -97,26 +44,6 @@ type TrackedRequest = IncomingMessage & {
   [upgradedKey]?: boolean;
   [wsRequestKey]?: ClientRequest;
 };
-
-function timeoutError(ms: number): Error {
-  return Object.assign(new Error(`upstream did not answer within ${ms} ms`), { code: 'GW_UPSTREAM_TIMEOUT' });
-}
-
-/** Upstream head → client head: hop-by-hop out, response hooks, then the gateway's own headers. */
-function prepareHead(
-  ctx: GatewayContext,
-  proxyRes: IncomingMessage,
-): { status: number; headers: IncomingHttpHeaders } {
-  stripHopByHop(proxyRes.headers);
-  const head = { status: proxyRes.statusCode ?? 502, headers: proxyRes.headers };
-  for (const hook of ctx.responseHooks) hook(head, ctx);
-  for (const name in ctx.responseHeaders) {
-    const value = ctx.responseHeaders[name];
-    if (value !== undefined)
-      head.headers[name] = typeof value === 'number' ? String(value) : (value as string | string[]);
-  }
-  return head;
-}
 
 /**
  * The body policies want sent instead of the client's (ctx.requestBody), as the library's
