@@ -56,7 +56,7 @@ export function start(core, command, commandArgs, env = {}, { port } = {}) {
       child.stderr.resume();
       resolve({ child, port: readyPort, stderr: err });
     };
-    // Only the head of the output is kept for error messages; a request log can be long.
+    // Only the tail of the output is kept for error messages; a request log can be long.
     child.stderr.on('data', (d) => (err = (err + d).slice(-4000)));
     child.stdout.on('data', (d) => {
       out = (out + d).slice(-4000);
@@ -99,8 +99,8 @@ process.on('SIGINT', () => process.exit(130));
 
 /**
  * CPU seconds used so far by a process and its descendants (`script` runs gw as its child), from
- * /proc; undefined where there is no /proc. CPU per request holds still on a busy machine where
- * requests per second do not.
+ * /proc; undefined where there is no /proc. CPU per request is steadier on a busy machine than
+ * requests per second.
  */
 export function cpuSeconds(pid) {
   if (pid === undefined || !existsSync(`/proc/${pid}/stat`)) return undefined;
