@@ -11,6 +11,8 @@ export interface ConfigChanges {
 export interface RequestOutcome {
   cache?: 'HIT' | 'MISS' | 'BYPASS';
   limited?: boolean;
+  /** Requests the caller has left under its tightest rate limit after this one. */
+  limitRemaining?: number;
   retries?: number;
   mocked?: boolean;
   fault?: string;

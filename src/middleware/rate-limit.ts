@@ -66,12 +66,14 @@ export const createRateLimitPolicy: PolicyFactory = (route, build) => {
     headers['ratelimit-remaining'] = String(decision.remaining);
     headers['ratelimit-reset'] = String(Math.ceil(decision.resetMs / 1000));
     headers['ratelimit-policy'] = active.policy;
+    const callerName = ctx.identity?.name ?? caller.slice(caller.indexOf(':') + 1);
+    ctx.outcome.limitRemaining = decision.remaining;
     if (events.active) {
       events.emit({
         type: 'limit-checked',
         at: Date.now(),
         routeId: route.id,
-        caller: ctx.identity?.name ?? caller.slice(caller.indexOf(':') + 1),
+        caller: callerName,
         policy: active.labels[i]!,
         limit: decision.limit,
         remaining: decision.remaining,
@@ -83,7 +85,7 @@ export const createRateLimitPolicy: PolicyFactory = (route, build) => {
       const retryAfter = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
       ctx.outcome.limited = true;
       ctx.outcome.answeredBy = 'rate-limit';
-      ctx.outcome.reason = `Over ${active.labels[i]} on route ${route.id}`;
+      ctx.outcome.reason = `${callerName} used ${decision.limit}/${decision.limit} of ${active.labels[i]} on route ${route.id}, resets in ${Math.ceil(decision.resetMs / 1000)} s`;
       throw new GatewayError(
         'GW_RATE_LIMITED',
         `Rate limit ${active.labels[i]} reached; retry in ${retryAfter} s`,

@@ -20,6 +20,9 @@ export function startJsonReporter(options: {
 function toRecord(event: GatewayEvent): Record<string, unknown> | undefined {
   switch (event.type) {
     case 'request-started':
+    // The request line carries the limit outcome (outcome.limited, outcome.limitRemaining): one
+    // line per request, not two.
+    case 'limit-checked':
       return undefined;
     case 'request-finished': {
       // Copied key by key, not with rest/spread: this runs for every request, and a for-in copy
@@ -42,7 +45,6 @@ function toRecord(event: GatewayEvent): Record<string, unknown> | undefined {
         problems: event.error.problems,
       };
     default: {
-      // Also per request (limit-checked): the same key-by-key copy.
       const record: Record<string, unknown> = { time: timeOf(event.at), event: event.type };
       for (const key in event) {
         if (key !== 'type' && key !== 'at') record[key] = event[key as keyof typeof event];
