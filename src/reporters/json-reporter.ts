@@ -19,9 +19,9 @@ export function startJsonReporter(options: {
 
 function toRecord(event: GatewayEvent): Record<string, unknown> | undefined {
   switch (event.type) {
-    case 'request-started':
     // The request line carries the limit outcome (outcome.limited, outcome.limitRemaining): one
     // line per request, not two.
+    case 'request-started':
     case 'limit-checked':
       return undefined;
     case 'request-finished': {
