@@ -1,5 +1,5 @@
 import { hash, randomBytes } from 'node:crypto';
-import type { ApiKeyRecord, NewApiKey } from '../state/types.js';
+import type { ApiKeyLookup, ApiKeyRecord, NewApiKey } from '../state/types.js';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 // 43 base62 characters carry 256 bits of randomness.
@@ -54,4 +54,18 @@ export function mintApiKey(input: NewApiKey, nowMs: number): { key: string; reco
     ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt.toISOString() }),
   };
   return { key, record };
+}
+
+/** A presented key against the records by hash: unknown, revoked, expired, or the record. */
+export function lookupApiKey(
+  byHash: ReadonlyMap<string, ApiKeyRecord>,
+  key: string,
+  nowMs: number,
+): ApiKeyLookup {
+  const record = byHash.get(hashApiKey(key));
+  if (!record) return { ok: false, reason: 'unknown' };
+  if (record.revokedAt !== undefined) return { ok: false, reason: 'revoked' };
+  if (record.expiresAt !== undefined && Date.parse(record.expiresAt) <= nowMs)
+    return { ok: false, reason: 'expired' };
+  return { ok: true, record };
 }

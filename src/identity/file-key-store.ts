@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { GatewayError } from '../errors.js';
 import type { EventStream } from '../events/event-stream.js';
 import type { ApiKeyLookup, ApiKeyRecord, KeyStore, NewApiKey } from '../state/types.js';
-import { hashApiKey, mintApiKey } from './api-key-format.js';
+import { lookupApiKey, mintApiKey } from './api-key-format.js';
 import { ensureStateDir, readStateFile, withFileLock, writeStateFile } from './state-files.js';
 import { throttledRefresh } from './throttled-refresh.js';
 import { watchStateFile } from './watch-state-file.js';
@@ -119,12 +119,7 @@ export async function createFileKeyStore(options: FileKeyStoreOptions): Promise<
     },
 
     find(key): ApiKeyLookup {
-      const record = view.byHash.get(hashApiKey(key));
-      if (!record) return { ok: false, reason: 'unknown' };
-      if (record.revokedAt !== undefined) return { ok: false, reason: 'revoked' };
-      if (record.expiresAt !== undefined && Date.parse(record.expiresAt) <= now())
-        return { ok: false, reason: 'expired' };
-      return { ok: true, record };
+      return lookupApiKey(view.byHash, key, now());
     },
 
     refresh: refreshSoon,

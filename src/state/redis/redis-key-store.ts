@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { GatewayError } from '../../errors.js';
 import type { EventStream } from '../../events/event-stream.js';
-import { hashApiKey, mintApiKey } from '../../identity/api-key-format.js';
+import { lookupApiKey, mintApiKey } from '../../identity/api-key-format.js';
 import { throttledRefresh } from '../../identity/throttled-refresh.js';
 import type { ApiKeyLookup, ApiKeyRecord, KeyStore, NewApiKey } from '../types.js';
 import type { RedisConnection } from './redis-client.js';
@@ -175,12 +175,7 @@ export async function createRedisKeyStore(options: RedisKeyStoreOptions): Promis
     },
 
     find(key): ApiKeyLookup {
-      const record = view.byHash.get(hashApiKey(key));
-      if (!record) return { ok: false, reason: 'unknown' };
-      if (record.revokedAt !== undefined) return { ok: false, reason: 'revoked' };
-      if (record.expiresAt !== undefined && Date.parse(record.expiresAt) <= now())
-        return { ok: false, reason: 'expired' };
-      return { ok: true, record };
+      return lookupApiKey(view.byHash, key, now());
     },
 
     refresh: refreshSoon,
