@@ -1,4 +1,5 @@
 import { hash, randomBytes } from 'node:crypto';
+import { z } from 'zod';
 import type { ApiKeyLookup, ApiKeyRecord, NewApiKey } from '../state/types.js';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -69,3 +70,15 @@ export function lookupApiKey(
     return { ok: false, reason: 'expired' };
   return { ok: true, record };
 }
+
+/** A key record as every store keeps it (revocations are stored beside it, store by store). */
+export const storedKeySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  prefix: z.string(),
+  scopes: z.array(z.string()),
+  tier: z.string().optional(),
+  createdAt: z.string(),
+  expiresAt: z.string().optional(),
+});

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { GatewayError } from '../errors.js';
 import type { EventStream } from '../events/event-stream.js';
 import type { ApiKeyLookup, ApiKeyRecord, KeyStore, NewApiKey } from '../state/types.js';
-import { lookupApiKey, mintApiKey } from './api-key-format.js';
+import { lookupApiKey, mintApiKey, storedKeySchema } from './api-key-format.js';
 import { ensureStateDir, readStateFile, withFileLock, writeStateFile } from './state-files.js';
 import { throttledRefresh } from './throttled-refresh.js';
 import { watchStateFile } from './watch-state-file.js';
@@ -13,17 +13,7 @@ export const KEYS_FILE = 'keys.json';
 export const KEY_USAGE_FILE = 'key-usage.json';
 const USAGE_FLUSH_MS = 5_000;
 
-const recordSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  hash: z.string().regex(/^[0-9a-f]{64}$/),
-  prefix: z.string(),
-  scopes: z.array(z.string()),
-  tier: z.string().optional(),
-  createdAt: z.string(),
-  expiresAt: z.string().optional(),
-  revokedAt: z.string().optional(),
-});
+const recordSchema = storedKeySchema.extend({ revokedAt: z.string().optional() });
 const keysFileSchema = z.object({ version: z.literal(1), keys: z.array(recordSchema) });
 const usageFileSchema = z.object({ version: z.literal(1), lastUsed: z.record(z.string(), z.string()) });
 

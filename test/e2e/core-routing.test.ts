@@ -1,25 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { GatewayConfigInput } from '../../src/config/schema.js';
-import { startUpstream, waitFor, type TestUpstream } from '../helpers/upstream.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { describe, expect, it } from 'vitest';
+import { waitFor, type TestUpstream } from '../helpers/upstream.js';
 import { request } from '../fixtures/e2e/http.js';
+import { useTestServers } from '../helpers/test-servers.js';
 
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanup.length) await cleanup.pop()!();
-});
-
-async function upstream(): Promise<TestUpstream> {
-  const up = await startUpstream();
-  cleanup.push(() => up.close());
-  return up;
-}
-
-async function gateway(config: GatewayConfigInput): Promise<TestGateway> {
-  const gw = await startTestGateway(config);
-  cleanup.push(() => gw.close());
-  return gw;
-}
+const { upstream, gateway } = useTestServers();
 
 /** Three services so that every answer says which upstream got the request and what path it saw. */
 async function setup() {

@@ -1,27 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/resolve-config.js';
 import type { GatewayConfigInput } from '../../src/config/schema.js';
 import type { MockRequest } from '../../src/middleware/mock-schema.js';
-import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { startUpstream } from '../helpers/upstream.js';
+import { type TestGateway } from '../helpers/gateway.js';
 import { freePort, parseRawAnswer, rawExchange, request } from '../fixtures/e2e/http.js';
+import { useTestServers } from '../helpers/test-servers.js';
 
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanup.length) await cleanup.pop()!();
-});
-
-async function upstream(): Promise<TestUpstream> {
-  const up = await startUpstream();
-  cleanup.push(() => up.close());
-  return up;
-}
-
-async function gateway(config: GatewayConfigInput): Promise<TestGateway> {
-  const gw = await startTestGateway(config);
-  cleanup.push(() => gw.close());
-  return gw;
-}
+const { cleanup, upstream, gateway } = useTestServers();
 
 const finished = (gw: TestGateway) => gw.seen.filter((e) => e.type === 'request-finished');
 

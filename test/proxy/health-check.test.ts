@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createEventStream } from '../../src/events/event-stream.js';
 import { applyProbe } from '../../src/proxy/health-check.js';
 import { createHealthRecord } from '../../src/proxy/target-health.js';
@@ -11,25 +11,13 @@ import {
   recordHealthEvents,
   service,
   sleep,
-  startUpstream,
   trackResources,
   waitFor,
+  useUpstreamCleanup,
 } from './upstream-fixtures.js';
-import type { TestUpstream } from './upstream-fixtures.js';
 
 const fast = { path: '/health', interval: 50, timeout: 500, unhealthyThreshold: 2, healthyThreshold: 1 };
-let cleanups: Array<() => unknown> = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  cleanups = [];
-});
-
-async function upstreams(count: number): Promise<TestUpstream[]> {
-  const started = await Promise.all(Array.from({ length: count }, () => startUpstream()));
-  for (const upstream of started) cleanups.push(() => upstream.close().catch(() => {}));
-  return started;
-}
+const { cleanups, upstreams } = useUpstreamCleanup();
 
 function registryFor(targets: string[], healthCheck = fast) {
   const { events, seen } = recordHealthEvents();

@@ -1,4 +1,5 @@
 import { createHook } from 'node:async_hooks';
+import { afterEach } from 'vitest';
 import { createServer, IncomingMessage, request } from 'node:http';
 import type { Agent, IncomingHttpHeaders, Server } from 'node:http';
 import { Socket } from 'node:net';
@@ -141,6 +142,22 @@ export function trackResources() {
     },
     stop() {
       hook.disable();
+    },
+  };
+}
+
+/** Upstreams (and anything else pushed on `cleanups`) closed after each test, last first. */
+export function useUpstreamCleanup() {
+  const cleanups: Array<() => unknown> = [];
+  afterEach(async () => {
+    while (cleanups.length) await cleanups.pop()!();
+  });
+  return {
+    cleanups,
+    async upstreams(count: number): Promise<TestUpstream[]> {
+      const started = await Promise.all(Array.from({ length: count }, () => startUpstream()));
+      for (const upstream of started) cleanups.push(() => upstream.close().catch(() => {}));
+      return started;
     },
   };
 }

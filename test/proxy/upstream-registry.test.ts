@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build as bundle } from 'esbuild';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ResolvedConfig } from '../../src/config/schema.js';
 import { createEventStream } from '../../src/events/event-stream.js';
 import type { PoolTarget } from '../../src/proxy/upstream-pool.js';
@@ -17,25 +17,13 @@ import {
   recordHealthEvents,
   service,
   sleep,
-  startUpstream,
   trackResources,
   waitFor,
+  useUpstreamCleanup,
 } from './upstream-fixtures.js';
-import type { TestUpstream } from './upstream-fixtures.js';
 
 const fastCheck = { path: '/health', interval: 50, timeout: 500, unhealthyThreshold: 1, healthyThreshold: 1 };
-let cleanups: Array<() => unknown> = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  cleanups = [];
-});
-
-async function upstreams(count: number): Promise<TestUpstream[]> {
-  const started = await Promise.all(Array.from({ length: count }, () => startUpstream()));
-  for (const upstream of started) cleanups.push(() => upstream.close().catch(() => {}));
-  return started;
-}
+const { cleanups, upstreams } = useUpstreamCleanup();
 
 function build(
   services: ResolvedConfig['services'],

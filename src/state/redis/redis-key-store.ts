@@ -1,7 +1,6 @@
-import { z } from 'zod';
 import { GatewayError } from '../../errors.js';
 import type { EventStream } from '../../events/event-stream.js';
-import { lookupApiKey, mintApiKey } from '../../identity/api-key-format.js';
+import { lookupApiKey, mintApiKey, storedKeySchema } from '../../identity/api-key-format.js';
 import { throttledRefresh } from '../../identity/throttled-refresh.js';
 import type { ApiKeyLookup, ApiKeyRecord, KeyStore, NewApiKey } from '../types.js';
 import type { RedisConnection } from './redis-client.js';
@@ -25,17 +24,6 @@ redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2])
 redis.call('PUBLISH', KEYS[3], ARGV[1])
 return { redis.call('HGET', KEYS[1], ARGV[1]), redis.call('HGET', KEYS[2], ARGV[1]) }
 `;
-
-const recordSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  hash: z.string().regex(/^[0-9a-f]{64}$/),
-  prefix: z.string(),
-  scopes: z.array(z.string()),
-  tier: z.string().optional(),
-  createdAt: z.string(),
-  expiresAt: z.string().optional(),
-});
 
 export interface RedisKeyStoreOptions {
   connection: RedisConnection;
@@ -66,7 +54,7 @@ export async function createRedisKeyStore(options: RedisKeyStoreOptions): Promis
   ).gwRevokeKey.bind(client);
 
   const parse = (id: string, json: string, revokedAt: string | undefined): ApiKeyRecord => {
-    const parsed = recordSchema.safeParse(JSON.parse(json));
+    const parsed = storedKeySchema.safeParse(JSON.parse(json));
     if (!parsed.success) {
       throw new GatewayError('GW_STATE_CORRUPT', `The key ${id} in Redis (${names.keys}) cannot be read`, {
         cause: parsed.error,
