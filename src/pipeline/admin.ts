@@ -25,11 +25,6 @@ const endpoints = new Map<string, AdminEndpoint>([
   [JWKS_PATH, (gateway, _req, res) => sendJwks(res, gateway.state.signingKeys)],
 ]);
 
-/** Lets a capability register an endpoint (e.g. /__gw/metrics, /.well-known/jwks.json). */
-export function registerAdminEndpoint(path: string, endpoint: AdminEndpoint): void {
-  endpoints.set(path, endpoint);
-}
-
 export function isAdminPath(path: string): boolean {
   return path.startsWith(adminPrefix) || endpoints.has(path);
 }
@@ -55,7 +50,7 @@ export function handleAdmin(
   );
 }
 
-export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const body = JSON.stringify(value, null, 2);
   res.writeHead(status, {
     'content-type': 'application/json',
@@ -65,7 +60,7 @@ export function sendJson(res: ServerResponse, status: number, value: unknown): v
   res.end(body);
 }
 
-export function healthReport(gateway: BuiltGateway) {
+function healthReport(gateway: BuiltGateway) {
   const services = Object.fromEntries(
     gateway.upstreams.pools().map((pool) => [
       pool.name,
@@ -84,7 +79,7 @@ export function healthReport(gateway: BuiltGateway) {
   return { status: allHealthy ? 'ok' : 'degraded', services };
 }
 
-export function routeReport(gateway: BuiltGateway) {
+function routeReport(gateway: BuiltGateway) {
   return gateway.routes.map((route) => ({
     id: route.id,
     path: route.config.path,

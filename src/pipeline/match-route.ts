@@ -38,7 +38,7 @@ interface Pattern {
   wildcard: boolean;
 }
 
-export function parsePattern(path: string): Pattern {
+function parsePattern(path: string): Pattern {
   const segments = path.split('/').filter((s) => s.length > 0);
   const wildcard = segments[segments.length - 1] === '*';
   if (wildcard) segments.pop();
