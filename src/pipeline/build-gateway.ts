@@ -22,6 +22,7 @@ import type { BuildContext, CompiledRoute, GatewayContext } from './types.js';
 import { emitFinished } from './request-events.js';
 import { sendBufferedResponse } from './send-response.js';
 import { preflightMethod } from '../middleware/cors/preflight.js';
+import { stripIdentityHeaders } from '../middleware/identity-headers.js';
 
 /** A gateway built from one config: immutable; the server swaps whole gateways on reload. */
 export interface BuiltGateway {
@@ -136,6 +137,7 @@ export function buildGateway(config: ResolvedConfig, options: BuildOptions): Bui
     }
     const clientIp = clientAddress(req);
     const headers = req.headers;
+    stripIdentityHeaders(headers);
     setForwardedHeaders(req, headers, clientIp);
     headers['x-request-id'] = id;
     const ctx: GatewayContext = {

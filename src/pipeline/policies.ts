@@ -1,6 +1,5 @@
 import type { PolicyFactory } from './types.js';
 import { createCustomPolicy } from '../middleware/custom.js';
-import { createIdentityHeadersPolicy } from '../middleware/identity-headers.js';
 import { createAuthPolicy } from '../middleware/auth.js';
 import { createRateLimitPolicy } from '../middleware/rate-limit.js';
 import { createAggregatePolicy } from '../middleware/aggregate.js';
@@ -16,14 +15,13 @@ import { createTransformPolicy } from '../middleware/transform/transform.js';
  * factory from src/middleware/ that returns undefined on routes where it has nothing to do, so
  * a route with no policies runs no policy code. Adding a policy: one module, one line here.
  *
- * Intended order (outermost first): identity headers (strip spoofed ones), CORS (preflights
- * answer before auth), auth, rate limit, body limit, the route's own `use` middlewares, faults,
+ * Spoofed identity headers are gone before the first policy (the request's context strips them).
+ * Intended order (outermost first): CORS (preflights answer before auth), auth, rate limit, body limit, the route's own `use` middlewares, faults,
  * mock (answers, or falls back when the service is down), cache (outside transform: it stores
  * the transformed answer), transform, aggregate (answers from several services). Breakers and
  * retries live in the forward itself.
  */
 export const policyOrder: readonly PolicyFactory[] = [
-  createIdentityHeadersPolicy,
   createCorsPolicy,
   createAuthPolicy,
   createRateLimitPolicy,

@@ -25,6 +25,7 @@ export function createResilientForward(pool: UpstreamPool, forwarder: Forwarder,
   const breakers = serviceBreakers(build, pool.name);
   const retries = serviceRetries(build, pool.name);
   const { events } = build;
+  if (!breakers && !retries) return createDirectForward(pool, forwarder, events);
 
   return async function resilientForward(ctx: GatewayContext): Promise<void> {
     const deadline = performance.now() + ctx.timeoutMs;
@@ -67,7 +68,7 @@ export function createResilientForward(pool: UpstreamPool, forwarder: Forwarder,
       } catch (error) {
         report(picked, 'failure', events);
         if (!isGatewayError(error)) throw error;
-        noteUpstreamError(events, ctx, pool, picked, error);
+        noteUpstreamError(events, ctx, pool, picked.target.key, error);
         if (!mayRetry || !isRetryable(error) || !retries!.budget.spend(Date.now())) throw error;
         retriesLeft--;
         lastError = error;
@@ -76,6 +77,27 @@ export function createResilientForward(pool: UpstreamPool, forwarder: Forwarder,
         if (wait > 0) await sleep(wait);
       }
     }
+  };
+}
+
+/**
+ * A service with neither breaker nor retries: one try, no bookkeeping around it. Most routes of a
+ * dev setup are like this, and this path runs on every one of their requests.
+ */
+function createDirectForward(pool: UpstreamPool, forwarder: Forwarder, events: EventStream) {
+  return function directForward(ctx: GatewayContext): Promise<void> {
+    const target = pool.pick({ req: ctx.req, clientIp: ctx.clientIp });
+    if (!target) return Promise.reject(refusal(ctx, pool, undefined));
+    const buffer = ctx.bufferResponse;
+    return forwarder.web(ctx, pool, target, buffer && { buffer }).then(
+      (response) => {
+        if (buffer) ctx.response = response;
+      },
+      (error: unknown) => {
+        if (isGatewayError(error)) noteUpstreamError(events, ctx, pool, target.key, error);
+        throw error;
+      },
+    );
   };
 }
 
@@ -112,7 +134,7 @@ function noteUpstreamError(
   events: EventStream,
   ctx: GatewayContext,
   pool: UpstreamPool,
-  picked: PickedTarget,
+  target: string,
   error: GatewayError,
 ): void {
   if (!events.active) return;
@@ -121,7 +143,7 @@ function noteUpstreamError(
     at: Date.now(),
     id: ctx.id,
     service: pool.name,
-    target: picked.target.key,
+    target,
     code: error.code,
     message: error.message,
   });
