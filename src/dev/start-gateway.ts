@@ -9,7 +9,7 @@ import { createGatewayState } from '../state/create-state.js';
 import type { GatewayState } from '../state/types.js';
 import { createGatewayServer } from './gateway-server.js';
 import { summarizeRoutes } from './route-summary.js';
-import { metricsOf } from '../metrics/gateway-metrics.js';
+import { metricsOf, metricsSkip } from '../metrics/gateway-metrics.js';
 
 export interface StartGatewayOptions {
   /** A config object (validated here) or one already resolved by loadConfig. */
@@ -59,7 +59,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     : resolveConfig(options.config, options.configFile);
   const state = await createGatewayState({ config, configDir, stateDir: options.stateDir, events });
   // Metrics follow the event stream, once per process; the registry lives as long as the state.
-  const stopMetrics = events.subscribe(metricsOf(state).observe);
+  const stopMetrics = events.subscribe(metricsOf(state).observe, { skip: metricsSkip });
   const forwarder = createForwarder();
   const build = (next: ResolvedConfig, previous?: BuiltGateway) =>
     buildGateway(next, { events, state, configDir, forwarder, previous });

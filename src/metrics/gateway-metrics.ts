@@ -1,13 +1,16 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { KeyedHistogram, RequestCounter } from './request-tallies.js';
 import type { GatewayEvent, RequestFinished } from '../events/gateway-events.js';
+import type { EventType } from '../events/event-stream.js';
 import type { GatewayState } from '../state/types.js';
 
 /** Seconds; from a cache hit (sub-millisecond) to a slow upstream. */
 const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const BREAKER_VALUES = { closed: 0, 'half-open': 1, open: 2 } as const;
-/** Anything else a client sends counts as OTHER, so a client cannot grow the label set. */
-const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 const NO_ROUTE = '(none)';
+
+/** Per-request events the metrics never read (subscribe with `{ skip: metricsSkip }`). */
+export const metricsSkip: readonly EventType[] = ['request-started', 'limit-checked', 'auth-failed'];
 
 export interface GatewayMetrics {
   readonly registry: Registry;
@@ -23,26 +26,22 @@ export interface GatewayMetrics {
 export function createGatewayMetrics(): GatewayMetrics {
   const registry = new Registry();
   const registers = [registry];
-  const requests = new Counter({
-    name: 'gw_requests_total',
-    help: 'Requests answered, by route, method and status class',
-    labelNames: ['route', 'method', 'status_class'] as const,
-    registers,
-  });
-  const duration = new Histogram({
-    name: 'gw_request_duration_seconds',
-    help: 'Time from request to finished answer, by route',
-    labelNames: ['route'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers,
-  });
-  const upstreamDuration = new Histogram({
-    name: 'gw_upstream_duration_seconds',
-    help: 'Time until the upstream answered, by service',
-    labelNames: ['service'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers,
-  });
+  const requests = new RequestCounter(
+    'gw_requests_total',
+    'Requests answered, by route, method and status class',
+  ).register(registry);
+  const duration = new KeyedHistogram(
+    'gw_request_duration_seconds',
+    'Time from request to finished answer, by route',
+    'route',
+    LATENCY_BUCKETS,
+  ).register(registry);
+  const upstreamDuration = new KeyedHistogram(
+    'gw_upstream_duration_seconds',
+    'Time until the upstream answered, by service',
+    'service',
+    LATENCY_BUCKETS,
+  ).register(registry);
   const upstreamErrors = new Counter({
     name: 'gw_upstream_errors_total',
     help: 'Upstream calls that failed (connect, reset, timeout, retryable status), by service, target and code',
@@ -88,11 +87,10 @@ export function createGatewayMetrics(): GatewayMetrics {
 
   function observeRequest(event: RequestFinished): void {
     const route = event.routeId ?? NO_ROUTE;
-    const method = KNOWN_METHODS.has(event.method) ? event.method : 'OTHER';
-    requests.inc({ route, method, status_class: `${Math.floor(event.status / 100)}xx` });
-    duration.observe({ route }, event.durationMs / 1000);
+    requests.inc(route, event.method, event.status);
+    duration.observe(route, event.durationMs / 1000);
     if (event.upstreamMs !== undefined && event.service !== undefined) {
-      upstreamDuration.observe({ service: event.service }, event.upstreamMs / 1000);
+      upstreamDuration.observe(event.service, event.upstreamMs / 1000);
     }
     const { outcome } = event;
     if (outcome.cache) cache.inc({ route, result: outcome.cache });

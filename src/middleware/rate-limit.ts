@@ -68,7 +68,7 @@ export const createRateLimitPolicy: PolicyFactory = (route, build) => {
     headers['ratelimit-policy'] = active.policy;
     const callerName = ctx.identity?.name ?? caller.slice(caller.indexOf(':') + 1);
     ctx.outcome.limitRemaining = decision.remaining;
-    if (events.active) {
+    if (events.wants('limit-checked')) {
       events.emit({
         type: 'limit-checked',
         at: Date.now(),

@@ -160,8 +160,10 @@ export function buildGateway(config: ResolvedConfig, options: BuildOptions): Bui
       outcome: {},
       upgrade,
     };
-    if (events.active) {
+    if (events.wants('request-started')) {
       events.emit({ type: 'request-started', at: Date.now(), id, method, path });
+    }
+    if (events.wants('request-finished')) {
       // A WebSocket is finished when its socket closes (its response is detached once upgraded).
       (upgrade ? upgrade.socket : res).once('close', () => emitFinished(events, ctx));
     }
@@ -257,7 +259,7 @@ function finishWithoutRoute(
     error: GatewayError;
   },
 ): void {
-  if (!events.active) return;
+  if (!events.wants('request-finished')) return;
   events.emit({
     type: 'request-finished',
     id: info.id,

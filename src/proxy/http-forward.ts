@@ -171,9 +171,11 @@ export function forwardHttp(
       const head = prepareHead(ctx, proxyRes);
       res.writeHead(head.status, head.headers);
       for (const chunk of already) res.write(chunk);
-      // An upstream that dies mid-body must not leave the client waiting for bytes that never come.
-      proxyRes.once('aborted', () => res.destroy());
-      proxyRes.once('error', () => res.destroy());
+      // An upstream that dies mid-body must not leave the client waiting for bytes that never come
+      // (one 'close' listener: it fires after 'end' too, when the answer came whole).
+      proxyRes.once('close', () => {
+        if (!proxyRes.complete) res.destroy();
+      });
       proxyRes.pipe(res);
     };
 

@@ -14,8 +14,12 @@ export function startPlainReporter(options: ReporterOptions): () => void {
   const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
   const useColor = options.color ?? (!process.env.NO_COLOR && process.stdout.isTTY === true);
   const color = new Chalk({ level: useColor ? 1 : 0 });
-  return options.events.subscribe((event) => {
-    const line = formatEvent(event, color);
-    if (line !== undefined) write(line);
-  });
+  return options.events.subscribe(
+    (event) => {
+      const line = formatEvent(event, color);
+      if (line !== undefined) write(line);
+    },
+    // Per-request detail the request line already sums up: nobody builds it unless a view wants it.
+    { skip: ['request-started', 'limit-checked', 'auth-failed'] },
+  );
 }

@@ -7,6 +7,7 @@ import { createFileKeyStore, KEYS_FILE } from '../../src/identity/file-key-store
 import { createFileSigningKeyStore, SIGNING_KEYS_FILE } from '../../src/identity/file-signing-key-store.js';
 import { waitFor } from '../helpers/upstream.js';
 import { createTempStateDir } from './temp-state.js';
+import { createEventStream } from '../../src/events/event-stream.js';
 
 let dir: string;
 let remove: () => Promise<void>;
@@ -102,15 +103,9 @@ describe('file key store', () => {
     const writer = await createFileKeyStore({ stateDir: dir });
     const { key } = await writer.create({ name: 'good', scopes: [] });
     const warnings: string[] = [];
-    const gateway = await createFileKeyStore({
-      stateDir: dir,
-      watch: true,
-      events: {
-        emit: (e) => e.type === 'store-warning' && warnings.push(e.message),
-        subscribe: () => () => undefined,
-        active: true,
-      },
-    });
+    const events = createEventStream();
+    events.subscribe((e) => e.type === 'store-warning' && warnings.push(e.message));
+    const gateway = await createFileKeyStore({ stateDir: dir, watch: true, events });
     const file = path.join(dir, KEYS_FILE);
     await writeFile(file, '{"version":1,"keys":[{"id":');
     await waitFor(() => warnings.length > 0, 2000);
