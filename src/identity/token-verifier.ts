@@ -20,6 +20,8 @@ export type VerifyResult = { ok: true; token: VerifiedToken } | { ok: false; rea
 
 export interface TokenVerifier {
   verify(token: string): Promise<VerifyResult>;
+  /** The token as verified before, while that still holds (cache hit); otherwise undefined. */
+  verified(token: string): VerifiedToken | undefined;
 }
 
 /** Remote JWKS sets by URL, kept by the caller so their caches outlive a config reload. */
@@ -101,11 +103,16 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     return { payload: result.payload, set: undefined };
   };
 
+  const verified = (token: string): VerifiedToken | undefined => {
+    const hit = cache.get(token);
+    return hit && now() < hit.validUntil && hit.set === options.signingKeys.current() ? hit.token : undefined;
+  };
+
   return {
+    verified,
     async verify(token) {
-      const hit = cache.get(token);
-      if (hit && now() < hit.validUntil && hit.set === options.signingKeys.current())
-        return { ok: true, token: hit.token };
+      const hit = verified(token);
+      if (hit) return { ok: true, token: hit };
       try {
         const { alg, kid, issuer } = peek(token);
         if (typeof alg !== 'string' || alg.toLowerCase() === 'none') {

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { GatewayError } from '../errors.js';
-import type { GatewayContext, Identity, PolicyFactory } from '../pipeline/types.js';
+import type { GatewayContext, Identity, Next, PolicyFactory } from '../pipeline/types.js';
+import type { ApiKeyLookup, ApiKeyRecord } from '../state/types.js';
+import type { VerifiedToken } from '../identity/token-verifier.js';
 import {
   challenge,
   readCredential,
@@ -71,65 +73,60 @@ export const createAuthPolicy: PolicyFactory = (route, build) => {
     throw error;
   };
 
-  const verify = async (ctx: GatewayContext, credential: Credential): Promise<Identity> => {
-    if (credential.method === 'apiKey') {
-      let found = keys.find(credential.value);
-      // A key minted a moment ago may not have reached this process yet: look once more.
-      if (!found.ok && found.reason === 'unknown') {
-        await keys.refresh();
-        found = keys.find(credential.value);
-      }
-      if (found.ok) {
-        keys.touch(found.record.id);
-        const { record } = found;
-        return {
-          kind: 'apiKey',
-          id: record.id,
-          name: record.name,
-          scopes: record.scopes,
-          ...(record.tier ? { tier: record.tier } : {}),
-        };
-      }
-      const reason = keyReasons[found.reason];
-      const header = challenge('apiKey', keyHeader, { error: 'invalid_key', error_description: reason });
-      return refuse(
-        ctx,
-        new GatewayError('GW_INVALID_CREDENTIALS', reason, { headers: { 'www-authenticate': header } }),
-      );
-    }
-    const result = await verifier!.verify(credential.value);
-    if (result.ok) {
-      const { token } = result;
-      return {
-        kind: 'jwt',
-        id: `${token.issuer}#${token.subject}`,
-        name: token.subject,
-        subject: token.subject,
-        scopes: token.scopes,
-        claims: token.claims,
-        ...(token.tier ? { tier: token.tier } : {}),
-      };
-    }
-    const header = challenge('jwt', keyHeader, { error: 'invalid_token', error_description: result.reason });
+  const keyIdentity = (record: ApiKeyRecord): Identity => {
+    keys.touch(record.id);
+    return {
+      kind: 'apiKey',
+      id: record.id,
+      name: record.name,
+      scopes: record.scopes,
+      ...(record.tier ? { tier: record.tier } : {}),
+    };
+  };
+
+  const refuseKey = (ctx: GatewayContext, found: Exclude<ApiKeyLookup, { ok: true }>): never => {
+    const reason = keyReasons[found.reason];
+    const header = challenge('apiKey', keyHeader, { error: 'invalid_key', error_description: reason });
     return refuse(
       ctx,
-      new GatewayError('GW_INVALID_CREDENTIALS', result.reason, { headers: { 'www-authenticate': header } }),
+      new GatewayError('GW_INVALID_CREDENTIALS', reason, { headers: { 'www-authenticate': header } }),
     );
   };
 
-  return async function authenticate(ctx, next) {
-    const credential = readCredential(ctx.upstreamHeaders, methods, keyHeader);
-    if (!credential) {
-      const message = `Route ${route.id} needs ${methods.map((m) => (m === 'jwt' ? 'a bearer token' : `an API key in ${keyHeader}`)).join(' or ')}`;
+  /**
+   * The caller's identity: at once for a known key or a token verified before (the hot path runs
+   * no promise), else after a key-store refresh or a full token verification.
+   */
+  const verify = (ctx: GatewayContext, credential: Credential): Identity | Promise<Identity> => {
+    if (credential.method === 'apiKey') {
+      const found = keys.find(credential.value);
+      if (found.ok) return keyIdentity(found.record);
+      if (found.reason !== 'unknown') return refuseKey(ctx, found);
+      // A key minted a moment ago may not have reached this process yet: look once more.
+      return keys.refresh().then(() => {
+        const again = keys.find(credential.value);
+        return again.ok ? keyIdentity(again.record) : refuseKey(ctx, again);
+      });
+    }
+    const known = verifier!.verified(credential.value);
+    if (known) return tokenIdentity(known);
+    return verifier!.verify(credential.value).then((result) => {
+      if (result.ok) return tokenIdentity(result.token);
+      const header = challenge('jwt', keyHeader, {
+        error: 'invalid_token',
+        error_description: result.reason,
+      });
       return refuse(
         ctx,
-        new GatewayError('GW_UNAUTHENTICATED', message, {
-          headers: { 'www-authenticate': missingChallenge },
+        new GatewayError('GW_INVALID_CREDENTIALS', result.reason, {
+          headers: { 'www-authenticate': header },
         }),
       );
-    }
-    const identity = await verify(ctx, credential);
-    const missing = scopes.filter((scope) => !identity.scopes.includes(scope));
+    });
+  };
+
+  const admit = (ctx: GatewayContext, credential: Credential, identity: Identity, next: Next) => {
+    const missing = scopes.length === 0 ? [] : scopes.filter((scope) => !identity.scopes.includes(scope));
     if (missing.length > 0) {
       const header = challenge(credential.method, keyHeader, {
         error: 'insufficient_scope',
@@ -144,6 +141,36 @@ export const createAuthPolicy: PolicyFactory = (route, build) => {
     ctx.identity = identity;
     writeIdentityHeaders(ctx.upstreamHeaders, identity);
     if (!forwardCredentials) delete ctx.upstreamHeaders[credential.header];
-    await next();
+    return next();
+  };
+
+  // Not async: a known caller goes on to the next policy without a promise of its own.
+  return function authenticate(ctx, next) {
+    const credential = readCredential(ctx.upstreamHeaders, methods, keyHeader);
+    if (!credential) {
+      const message = `Route ${route.id} needs ${methods.map((m) => (m === 'jwt' ? 'a bearer token' : `an API key in ${keyHeader}`)).join(' or ')}`;
+      return refuse(
+        ctx,
+        new GatewayError('GW_UNAUTHENTICATED', message, {
+          headers: { 'www-authenticate': missingChallenge },
+        }),
+      );
+    }
+    const identity = verify(ctx, credential);
+    return identity instanceof Promise
+      ? identity.then((known) => admit(ctx, credential, known, next))
+      : admit(ctx, credential, identity, next);
   };
 };
+
+function tokenIdentity(token: VerifiedToken): Identity {
+  return {
+    kind: 'jwt',
+    id: `${token.issuer}#${token.subject}`,
+    name: token.subject,
+    subject: token.subject,
+    scopes: token.scopes,
+    claims: token.claims,
+    ...(token.tier ? { tier: token.tier } : {}),
+  };
+}

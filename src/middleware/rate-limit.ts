@@ -1,5 +1,5 @@
 import { GatewayError } from '../errors.js';
-import type { GatewayContext, PolicyFactory } from '../pipeline/types.js';
+import type { GatewayContext, Next, PolicyFactory } from '../pipeline/types.js';
 import type { RateLimitDecision, RateLimitRule } from '../state/types.js';
 import { describeRule, policyHeader, type ResolvedRateLimit } from './rate-limit-schema.js';
 
@@ -54,11 +54,13 @@ export const createRateLimitPolicy: PolicyFactory = (route, build) => {
     return `ip:${ctx.clientIp}`;
   };
 
-  return async function rateLimit(ctx, next) {
-    const tier = ctx.identity?.tier;
-    const active = (tier !== undefined && tiers.get(tier)) || base;
-    const caller = callerOf(ctx);
-    const decisions = await store.consume(prefix + caller, active.rules);
+  const decide = (
+    ctx: GatewayContext,
+    next: Next,
+    active: CompiledRules,
+    caller: string,
+    decisions: readonly RateLimitDecision[],
+  ): Promise<void> => {
     const i = tightest(decisions);
     const decision = decisions[i]!;
     const headers = ctx.responseHeaders;
@@ -95,6 +97,17 @@ export const createRateLimitPolicy: PolicyFactory = (route, build) => {
         },
       );
     }
-    await next();
+    return next();
+  };
+
+  // Not async: with the in-process store a request passes without a promise of its own.
+  return function rateLimit(ctx, next) {
+    const tier = ctx.identity?.tier;
+    const active = (tier !== undefined && tiers.get(tier)) || base;
+    const caller = callerOf(ctx);
+    const decisions = store.consume(prefix + caller, active.rules);
+    return Array.isArray(decisions)
+      ? decide(ctx, next, active, caller, decisions)
+      : decisions.then((settled) => decide(ctx, next, active, caller, settled));
   };
 };

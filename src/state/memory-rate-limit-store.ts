@@ -74,7 +74,7 @@ export function createMemoryRateLimitStore(options: MemoryRateLimitStoreOptions 
     },
     sweep,
     // Synchronous from read to write: no other check interleaves, so limits are exact.
-    async consume(key, rules) {
+    consume(key, rules) {
       const t = now();
       expireOldest(t);
       const keys = rules.map((rule) => ruleKey(key, rule));

@@ -26,7 +26,12 @@ export function redisRuleKey(prefix: string, key: string, rule: RateLimitRule): 
 }
 
 /** GCRA in Redis: one EVALSHA per check, exact across every gateway sharing the Redis. */
-export function createRedisRateLimitStore(options: RedisRateLimitStoreOptions): RateLimitStore {
+/** The Redis store always answers later: a round trip per check. */
+export interface RedisRateLimitStore extends RateLimitStore {
+  consume(key: string, rules: readonly RateLimitRule[]): Promise<RateLimitDecision[]>;
+}
+
+export function createRedisRateLimitStore(options: RedisRateLimitStoreOptions): RedisRateLimitStore {
   const { connection, prefix } = options;
   const { client } = connection;
   client.defineCommand('gwGcra', { lua: GCRA_SCRIPT });
