@@ -92,6 +92,19 @@ export async function startGw(ctx, id, config, { args = [], tty = false } = {}) 
   };
 }
 
+/** Starts one of the reference proxies of scripts/bench/ in front of the upstream. */
+async function startProxyScript(ctx, file) {
+  const port = await ctx.freePort();
+  const { child } = await ctx.start(
+    1,
+    process.execPath,
+    [...(ctx.nodeArgs ?? []), path.join(ctx.root, 'scripts/bench', file)],
+    { UP_PORT: String(ctx.upPort), PORT: String(port) },
+    { port },
+  );
+  return { url: `http://127.0.0.1:${port}${benchPath}`, pid: child.pid };
+}
+
 /** Says when a row does not measure what it claims (a policy not wired yet, an endpoint missing). */
 async function probe(url, init, expected, what) {
   try {
@@ -131,17 +144,12 @@ export const setups = [
   {
     id: 'bare',
     name: 'bare http-proxy-3 + keep-alive agent',
-    async prepare(ctx) {
-      const port = await ctx.freePort();
-      const { child } = await ctx.start(
-        1,
-        process.execPath,
-        [...(ctx.nodeArgs ?? []), path.join(ctx.root, 'scripts/bench/bare-proxy.mjs')],
-        { UP_PORT: String(ctx.upPort), PORT: String(port) },
-        { port },
-      );
-      return { url: `http://127.0.0.1:${port}${benchPath}`, pid: child.pid };
-    },
+    prepare: (ctx) => startProxyScript(ctx, 'bare-proxy.mjs'),
+  },
+  {
+    id: 'raw',
+    name: 'node:http client + server, keep-alive agent (no library)',
+    prepare: (ctx) => startProxyScript(ctx, 'raw-proxy.mjs'),
   },
   {
     id: 'gw',

@@ -140,7 +140,9 @@ export const createAuthPolicy: PolicyFactory = (route, build) => {
     }
     ctx.identity = identity;
     writeIdentityHeaders(ctx.upstreamHeaders, identity);
-    if (!forwardCredentials) delete ctx.upstreamHeaders[credential.header];
+    // Set to undefined rather than deleted: the forwarder leaves it out either way, and `delete`
+    // would make the header object a slow dictionary.
+    if (!forwardCredentials) ctx.upstreamHeaders[credential.header] = undefined;
     return next();
   };
 

@@ -179,11 +179,7 @@ export function buildGateway(config: ResolvedConfig, options: BuildOptions): Bui
     handle(req, res) {
       const ctx = createContext(req, res, undefined);
       if (!ctx) return;
-      const chunked = req.headers['transfer-encoding'] !== undefined;
-      stripHopByHop(req.headers);
-      // Transfer-Encoding is hop-by-hop, yet the body still needs framing on the next hop: without
-      // it a DELETE or GET body would reach the upstream unframed, read as a second request.
-      if (chunked) req.headers['transfer-encoding'] = 'chunked';
+      // Hop-by-hop headers stay out of the upstream request as the forwarder lists its headers.
       handlers.get(ctx.route)!(ctx).then(
         () => sendBufferedResponse(ctx),
         (error: unknown) => answerError(ctx, error),

@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
  * Hop-by-hop headers belong to one connection and are never forwarded.
  * https://www.rfc-editor.org/rfc/rfc9110#section-7.6.1 (and RFC 2616 §13.5.1 for the classic list)
  */
-const hopByHop = [
+export const HOP_BY_HOP: readonly string[] = [
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -16,7 +16,7 @@ const hopByHop = [
   'upgrade',
 ];
 
-const hopByHopNames = new Set(hopByHop);
+const hopByHopNames = new Set(HOP_BY_HOP);
 
 /** Removes hop-by-hop headers and every header the Connection header names. */
 export function stripHopByHop(headers: IncomingHttpHeaders, keepUpgrade = false): void {

@@ -67,6 +67,8 @@ export function createForwarder(): Forwarder {
       socket.once('end', () => {
         if (!tracked[upgradedKey]) socket.destroy();
       });
+      // Policies remove a header by setting it to undefined; the library would send that as is.
+      for (const name in req.headers) if (req.headers[name] === undefined) delete req.headers[name];
       const agent = target.url.protocol === 'https:' ? upgradeAgents.https : upgradeAgents.http;
       proxy.ws(req, socket, head, { target: target.url, agent }, (error: Error) => {
         clearTimeout(handshakeTimer);

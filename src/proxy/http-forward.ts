@@ -1,4 +1,5 @@
-import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import http, { type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import https from 'node:https';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { GatewayContext } from '../pipeline/types.js';
@@ -6,6 +7,7 @@ import { markRetryable, type ForwardMode, type UpstreamResponse } from './forwar
 import { prepareHead, timeoutError } from './upstream-head.js';
 import { classifyUpstreamError, upstreamError } from './upstream-errors.js';
 import type { Target, UpstreamPool } from './upstream-types.js';
+import { HOP_BY_HOP } from './forward-headers.js';
 
 /**
  * One HTTP forward on Node's own client, with the target's keep-alive agent. The proxy library
@@ -27,6 +29,8 @@ interface Endpoint {
   readonly port: number;
   /** The target URL's own path ('/base' of http://host/base), prefixed to every request path. */
   readonly basePath: string;
+  /** Host header for clients that sent none (HTTP/1.0): the target's host[:port]. */
+  readonly host: string;
 }
 
 const endpoints = new WeakMap<Target, Endpoint>();
@@ -43,14 +47,58 @@ function endpointOf(target: Target): Endpoint {
     hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
     port: url.port === '' ? (secure ? 443 : 80) : Number(url.port),
     basePath: url.pathname.replace(/\/+$/, ''),
+    host: url.host,
   };
   endpoints.set(target, endpoint);
   return endpoint;
 }
 
-function declaresBody(headers: OutgoingHttpHeaders): boolean {
+function declaresBody(headers: IncomingHttpHeaders): boolean {
   const length = headers['content-length'];
   return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/** Never sent upstream: hop-by-hop headers, and Expect (the server already answered `100 Continue`). */
+const notForwarded = new Set([...HOP_BY_HOP, 'expect']);
+
+/**
+ * The upstream request's headers as a flat [name, value, …] list, built in one pass over what the
+ * policies left in `headers`: hop-by-hop ones and those the client's Connection names stay out,
+ * so do headers a policy removed by setting them to undefined (cheaper than `delete`, which turns
+ * the object into a slow dictionary for every later read), and the body's framing is set for
+ * the body actually sent. Node takes such a list as is, with no per-header bookkeeping.
+ */
+function upstreamHeaderList(
+  headers: IncomingHttpHeaders,
+  body: Buffer | Readable | undefined,
+  endpoint: Endpoint,
+): string[] {
+  const connection = headers.connection;
+  const named =
+    typeof connection === 'string' && connection.length > 0
+      ? new Set(connection.split(',').map((token) => token.trim().toLowerCase()))
+      : undefined;
+  const list: string[] = [];
+  let hasHost = false;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || notForwarded.has(name) || named?.has(name)) continue;
+    // A policy's body brings its own length (below).
+    if (body !== undefined && name === 'content-length') continue;
+    if (name === 'host') hasHost = true;
+    if (typeof value === 'string') list.push(name, value);
+    else for (const item of value) list.push(name, item);
+  }
+  // The client's Host goes through as it came (no `changeOrigin`); one is added only when the
+  // client sent none (HTTP/1.0).
+  if (!hasHost) list.push('host', endpoint.host);
+  if (Buffer.isBuffer(body)) list.push('content-length', String(body.length));
+  // A chunked client body stays chunked on the next hop (Transfer-Encoding itself is hop-by-hop,
+  // yet without framing a DELETE or GET body would be read as a second request); a policy's
+  // stream of unknown length (bodyLimit's counter) goes chunked, whatever the method.
+  else if (body !== undefined || headers['transfer-encoding'] !== undefined)
+    list.push('transfer-encoding', 'chunked');
+  return list;
 }
 
 /**
@@ -66,19 +114,8 @@ export function forwardHttp(
 ): Promise<UpstreamResponse | undefined> {
   const { req, res } = ctx;
   const endpoint = endpointOf(target);
-  const headers = ctx.upstreamHeaders;
-  // The server already answered `100 Continue` to the client; the upstream gets the body as is.
-  if (headers.expect !== undefined) delete headers.expect;
   const body = ctx.requestBody;
-  if (Buffer.isBuffer(body)) {
-    // A body a policy rewrote (or kept for retries): sent whole, with its own length.
-    if (headers['transfer-encoding'] !== undefined) delete headers['transfer-encoding'];
-    headers['content-length'] = String(body.length);
-  } else if (body !== undefined) {
-    // A policy's stream of unknown length (bodyLimit's counter) goes chunked, whatever the method.
-    if (headers['content-length'] !== undefined) delete headers['content-length'];
-    headers['transfer-encoding'] = 'chunked';
-  }
+  const headers = upstreamHeaderList(ctx.upstreamHeaders, body, endpoint);
   ctx.target = target.key;
   ctx.upstreamUrl = target.key + ctx.upstreamPath + ctx.search;
 
@@ -103,8 +140,6 @@ export function forwardHttp(
       port: endpoint.port,
       method: ctx.method,
       path: endpoint.basePath + ctx.upstreamPath + ctx.search,
-      // The client's Host goes through as it came (no `changeOrigin`); Node adds one only when
-      // the client sent none (HTTP/1.0).
       headers,
     });
     pool.started(target);
@@ -223,7 +258,7 @@ export function forwardHttp(
     } else if (body !== undefined) {
       body.once('error', (error: Error) => proxyReq.destroy(error));
       body.pipe(proxyReq);
-    } else if (declaresBody(headers)) {
+    } else if (declaresBody(ctx.upstreamHeaders)) {
       // A client that breaks off its body mid-way: the upstream request goes with it.
       req.once('error', () => proxyReq.destroy());
       req.pipe(proxyReq);
