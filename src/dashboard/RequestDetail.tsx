@@ -15,13 +15,25 @@ interface RequestDetailProps {
   readonly rows: number;
 }
 
-type Headers = Record<string, string | string[] | number | undefined> | undefined;
+type Headers = Record<string, string | string[] | number | undefined> | readonly string[] | undefined;
 
 function headerLines(headers: Headers): string[] {
-  const lines = Object.entries(headers ?? {})
-    .filter(([, value]) => value !== undefined)
-    .map(([name, value]) => `${name}: ${Array.isArray(value) ? value.join(', ') : String(value)}`);
+  const lines: string[] = [];
+  if (isHeaderList(headers)) {
+    // A flat [name, value, …] list, as the head was sent.
+    for (let i = 0; i + 1 < headers.length; i += 2)
+      lines.push(`${headers[i]!.toLowerCase()}: ${headers[i + 1]}`);
+  } else {
+    for (const [name, value] of Object.entries(headers ?? {})) {
+      if (value !== undefined)
+        lines.push(`${name}: ${Array.isArray(value) ? value.join(', ') : String(value)}`);
+    }
+  }
   return lines.length > 0 ? lines : ['(none recorded)'];
+}
+
+function isHeaderList(headers: Headers): headers is readonly string[] {
+  return Array.isArray(headers);
 }
 
 export function RequestDetail({ entry, route, limit, now, rows }: RequestDetailProps) {

@@ -42,7 +42,8 @@ export interface RequestFinished {
   caller?: string;
   outcome: RequestOutcome;
   requestHeaders?: Record<string, string | string[] | undefined>;
-  responseHeaders?: Record<string, string | string[] | number | undefined>;
+  /** As an object, or as the flat [name, value, …] list the client was sent. */
+  responseHeaders?: Record<string, string | string[] | number | undefined> | readonly string[];
 }
 
 export interface LimitChecked {

@@ -22,6 +22,6 @@ export function emitFinished(events: EventStream, ctx: GatewayContext): void {
     caller: ctx.identity?.name,
     outcome: ctx.outcome,
     requestHeaders: ctx.upstreamHeaders,
-    responseHeaders: res.getHeaders(),
+    responseHeaders: ctx.sentHeaders ?? res.getHeaders(),
   });
 }

@@ -105,6 +105,11 @@ export interface GatewayContext {
   /** Filled by the forwarder. */
   target?: string;
   upstreamUrl?: string;
+  /**
+   * The head sent to the client as a flat [name, value, …] list, when the forwarder wrote it from
+   * the upstream's raw head (routes whose policies do not edit answers).
+   */
+  sentHeaders?: readonly string[];
   upstreamMs?: number;
 }
 

@@ -4,7 +4,7 @@ import https from 'node:https';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { GatewayContext } from '../pipeline/types.js';
 import { markRetryable, type ForwardMode, type UpstreamResponse } from './forwarder-types.js';
-import { prepareHead, timeoutError } from './upstream-head.js';
+import { prepareHead, responseHeaderList, timeoutError } from './upstream-head.js';
 import { classifyUpstreamError, upstreamError } from './upstream-errors.js';
 import type { Target, UpstreamPool } from './upstream-types.js';
 import { HOP_BY_HOP } from './forward-headers.js';
@@ -203,8 +203,14 @@ export function forwardHttp(
     });
 
     const stream = (proxyRes: IncomingMessage, already: Buffer[]) => {
-      const head = prepareHead(ctx, proxyRes);
-      res.writeHead(head.status, head.headers);
+      if (ctx.responseHooks.length === 0) {
+        const list = responseHeaderList(proxyRes.rawHeaders, ctx.responseHeaders);
+        ctx.sentHeaders = list;
+        res.writeHead(proxyRes.statusCode ?? 502, list);
+      } else {
+        const head = prepareHead(ctx, proxyRes);
+        res.writeHead(head.status, head.headers);
+      }
       for (const chunk of already) res.write(chunk);
       // An upstream that dies mid-body must not leave the client waiting for bytes that never come
       // (one 'close' listener: it fires after 'end' too, when the answer came whole).

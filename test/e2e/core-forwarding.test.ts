@@ -79,4 +79,24 @@ describe('forwarding to a target', () => {
     expect(up.requests[0]!.body).toBe('hello');
     expect(up.requests[0]!.headers.expect).toBeUndefined();
   });
+
+  it("passes the upstream's head on as sent: repeated Set-Cookie kept, its request id replaced by gw's", async () => {
+    const up = await startUpstream((_req, res) => {
+      res.setHeader('Set-Cookie', ['a=1; Path=/', 'b=2; Path=/']);
+      res.setHeader('X-Request-Id', 'from-upstream');
+      res.setHeader('Cache-Control', 'no-store');
+      res.end('ok');
+    });
+    cleanup.push(() => up.close());
+    const gw = await startTestGateway({
+      services: { s: { targets: [up.url] } },
+      routes: [{ path: '/api', service: 's' }],
+    });
+    cleanup.push(() => gw.close());
+    const res = await request(gw.url, '/api/cookies', { headers: { 'x-request-id': 'client-id-1' } });
+    expect(res.headers['set-cookie']).toEqual(['a=1; Path=/', 'b=2; Path=/']);
+    expect(res.headers['x-request-id']).toBe('client-id-1');
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body).toBe('ok');
+  });
 });
