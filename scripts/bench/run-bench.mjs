@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, hasTaskset, hasWrk, load as loadWith, median, pin, start, stopAll } from './processes.mjs';
+import { freePort, hasTaskset, hasWrk, load as loadWith, median, pin, sleep, start, stopAll } from './processes.mjs';
 import { setups } from './setups.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -20,6 +20,7 @@ const duration = Number(process.env.BENCH_DURATION ?? (quick ? 3 : 10));
 const reps = Number(process.env.BENCH_REPS ?? (quick ? 1 : 3));
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const warmup = quick ? 1 : 3;
+const SETTLE_MS = 1_000;
 const load = (r, seconds) => loadWith(r.url, r.headers ?? {}, seconds, connections, r.pid);
 
 async function main() {
@@ -44,6 +45,9 @@ async function main() {
     for (const r of running) await load(r, warmup);
     for (let rep = 1; rep <= reps; rep++) {
       for (const r of running) {
+        // The previous setup's wind-down (closing 50 sockets, collecting garbage) runs on the same
+        // core: let it finish before the next setup's clock starts.
+        await sleep(SETTLE_MS);
         const sample = await load(r, duration);
         samples.get(r.setup.id).push(sample);
         console.error(

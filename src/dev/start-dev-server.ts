@@ -5,7 +5,7 @@ import { sameValue } from '../config/diff-config.js';
 import { createEventStream, type EventStream } from '../events/event-stream.js';
 import { startPlainReporter } from '../reporters/plain-reporter.js';
 import { startJsonReporter } from '../reporters/json-reporter.js';
-import { createLineWriter } from '../reporters/line-writer.js';
+import { createLineWriter, drainOutput } from '../reporters/line-writer.js';
 import { startGateway, type RunningGateway } from './start-gateway.js';
 import { createSerialReloader } from './serial-reloader.js';
 
@@ -122,6 +122,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       await watcher?.close();
       await gateway.close();
       stopOutput();
+      // The last lines may still be queued for a slow pipe: they go out before the process ends.
+      await drainOutput(process.stdout, 2_000);
       void reason;
     })();
     return closing;
