@@ -165,7 +165,7 @@ export function buildGateway(config: ResolvedConfig, options: BuildOptions): Bui
     }
     if (events.wants('request-finished')) {
       // A WebSocket is finished when its socket closes (its response is detached once upgraded).
-      (upgrade ? upgrade.socket : res).once('close', () => emitFinished(events, ctx));
+      (upgrade ? upgrade.socket : res).on('close', () => emitFinished(events, ctx));
     }
     return ctx;
   }

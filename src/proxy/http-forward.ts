@@ -8,6 +8,7 @@ import { prepareHead, responseHeaderList, timeoutError } from './upstream-head.j
 import { classifyUpstreamError, upstreamError } from './upstream-errors.js';
 import type { Target, UpstreamPool } from './upstream-types.js';
 import { HOP_BY_HOP } from './forward-headers.js';
+import { relayBody } from './relay-body.js';
 
 /**
  * One HTTP forward on Node's own client, with the target's keep-alive agent. The proxy library
@@ -172,7 +173,8 @@ export function forwardHttp(
       reject(failure === 'connect' ? markRetryable(gatewayError) : gatewayError);
     });
 
-    res.once('close', () => {
+    // 'close' is emitted once: `on` spares the once-wrapper.
+    res.on('close', () => {
       // The client went away (or the answer is done): an unfinished upstream request is cut, so
       // an aborted download never leaves an upstream stream open.
       if (!res.writableFinished) proxyReq.destroy();
@@ -212,12 +214,7 @@ export function forwardHttp(
         res.writeHead(head.status, head.headers);
       }
       for (const chunk of already) res.write(chunk);
-      // An upstream that dies mid-body must not leave the client waiting for bytes that never come
-      // (one 'close' listener: it fires after 'end' too, when the answer came whole).
-      proxyRes.once('close', () => {
-        if (!proxyRes.complete) res.destroy();
-      });
-      proxyRes.pipe(res);
+      relayBody(proxyRes, res);
     };
 
     const collect = (proxyRes: IncomingMessage, maxBytes: number, streamOverflow: boolean) => {

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startUpstream } from '../helpers/upstream.js';
 import { startTestGateway } from '../helpers/gateway.js';
@@ -98,5 +99,47 @@ describe('forwarding to a target', () => {
     expect(res.headers['x-request-id']).toBe('client-id-1');
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.body).toBe('ok');
+  });
+
+  it('a client that reads slowly gets a large answer whole (the upstream waits for it)', async () => {
+    const chunk = Buffer.alloc(64 * 1024, 'g');
+    const chunks = 128; // 8 MB, far more than the socket buffers hold
+    const up = await startUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      let sent = 0;
+      const more = () => {
+        while (sent < chunks) {
+          sent++;
+          if (!res.write(chunk)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      more();
+    });
+    cleanup.push(() => up.close());
+    const gw = await startTestGateway({
+      services: { s: { targets: [up.url] } },
+      routes: [{ path: '/api', service: 's' }],
+    });
+    cleanup.push(() => gw.close());
+    const { port } = new URL(gw.url);
+    const received = await new Promise<number>((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port, path: '/api/big' }, (res) => {
+          let size = 0;
+          res.on('data', (data: Buffer) => {
+            size += data.length;
+            // Stop reading now and then, long enough for every buffer on the way to fill up.
+            if (size % (1024 * 1024) < data.length) {
+              res.pause();
+              setTimeout(() => res.resume(), 30);
+            }
+          });
+          res.on('end', () => resolve(size));
+          res.on('error', reject);
+        })
+        .on('error', reject);
+    });
+    expect(received).toBe(chunk.length * chunks);
   });
 });
