@@ -76,6 +76,11 @@ export function Dashboard({ store, actions, now, onCrash }: DashboardProps) {
         <LiveRequests
           entries={visible.slice(start, start + plan.liveRows)}
           matching={visible.length}
+          sampledPerSecond={
+            state.live.lastSkippedAt !== undefined && time - state.live.lastSkippedAt < 2_000
+              ? state.caps.liveSamplePer100ms * 10
+              : undefined
+          }
           selectedSeq={ui.selectedSeq}
           paused={ui.frozen !== undefined}
           filter={ui.filter}

@@ -34,13 +34,23 @@ interface LiveRequestsProps {
   readonly entries: readonly LiveRequest[];
   /** How many match (the list may hold more than fit). */
   readonly matching: number;
+  /** Set while successes come faster than the list takes them: it shows this many a second (and every error). */
+  readonly sampledPerSecond?: number | undefined;
   readonly selectedSeq: number | undefined;
   readonly paused: boolean;
   readonly filter: string;
   readonly width: number;
 }
 
-export function LiveRequests({ entries, matching, selectedSeq, paused, filter, width }: LiveRequestsProps) {
+export function LiveRequests({
+  entries,
+  matching,
+  sampledPerSecond,
+  selectedSeq,
+  paused,
+  filter,
+  width,
+}: LiveRequestsProps) {
   const color = useColor();
   const fitted = fitColumns(columns, width - 1);
   return (
@@ -48,6 +58,9 @@ export function LiveRequests({ entries, matching, selectedSeq, paused, filter, w
       <Text wrap="truncate-end">
         <Text bold>REQUESTS</Text>
         <Text color={color('gray')}> {matching} in the list</Text>
+        {sampledPerSecond === undefined ? null : (
+          <Text color={color('gray')}> · sampled: {sampledPerSecond} ok/s and every error</Text>
+        )}
         {paused ? (
           <Text color={color('yellow')} bold>
             {' '}

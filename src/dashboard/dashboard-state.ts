@@ -39,7 +39,16 @@ export function createDashboardState(
     routeOrder: [],
     routes: new Map(),
     totals: createMinuteCounter(3),
-    live: { items: new Array<LiveRequest | undefined>(caps.liveRequests), head: 0, size: 0, nextSeq: 1 },
+    live: {
+      items: new Array<LiveRequest | undefined>(caps.liveRequests),
+      head: 0,
+      size: 0,
+      nextSeq: 1,
+      windowAt: 0,
+      windowTaken: 0,
+      skipped: 0,
+      lastSkippedAt: undefined,
+    },
     targets: new Map(),
     limits: new Map(),
     warnings: [],
@@ -111,7 +120,8 @@ export function reduceDashboard(state: DashboardState, action: DashboardAction):
       break;
     default:
       // request-started, upstream-error, auth-failed and events added later: the counters
-      // above already show their effect (request-finished carries status and markers).
+      // above already show their effect (request-finished carries status and markers). The
+      // store does not subscribe to the first three (dashboard-store.ts).
       break;
   }
   return state;
@@ -123,11 +133,13 @@ function recordRequest(state: DashboardState, request: RequestFinished): void {
   if (statusField >= 0) addToMinute(state.totals, request.at, statusField);
 
   const { live } = state;
-  const capacity = live.items.length;
-  live.items[live.head] = { seq: live.nextSeq, request };
-  live.nextSeq += 1;
-  live.head = (live.head + 1) % capacity;
-  live.size = Math.min(live.size + 1, capacity);
+  if (listed(state, request)) {
+    const capacity = live.items.length;
+    live.items[live.head] = { seq: live.nextSeq, request };
+    live.nextSeq += 1;
+    live.head = (live.head + 1) % capacity;
+    live.size = Math.min(live.size + 1, capacity);
+  }
 
   if (request.routeId === undefined) return;
   let route = state.routes.get(request.routeId);
@@ -142,6 +154,23 @@ function recordRequest(state: DashboardState, request: RequestFinished): void {
   if (statusField >= 0) addToMinute(route.counts, request.at, statusField);
   recordLatency(route.latency, request.at, request.durationMs);
   if (!route.summary) noteDestination(route, request);
+}
+
+/** Every error, and successful requests up to the sample rate of the current 100 ms. */
+function listed(state: DashboardState, request: RequestFinished): boolean {
+  const { live } = state;
+  if (request.at - live.windowAt >= 100 || request.at < live.windowAt) {
+    live.windowAt = request.at;
+    live.windowTaken = 0;
+  }
+  if (request.status >= 400) return true;
+  if (live.windowTaken >= state.caps.liveSamplePer100ms) {
+    live.skipped += 1;
+    live.lastSkippedAt = request.at;
+    return false;
+  }
+  live.windowTaken += 1;
+  return true;
 }
 
 const MAX_SEEN_TARGETS = 8;

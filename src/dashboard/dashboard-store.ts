@@ -38,6 +38,9 @@ const IDLE_REDRAW_MS = 1000;
 const FRAME_BUDGET = 0.03;
 const MAX_GAP_MS = 2000;
 
+/** Events the view's state never reads (see reduceDashboard): nobody builds them for it. */
+const unreadByDashboard = ['request-started', 'upstream-error', 'auth-failed'] as const;
+
 export function createDashboardStore(events: EventStream, options: DashboardStoreOptions): DashboardStore {
   const state = createDashboardState(options.seed);
   const listeners = new Set<() => void>();
@@ -49,17 +52,20 @@ export function createDashboardStore(events: EventStream, options: DashboardStor
   let gapMs = frameMs;
   let drawStartedAt: number | undefined;
 
-  const unsubscribe = events.subscribe(function recordEvent(event) {
-    if (closed) return;
-    try {
-      reduceDashboard(state, event);
-      dirty = true;
-    } catch (error) {
-      // A bug in the view's bookkeeping must never reach the request that emitted the event.
-      close();
-      options.onError(error);
-    }
-  });
+  const unsubscribe = events.subscribe(
+    function recordEvent(event) {
+      if (closed) return;
+      try {
+        reduceDashboard(state, event);
+        dirty = true;
+      } catch (error) {
+        // A bug in the view's bookkeeping must never reach the request that emitted the event.
+        close();
+        options.onError(error);
+      }
+    },
+    { skip: unreadByDashboard },
+  );
 
   function flush(force = false): void {
     if (closed) return;

@@ -234,10 +234,29 @@ describe('config, targets and the live list', () => {
   });
 });
 
+describe('the live list under load', () => {
+  it('lists every error but only a sample of successes above 25 per 100 ms; counters count them all', () => {
+    const state = reduceDashboard(createDashboardState({}), configLoaded());
+    for (let i = 0; i < 100; i += 1) {
+      const failed = i % 10 === 9;
+      reduceDashboard(state, finished({ id: `r${i}`, at: T0 + (i % 50), status: failed ? 503 : 200 }));
+    }
+    const listed = state.live.items.filter((item) => item !== undefined).map((item) => item.request);
+    expect(listed.filter((r) => r.status === 503)).toHaveLength(10);
+    expect(listed.filter((r) => r.status === 200)).toHaveLength(25);
+    expect(state.live.skipped).toBe(65);
+    // The next 100 ms lists successes again.
+    reduceDashboard(state, finished({ id: 'later', at: T0 + 150, status: 200 }));
+    expect(state.live.items.some((item) => item?.request.id === 'later')).toBe(true);
+  });
+});
+
 describe('bounded memory', () => {
   it('keeps every internal structure within its cap after a million events', () => {
     const caps: DashboardCaps = {
       liveRequests: 500,
+      // Every request listed: this test is about the caps, not the sample.
+      liveSamplePer100ms: 1_000,
       routes: 50,
       limitEntries: 100,
       targets: 64,
