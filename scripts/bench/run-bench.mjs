@@ -8,7 +8,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, hasTaskset, hasWrk, load as loadWith, median, pin, sleep, start, stopAll } from './processes.mjs';
+import {
+  freePort,
+  hasTaskset,
+  hasWrk,
+  load as loadWith,
+  median,
+  pin,
+  sleep,
+  start,
+  stopAll,
+} from './processes.mjs';
 import { setups } from './setups.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
