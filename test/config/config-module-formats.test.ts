@@ -1,23 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
-import { GatewayError } from '../../src/errors.js';
-import { createTempProject, type TempProject } from './temp-project.js';
+import { createTempProject, failure, type TempProject } from './temp-project.js';
 
 let project: TempProject | undefined;
 afterEach(async () => {
   await project?.cleanup();
   project = undefined;
 });
-
-async function failure(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GatewayError) return error;
-    throw error;
-  }
-  throw new Error('expected the load to fail');
-}
 
 /** Packages of each kind, as a project's node_modules holds them. */
 const packages = {

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { filesOfFailedLoad, loadConfig } from '../../src/config/load-config.js';
-import { GatewayError } from '../../src/errors.js';
-import { createTempProject, type TempProject } from './temp-project.js';
+import { createTempProject, failure, type TempProject } from './temp-project.js';
 
 const body = `{
   port: 9090,
@@ -28,16 +27,6 @@ afterEach(async () => {
   await project?.cleanup();
   project = undefined;
 });
-
-async function failure(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GatewayError) return error;
-    throw error;
-  }
-  throw new Error('expected the load to fail');
-}
 
 describe('loadConfig: discovery', () => {
   it.each([

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, realpath, rm, symlink, unlink, writeFile } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GatewayError } from '../../src/errors.js';
 
 /** The repository root: configs import 'gw', which resolves here through node_modules/gw. */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -47,4 +48,15 @@ export async function waitFor(check: () => boolean, timeoutMs = 10_000, what = '
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The GatewayError a load rejects with (any other outcome fails the test). */
+export async function failure(promise: Promise<unknown>): Promise<GatewayError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof GatewayError) return error;
+    throw error;
+  }
+  throw new Error('expected the load to fail');
 }
