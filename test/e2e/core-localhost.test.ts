@@ -37,4 +37,18 @@ describe('localhost targets', () => {
     expect(up.requests.map((r) => r.url)).toEqual(['/api/0', '/api/1', '/api/2']);
     expect(up.requests[0]!.headers['x-forwarded-for']).toBe('127.0.0.1');
   });
+
+  it.each(hosts)('reach a target written as an IP literal (%s), bracketed for IPv6', async (host) => {
+    const up = await startUpstream(undefined, host);
+    cleanup.push(() => up.close());
+    const gw = await startTestGateway({
+      // startUpstream's url brackets an IPv6 address: http://[::1]:port
+      services: { literal: { targets: [up.url] } },
+      routes: [{ path: '/api', service: 'literal' }],
+    });
+    cleanup.push(() => gw.close());
+    const res = await request(gw.url, '/api/literal');
+    expect(res.status).toBe(200);
+    expect(up.requests.map((r) => r.url)).toEqual(['/api/literal']);
+  });
 });
