@@ -60,7 +60,7 @@ export const createAuthPolicy: PolicyFactory = (route, build) => {
   const refuse = (ctx: GatewayContext, error: GatewayError, caller?: string): never => {
     ctx.outcome.answeredBy = 'auth';
     ctx.outcome.reason = error.message;
-    if (events.active) {
+    if (events.wants('auth-failed')) {
       events.emit({
         type: 'auth-failed',
         at: Date.now(),

@@ -84,12 +84,6 @@ export function createRetryPolicy(
   };
 }
 
-/** Whether the request carries a body (RFC 9112 §6.3: a length or a transfer coding says so). */
-export function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
-}
-
 /**
  * Reads a small request body with a declared length so a retry can send it again; undefined
  * when it is too large or of unknown length (the request then goes out streamed, once).

@@ -7,7 +7,7 @@ import { GatewayError, isGatewayError } from '../errors.js';
 import type { EventStream } from '../events/event-stream.js';
 import type { GatewayState } from '../state/types.js';
 import type { Forwarder } from '../proxy/forwarder.js';
-import { clientAddress, setForwardedHeaders, stripHopByHop } from '../proxy/forward-headers.js';
+import { clientAddress, declaresBody, setForwardedHeaders, stripHopByHop } from '../proxy/forward-headers.js';
 import { createUpstreamRegistry } from '../proxy/upstream-registry.js';
 import type { UpstreamRegistry } from '../proxy/upstream-types.js';
 import { compose } from './compose.js';
@@ -197,7 +197,7 @@ export function buildGateway(config: ResolvedConfig, options: BuildOptions): Bui
       res.once('finish', () => socket.end());
       // Only WebSockets are proxied. Another Upgrade without a body (curl --http2 asks for h2c)
       // may be ignored (RFC 9110 §7.8): serve the plain HTTP/1.1 request it also is.
-      if (!/\bwebsocket\b/i.test(req.headers.upgrade ?? '') && !hasBody(req)) {
+      if (!/\bwebsocket\b/i.test(req.headers.upgrade ?? '') && !declaresBody(req.headers)) {
         gateway.handle(req, res);
         return;
       }
@@ -221,11 +221,6 @@ export function buildGateway(config: ResolvedConfig, options: BuildOptions): Bui
     },
   };
   return gateway;
-}
-
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 function answerError(ctx: GatewayContext, error: unknown): void {

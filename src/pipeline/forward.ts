@@ -1,6 +1,7 @@
 import { GatewayError } from '../errors.js';
 import type { Forwarder } from '../proxy/forwarder.js';
 import type { UpstreamPool } from '../proxy/upstream-types.js';
+import { noHealthyTarget } from '../proxy/upstream-errors.js';
 import { writeProblemToSocket } from './problem.js';
 import { createResilientForward } from './resilient-forward.js';
 import type { BuildContext, CompiledRoute, GatewayContext } from './types.js';
@@ -14,7 +15,7 @@ export function createForward(
   route: CompiledRoute,
   pool: UpstreamPool | undefined,
   forwarder: Forwarder,
-  build?: BuildContext,
+  build: BuildContext,
 ) {
   if (!pool) {
     return async function noUpstream(): Promise<void> {
@@ -24,42 +25,30 @@ export function createForward(
     };
   }
   // Breakers, retries and the route's time budget (issue 4); WebSocket upgrades go straight on.
-  const resilient = build && createResilientForward(pool, forwarder, build);
+  const resilient = createResilientForward(pool, forwarder, build);
   return async function forward(ctx: GatewayContext): Promise<void> {
-    if (resilient && !ctx.upgrade) return resilient(ctx);
-    const target = pool.pick({ req: ctx.req, clientIp: ctx.clientIp });
-    if (!target) {
-      throw new GatewayError('GW_NO_HEALTHY_TARGET', `No healthy target for service ${pool.name}`, {
-        hint: `Every target of ${pool.name} is down (${pool.targets.map((t) => t.key).join(', ')}); start one of them.`,
-      });
-    }
     const upgrade = ctx.upgrade;
-    if (upgrade) {
-      // Policies passed: hand the raw socket back from the response the policies could answer on.
-      ctx.res.detachSocket(upgrade.socket as never);
-      ctx.req.url = ctx.upstreamPath + ctx.search;
-      ctx.target = target.key;
-      // The detached response never writes: its status only tells request-finished how the
-      // handshake ended (499 until the upstream or a refusal says otherwise).
-      ctx.res.statusCode = 499;
-      forwarder.ws(
-        ctx.req,
-        upgrade.socket,
-        upgrade.head,
-        pool,
-        target,
-        (error) => {
-          ctx.res.statusCode = error.status;
-          writeProblemToSocket(upgrade.socket as never, error);
-        },
-        { timeoutMs: ctx.timeoutMs, onHandshake: (status) => (ctx.res.statusCode = status) },
-      );
-      return;
-    }
-    if (ctx.bufferResponse) {
-      ctx.response = await forwarder.web(ctx, pool, target, { buffer: ctx.bufferResponse });
-      return;
-    }
-    await forwarder.web(ctx, pool, target);
+    if (!upgrade) return resilient(ctx);
+    const target = pool.pick({ req: ctx.req, clientIp: ctx.clientIp });
+    if (!target) throw noHealthyTarget(pool);
+    // Policies passed: hand the raw socket back from the response the policies could answer on.
+    ctx.res.detachSocket(upgrade.socket as never);
+    ctx.req.url = ctx.upstreamPath + ctx.search;
+    ctx.target = target.key;
+    // The detached response never writes: its status only tells request-finished how the
+    // handshake ended (499 until the upstream or a refusal says otherwise).
+    ctx.res.statusCode = 499;
+    forwarder.ws(
+      ctx.req,
+      upgrade.socket,
+      upgrade.head,
+      pool,
+      target,
+      (error) => {
+        ctx.res.statusCode = error.status;
+        writeProblemToSocket(upgrade.socket as never, error);
+      },
+      { timeoutMs: ctx.timeoutMs, onHandshake: (status) => (ctx.res.statusCode = status) },
+    );
   };
 }

@@ -3,10 +3,11 @@ import { GatewayError, isGatewayError } from '../errors.js';
 import type { EventStream } from '../events/event-stream.js';
 import { isRetryable, type Forwarder, type ForwardMode } from '../proxy/forwarder.js';
 import type { UpstreamPool } from '../proxy/upstream-types.js';
+import { declaresBody } from '../proxy/forward-headers.js';
+import { noHealthyTarget } from '../proxy/upstream-errors.js';
 import { pickTarget, serviceBreakers, type PickedTarget } from '../middleware/circuit-breaker-registry.js';
 import { settle } from '../middleware/circuit-breaker.js';
 import {
-  hasBody,
   IDEMPOTENT_METHODS,
   readReplayableBody,
   RETRY_STATUSES,
@@ -34,7 +35,7 @@ export function createResilientForward(pool: UpstreamPool, forwarder: Forwarder,
     // A body already streamed upstream cannot be sent again: keep small ones (the forwarder sends
     // a Buffer afresh on every try), retry them only on connect failures (the upstream never saw
     // them), and never retry the others.
-    const bodied = retriesLeft > 0 && (ctx.requestBody !== undefined || hasBody(ctx.req));
+    const bodied = retriesLeft > 0 && (ctx.requestBody !== undefined || declaresBody(ctx.req.headers));
     if (bodied && ctx.requestBody === undefined) ctx.requestBody = await readBody(ctx);
     if (bodied && !Buffer.isBuffer(ctx.requestBody)) retriesLeft = 0;
     let tried: Set<string> | undefined;
@@ -115,9 +116,7 @@ function refusal(ctx: GatewayContext, pool: UpstreamPool, error: GatewayError | 
     ctx.outcome.reason = error.message;
     return error;
   }
-  return new GatewayError('GW_NO_HEALTHY_TARGET', `No healthy target for service ${pool.name}`, {
-    hint: `Every target of ${pool.name} is down (${pool.targets.map((t) => t.key).join(', ')}); start one of them.`,
-  });
+  return noHealthyTarget(pool);
 }
 
 async function readBody(ctx: GatewayContext): Promise<Buffer | undefined> {
@@ -137,7 +136,7 @@ function noteUpstreamError(
   target: string,
   error: GatewayError,
 ): void {
-  if (!events.active) return;
+  if (!events.wants('upstream-error')) return;
   events.emit({
     type: 'upstream-error',
     at: Date.now(),

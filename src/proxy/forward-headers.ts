@@ -16,19 +16,33 @@ export const HOP_BY_HOP: readonly string[] = [
   'upgrade',
 ];
 
-const hopByHopNames = new Set(HOP_BY_HOP);
+export const hopByHopNames: ReadonlySet<string> = new Set(HOP_BY_HOP);
 
-/** Removes hop-by-hop headers and every header the Connection header names. */
-export function stripHopByHop(headers: IncomingHttpHeaders, keepUpgrade = false): void {
-  const connection = headers.connection;
-  if (typeof connection === 'string' && connection.length > 0) {
-    for (const token of connection.split(',')) {
-      const name = token.trim().toLowerCase();
-      if (name && !(keepUpgrade && name === 'upgrade')) delete headers[name];
-    }
+/** The header names a Connection header lists (hop-by-hop for this connection), lower-cased. */
+export function namedInConnection(connection: unknown): Set<string> | undefined {
+  if (typeof connection !== 'string' || connection.length === 0) return undefined;
+  const names = new Set<string>();
+  for (const token of connection.split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name) names.add(name);
   }
-  // One pass over the (few) headers present rather than a lookup per hop-by-hop name: it runs
-  // twice per request, on the request and on the upstream's answer.
+  return names;
+}
+
+/** Whether a request carries a body (RFC 9112 §6.3: a length or a transfer coding says so). */
+export function declaresBody(headers: IncomingHttpHeaders): boolean {
+  const length = headers['content-length'];
+  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/**
+ * Removes hop-by-hop headers and every header the Connection header names (WebSocket upgrades,
+ * which keep Connection and Upgrade, and answers a policy edits as an object).
+ */
+export function stripHopByHop(headers: IncomingHttpHeaders, keepUpgrade = false): void {
+  for (const name of namedInConnection(headers.connection) ?? []) {
+    if (!(keepUpgrade && name === 'upgrade')) delete headers[name];
+  }
   for (const name in headers) {
     if (!hopByHopNames.has(name)) continue;
     if (keepUpgrade && (name === 'connection' || name === 'upgrade')) continue;

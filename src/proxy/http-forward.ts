@@ -7,7 +7,7 @@ import { markRetryable, type ForwardMode, type UpstreamResponse } from './forwar
 import { prepareHead, responseHeaderList, timeoutError } from './upstream-head.js';
 import { classifyUpstreamError, upstreamError } from './upstream-errors.js';
 import type { Target, UpstreamPool } from './upstream-types.js';
-import { HOP_BY_HOP } from './forward-headers.js';
+import { declaresBody, HOP_BY_HOP, namedInConnection } from './forward-headers.js';
 import { relayBody } from './relay-body.js';
 
 /**
@@ -54,11 +54,6 @@ function endpointOf(target: Target): Endpoint {
   return endpoint;
 }
 
-function declaresBody(headers: IncomingHttpHeaders): boolean {
-  const length = headers['content-length'];
-  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}
-
 /** Never sent upstream: hop-by-hop headers, and Expect (the server already answered `100 Continue`). */
 const notForwarded = new Set([...HOP_BY_HOP, 'expect']);
 
@@ -74,11 +69,7 @@ function upstreamHeaderList(
   body: Buffer | Readable | undefined,
   endpoint: Endpoint,
 ): string[] {
-  const connection = headers.connection;
-  const named =
-    typeof connection === 'string' && connection.length > 0
-      ? new Set(connection.split(',').map((token) => token.trim().toLowerCase()))
-      : undefined;
+  const named = namedInConnection(headers.connection);
   const list: string[] = [];
   let hasHost = false;
   for (const name in headers) {

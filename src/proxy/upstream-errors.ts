@@ -71,3 +71,10 @@ export function upstreamError(
       );
   }
 }
+
+/** Every target of the service is down (health checks, passive health): 503 with what to start. */
+export function noHealthyTarget(pool: { name: string; targets: readonly { key: string }[] }): GatewayError {
+  return new GatewayError('GW_NO_HEALTHY_TARGET', `No healthy target for service ${pool.name}`, {
+    hint: `Every target of ${pool.name} is down (${pool.targets.map((t) => t.key).join(', ')}); start one of them.`,
+  });
+}

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { GatewayContext } from '../pipeline/types.js';
-import { HOP_BY_HOP, stripHopByHop } from './forward-headers.js';
+import { hopByHopNames, namedInConnection, stripHopByHop } from './forward-headers.js';
 
 /** The error a forward's own deadline destroys the upstream request with (→ 504). */
 export function timeoutError(ms: number): Error {
@@ -23,8 +23,6 @@ export function prepareHead(
   return head;
 }
 
-const hopByHop = new Set(HOP_BY_HOP);
-
 /**
  * The client's head straight from the upstream's raw one, as a flat [name, value, …] list, for
  * routes whose policies do not edit answers: hop-by-hop headers and those the upstream's
@@ -37,13 +35,13 @@ export function responseHeaderList(raw: readonly string[], own: OutgoingHttpHead
   let named: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === 'connection') {
-      for (const token of raw[i + 1]!.split(',')) (named ??= new Set()).add(token.trim().toLowerCase());
+      for (const name of namedInConnection(raw[i + 1]) ?? []) (named ??= new Set()).add(name);
     }
   }
   const list: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
-    if (hopByHop.has(name) || own[name] !== undefined || named?.has(name)) continue;
+    if (hopByHopNames.has(name) || own[name] !== undefined || named?.has(name)) continue;
     list.push(raw[i]!, raw[i + 1]!);
   }
   for (const name in own) {
