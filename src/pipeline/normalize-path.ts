@@ -3,11 +3,16 @@
  * never be bypassed by spelling a path differently: percent-encoded slashes and unreserved
  * characters (letters, digits, `-._~`: `/%61dmin` is `/admin`, RFC 3986 §6.2.2.2) are decoded,
  * duplicate slashes collapse and dot-segments are resolved (RFC 3986 §5.2.4). A path that climbs
- * above the root is refused rather than clamped: no honest client sends one.
+ * above the root is refused rather than clamped: no honest client sends one. So is a dot-segment
+ * carrying `;parameters` (`/public/..;/admin`): gw matches it as a plain name, but Tomcat and Spring
+ * drop the parameters and climb, reaching a route whose policies never ran (CVE-2018-1271 class).
  */
 export type NormalizedPath = { ok: true; path: string } | { ok: false; reason: string };
 
 const needsWork = /%|\/\/|\/\.|\\/;
+
+/** `..;x`, `.;`, `..%3b`: a dot-segment once what follows its first `;` (raw or escaped) is dropped. */
+const dotSegmentWithParams = /^\.\.?(;|%3b)/i;
 
 /** %XX of an unreserved character, or of a slash or backslash (read as a path separator). */
 function decodeEscape(escape: string, hex: string): string {
@@ -35,6 +40,8 @@ export function normalizePath(rawPath: string): NormalizedPath {
     const segment = segments[i]!;
     const last = i === segments.length - 1;
     if (segment === '' && !last) continue;
+    if (dotSegmentWithParams.test(segment))
+      return { ok: false, reason: `'${rawPath}' has a dot-segment with ;parameters` };
     if (segment === '.') {
       if (last) output.push('');
       continue;

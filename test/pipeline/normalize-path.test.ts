@@ -35,6 +35,17 @@ describe('normalizePath: one canonical path per request', () => {
     },
   );
 
+  it.each(['/a/..;/b', '/a/..;x=1/b', '/a/.;/b', '/a/%2e%2E;/b', '/a/..%3B/b', '/..;'])(
+    'refuses %j (a dot-segment with ;parameters, which servlet containers climb)',
+    (raw) => {
+      expect(normalizePath(raw).ok).toBe(false);
+    },
+  );
+
+  it.each(['/a/b;v=1', '/a/...;x', '/a/x..;y', '/a/.well;x'])('keeps %j (parameters on a name)', (raw) => {
+    expect(normalizePath(raw)).toEqual({ ok: true, path: raw });
+  });
+
   it('is idempotent', () => {
     for (const raw of ['/a//b/../c/%2e/d', '/x/%2F/y/', '/a/./b/.', '/%25%32%66/%61', '/%2525']) {
       const once = normalizePath(raw);

@@ -39,13 +39,13 @@ export interface StoreDecision {
 /**
  * How long a shared cache may keep an answer (RFC 9111 §3, §5.2.2): never with no-store, private
  * or no-cache (gw does not revalidate), Set-Cookie or `Vary: *`; s-maxage, then max-age, else the
- * route's ttl. A request with credentials the gateway did not check (Authorization on a route
- * without auth) is shared only when the upstream says public or s-maxage (§3.5).
+ * route's ttl. A request that identifies someone the gateway did not check (Authorization on a
+ * route without auth, a Cookie) is shared only when the upstream says public or s-maxage (§3.5).
  */
 export function decideStore(
   headers: IncomingHttpHeaders,
   routeTtlMs: number,
-  foreignCredentials: boolean,
+  privateRequest: boolean,
 ): StoreDecision {
   const cc = parseCacheControl(headers['cache-control']);
   for (const directive of ['no-store', 'private', 'no-cache']) {
@@ -54,8 +54,8 @@ export function decideStore(
   if (headers['set-cookie'] !== undefined) return { ttlMs: 0, reason: 'the answer sets a cookie' };
   if (typeof headers.vary === 'string' && headers.vary.trim() === '*') return { ttlMs: 0, reason: 'Vary: *' };
   const shared = seconds(cc.get('s-maxage'));
-  if (foreignCredentials && shared === undefined && !cc.has('public')) {
-    return { ttlMs: 0, reason: 'the request carried credentials the gateway did not check' };
+  if (privateRequest && shared === undefined && !cc.has('public')) {
+    return { ttlMs: 0, reason: 'the request carried a cookie or credentials the gateway did not check' };
   }
   const ttlMs = shared ?? seconds(cc.get('max-age')) ?? routeTtlMs;
   return ttlMs > 0 ? { ttlMs, reason: 'stored' } : { ttlMs: 0, reason: 'max-age=0' };

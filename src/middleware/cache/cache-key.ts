@@ -24,13 +24,15 @@ export function canonicalQuery(search: string): string {
 }
 
 /**
- * The primary key: route (and its fingerprint), method, canonical path, canonical query and the
- * verified caller, so one caller never sees another's answer. Vary is judged per variant.
- * HEAD is answered from GET entries.
+ * The primary key: route (and its fingerprint), the Host the upstream sees (gw forwards the
+ * client's, and apps build links from it: without it `Host: evil.example` poisons the entry for
+ * everyone), method, canonical path, canonical query and the verified caller, so one caller never
+ * sees another's answer. Vary is judged per variant. HEAD is answered from GET entries.
  */
 export function primaryKey(prefix: string, ctx: GatewayContext): string {
   const caller = ctx.identity ? ctx.identity.id : '';
-  return `${prefix}\u0000GET\u0000${ctx.path}\u0000${canonicalQuery(ctx.search)}\u0000${caller}`;
+  const host = ctx.upstreamHeaders.host ?? '';
+  return `${prefix}\u0000${host.toLowerCase()}\u0000GET\u0000${ctx.path}\u0000${canonicalQuery(ctx.search)}\u0000${caller}`;
 }
 
 function headerText(value: string | string[] | undefined): string {

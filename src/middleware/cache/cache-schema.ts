@@ -16,8 +16,17 @@ export const cacheSchema = z
       .min(1)
       .default([200, 203, 204, 300, 301, 308])
       .describe('Statuses that may be stored'),
+    shared: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Store answers to requests that carry Cookie (or, on a route without auth, Authorization or an API key) ' +
+          'and serve them to every caller. Off by default: such answers are stored only when the upstream says ' +
+          "`public`/`s-maxage`, or keyed per value when `vary` names the header (e.g. vary: ['cookie']). " +
+          'Answers that set a cookie are never stored.',
+      ),
   })
-  .describe('Response cache for GET/HEAD: keyed by path, query, Vary headers and the verified caller');
+  .describe('Response cache for GET/HEAD: keyed by Host, path, query, Vary headers and the verified caller');
 
 export const cacheStoreSchema = z
   .strictObject({

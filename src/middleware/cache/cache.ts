@@ -22,6 +22,14 @@ export const createCachePolicy: PolicyFactory = (route, build) => {
   const statuses = new Set(config.statuses);
   const authenticated = route.config.auth !== undefined && route.config.auth !== false;
   const keyHeader = build.config.identity.apiKey.header.toLowerCase();
+  // Request headers that make an answer someone's own (issue 12): a cookie always, credentials on
+  // a route that did not check them (auth keys the entry by the verified caller). A header the
+  // route varies on keys its own entries instead; `shared: true` opts out.
+  const identifying = config.shared
+    ? []
+    : ['cookie', ...(authenticated ? [] : ['authorization', keyHeader])].filter(
+        (name) => !config.vary.some((vary) => vary.toLowerCase() === name),
+      );
   const inflight = new Map<string, Promise<CachedResponse | undefined>>();
 
   async function lookup(ctx: GatewayContext, key: string): Promise<CachedResponse | undefined> {
@@ -57,10 +65,8 @@ export const createCachePolicy: PolicyFactory = (route, build) => {
     const response = ctx.response;
     if (!response || !statuses.has(response.status) || response.body.length > config!.maxEntrySize)
       return undefined;
-    const foreignCredentials =
-      !authenticated &&
-      (requestHeaders.authorization !== undefined || requestHeaders[keyHeader] !== undefined);
-    const { ttlMs } = decideStore(response.headers, config!.ttl, foreignCredentials);
+    const privateRequest = identifying.some((name) => requestHeaders[name] !== undefined);
+    const { ttlMs } = decideStore(response.headers, config!.ttl, privateRequest);
     if (ttlMs === 0) return undefined;
     const variant = toVariant(response, ctx.responseHeaders, requestHeaders, config!.vary, ttlMs);
     await storeVariant(store, key, variant, requestHeaders);
