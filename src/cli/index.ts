@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { formatCliError } from './print-error.js';
 import { registerDevCommand } from './dev-command.js';
@@ -7,11 +8,22 @@ import { registerRoutesCommand } from './routes-command.js';
 import { registerKeysCommand } from './keys-command.js';
 import { registerTokenCommand } from './token-command.js';
 
+/**
+ * gw's own version, from its package.json (two folders above src/cli/ and dist/cli/). Not
+ * npm_package_version: under `npm run` or `npx` in a user's project that is the project's version.
+ */
+export function gwVersion(): string {
+  const manifest: unknown = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  const version =
+    typeof manifest === 'object' && manifest !== null && 'version' in manifest ? manifest.version : '';
+  return typeof version === 'string' ? version : '';
+}
+
 /** Builds the CLI; no side effects until parsed. Each command is an adapter over the API. */
 export function createCli(): Command {
   const program = new Command('gw')
     .description('A local-development API gateway')
-    .version(process.env.npm_package_version ?? '0.1.0')
+    .version(gwVersion())
     .showHelpAfterError()
     .exitOverride();
   registerDevCommand(program);
