@@ -6,7 +6,7 @@ import { z } from 'zod';
  */
 
 const durationUnits: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const durationPattern = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
+const durationPattern = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 
 /** '500ms' | '10s' | '1m' | '2h' | '30d' → milliseconds; undefined when it does not read. */
 export function parseDuration(text: string): number | undefined {

@@ -59,6 +59,61 @@ function sizeMessage(issue: Extract<Issue, { code: 'too_small' | 'too_big' }>): 
   return `must be ${small ? '≥' : '≤'} ${bound}${issue.inclusive === false ? ' (exclusive)' : ''}`;
 }
 
+/** A branch that failed only because the value at the union's own place had another type or literal. */
+function rejectsTypeOnly(branch: readonly Issue[]): boolean {
+  return branch.every(
+    (i) => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value'),
+  );
+}
+
+/** How far a branch is from what was written: each unknown key counts, as each other problem does. */
+function weight(branch: readonly Issue[]): number {
+  return branch.reduce((sum, i) => sum + (i.code === 'unrecognized_keys' ? i.keys.length : 1), 0);
+}
+
+/** No branch took the value's type: list every type and literal the union allows. */
+function describeRejectedUnion(issue: Extract<Issue, { code: 'invalid_union' }>, value: unknown, at: string) {
+  const allowed = new Set<string>();
+  const literals: string[] = [];
+  for (const i of issue.errors.flat()) {
+    if (i.code === 'invalid_type') allowed.add(i.expected === 'array' ? 'a list' : i.expected);
+    if (i.code === 'invalid_value')
+      for (const v of i.values) {
+        allowed.add(typeof v === 'string' ? `'${v}'` : String(v));
+        if (typeof v === 'string') literals.push(v);
+      }
+  }
+  const message =
+    value === undefined
+      ? 'missing'
+      : typeof value === 'string' && literals.length > 0
+        ? 'not an allowed value'
+        : 'wrong type';
+  const problem: ConfigProblem = { path: at, message };
+  if (allowed.size > 0) problem.expected = [...allowed].join(' | ');
+  const found = received(value);
+  if (found !== undefined) problem.received = found;
+  const suggestion = typeof value === 'string' ? didYouMean(value, literals) : undefined;
+  if (suggestion) problem.hint = `did you mean '${suggestion}'?`;
+  return problem;
+}
+
+/**
+ * A misspelt key also leaves the key it was meant to be missing; `windw` → "did you mean
+ * 'window'?" says it all, so the "window: missing" beside it goes.
+ */
+function dropMissingExplainedByTypo(problems: ConfigProblem[]): ConfigProblem[] {
+  const meant = new Set(
+    problems.flatMap((p) => {
+      const match = p.message === 'unknown key' ? /^did you mean '(.+)'\?$/.exec(p.hint ?? '') : null;
+      if (!match) return [];
+      const parent = p.path.slice(0, Math.max(0, p.path.lastIndexOf('.')));
+      return [parent ? `${parent}.${match[1]}` : match[1]!];
+    }),
+  );
+  return problems.filter((p) => !(p.message === 'missing' && meant.has(p.path)));
+}
+
 function describeIssue(issue: Issue, path: Path, input: unknown, schema: z.core.$ZodType): ConfigProblem[] {
   const value = valueAt(input, path);
   const at = formatPath(path);
@@ -75,20 +130,13 @@ function describeIssue(issue: Issue, path: Path, input: unknown, schema: z.core.
       });
     }
     case 'invalid_union': {
-      // Zod reports every branch; the useful one is a branch whose type matched what was written.
-      const branches = issue.errors.filter(
-        (branch) => !branch.every((i) => i.code === 'invalid_type' && i.path.length === 0),
-      );
-      const best = branches.sort((a, b) => a.length - b.length)[0];
+      // Zod reports every branch. A branch that refused the value's very type (`false` for an
+      // object, a list for a string) says nothing useful; among the others, the one with the
+      // fewest problems is the shape the user meant, and its inner problems name the inner field.
+      const branches = issue.errors.filter((branch) => !rejectsTypeOnly(branch));
+      const best = branches.sort((a, b) => weight(a) - weight(b))[0];
       if (best) return best.flatMap((inner) => describeIssue(inner, [...path, ...inner.path], input, schema));
-      const expected = [
-        ...new Set(issue.errors.flat().map((i) => (i.code === 'invalid_type' ? i.expected : undefined))),
-      ].filter(Boolean);
-      const problem: ConfigProblem = { path: at, message: value === undefined ? 'missing' : 'wrong type' };
-      if (expected.length > 0) problem.expected = expected.join(' or ');
-      const found = received(value);
-      if (found !== undefined) problem.received = found;
-      return [problem];
+      return [describeRejectedUnion(issue, value, at)];
     }
     case 'invalid_value': {
       const options = issue.values.map((v) => (typeof v === 'string' ? `'${v}'` : String(v)));
@@ -137,5 +185,7 @@ export function formatIssues(
   input: unknown,
   schema: z.core.$ZodType,
 ): ConfigProblem[] {
-  return issues.flatMap((issue) => describeIssue(issue, issue.path, input, schema));
+  return dropMissingExplainedByTypo(
+    issues.flatMap((issue) => describeIssue(issue, issue.path, input, schema)),
+  );
 }

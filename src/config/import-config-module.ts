@@ -8,6 +8,7 @@ import {
   isPackageFile,
   type ConfigBundle,
 } from './bundle-config.js';
+import { withCodeFrame } from './code-frame.js';
 import { importEsmBundle } from './import-esm-bundle.js';
 import { runCommonJsBundle, type BundleOutcome } from './run-commonjs-bundle.js';
 
@@ -45,7 +46,7 @@ function placeOf(location: Location, dir: string): string {
 function describeBuildFailure(failure: BuildFailure, dir: string): string {
   return failure.errors
     .map((message) =>
-      message.location ? `${placeOf(message.location, dir)}: ${message.text}` : message.text,
+      message.location ? withCodeFrame(`${placeOf(message.location, dir)}: ${message.text}`) : message.text,
     )
     .join('\n');
 }
@@ -89,7 +90,7 @@ export async function importConfigModule(file: string): Promise<ImportedConfigMo
   const where = locateRuntimeError(stack, path.dirname(file), generatedFile);
   const reason = (error instanceof Error ? error.message : String(error)).replaceAll(generatedFile, file);
   throw rememberFiles(
-    new GatewayError('GW_CONFIG_LOAD_FAILED', `Could not load ${where ?? file}: ${reason}`, {
+    new GatewayError('GW_CONFIG_LOAD_FAILED', withCodeFrame(`Could not load ${where ?? file}: ${reason}`), {
       file,
       cause: error,
     }),

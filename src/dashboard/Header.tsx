@@ -1,14 +1,13 @@
 import { Box, Text } from 'ink';
+import { configBannerLines } from './config-banner.js';
 import type { HeaderView } from './dashboard-view.js';
 import { formatClock, formatPercent, formatRate, formatSparkline, formatUptime } from './format.js';
 import { useColor } from './palette.js';
 
-const MAX_PROBLEMS = 3;
-
 /** How many lines the header takes (the layout plans the rest of the screen around it). */
 export function headerLines(view: HeaderView): number {
   const error = view.configError;
-  const banner = error ? 2 + Math.min(error.problems.length, MAX_PROBLEMS) + (error.hint ? 1 : 0) : 0;
+  const banner = error ? 1 + configBannerLines(error).length : 0;
   return 2 + banner + view.warnings.length;
 }
 
@@ -46,22 +45,12 @@ export function Header({ view, width }: { readonly view: HeaderView; readonly wi
           <Text wrap="truncate-end" color={color('red')} bold>
             ✖ config rejected at {formatClock(error.at)}, the last good config keeps serving · {error.code}
           </Text>
-          <Text wrap="truncate-end" color={color('red')}>
-            {'  '}
-            {error.file ? `${error.file}: ` : ''}
-            {error.message.split('\n')[0]}
-          </Text>
-          {error.problems.slice(0, MAX_PROBLEMS).map((problem, index) => (
+          {configBannerLines(error).map((line, index) => (
             <Text key={index} wrap="truncate-end" color={color('red')}>
               {'  '}
-              {describeProblem(problem)}
+              {line}
             </Text>
           ))}
-          {error.hint ? (
-            <Text wrap="truncate-end" color={color('red')}>
-              {'  '}hint: {error.hint}
-            </Text>
-          ) : null}
         </Box>
       ) : null}
       {view.warnings.map((warning, index) => (
@@ -84,12 +73,4 @@ function describeLoad(load: NonNullable<HeaderView['lastLoad']>): string {
   ];
   const what = names.length === 0 ? 'no route changes' : `routes ${names.join(' ')}`;
   return `reloaded ${formatClock(load.at)}: ${what} (${Math.round(load.durationMs)} ms)`;
-}
-
-function describeProblem(problem: NonNullable<HeaderView['configError']>['problems'][number]): string {
-  const found = [
-    problem.expected ? `expected ${problem.expected}` : '',
-    problem.received ? `received ${problem.received}` : '',
-  ].filter(Boolean);
-  return `${problem.path}: ${problem.message}${found.length > 0 ? ` (${found.join(', ')})` : ''}`;
 }

@@ -269,6 +269,6 @@ function summarizeConfigError(at: number, file: string | undefined, error: unkno
     message: typeof value.message === 'string' ? value.message : String(error),
     file: value.file ?? file,
     hint: value.hint,
-    problems: Array.isArray(value.problems) ? value.problems.slice(0, 5) : [],
+    problems: Array.isArray(value.problems) ? value.problems.slice(0, 50) : [],
   };
 }

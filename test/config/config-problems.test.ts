@@ -214,3 +214,67 @@ describe('cross-field rules', () => {
     expect(problems.map((p) => p.path)).toEqual(['port', 'routes[0].service']);
   });
 });
+
+describe('a mistake inside a union key names the inner field (issue 15)', () => {
+  let project: TempProject;
+  afterAll(() => project?.cleanup());
+
+  async function problemsOfRoute(extra: string): Promise<ConfigProblem[]> {
+    project ??= await createTempProject();
+    await project.write(
+      'gateway.config.ts',
+      `export default {
+  services: { users: { targets: ['http://127.0.0.1:8001'] } },
+  routes: [{ path: '/a', service: 'users', ${extra} }],
+};\n`,
+    );
+    try {
+      await loadConfig({ cwd: project.dir });
+    } catch (error) {
+      if (error instanceof GatewayError && error.code === 'GW_CONFIG_INVALID') return [...error.problems];
+      throw error;
+    }
+    throw new Error('expected GW_CONFIG_INVALID');
+  }
+
+  it.each<[string, string, Partial<ConfigProblem>]>([
+    [
+      'a limit written as a string',
+      "rateLimit: { limit: '5', window: '1m' }",
+      { path: 'routes[0].rateLimit.limit', message: 'wrong type', expected: 'number', received: "'5'" },
+    ],
+    [
+      'a misspelt window',
+      "rateLimit: { limit: 5, windw: '10s' }",
+      { path: 'routes[0].rateLimit.windw', message: 'unknown key', hint: "did you mean 'window'?" },
+    ],
+    [
+      'a misspelt key in a list of limits',
+      "rateLimit: [{ limit: 5, windw: '10s' }]",
+      { path: 'routes[0].rateLimit[0].windw', hint: "did you mean 'window'?" },
+    ],
+    [
+      'a wrong type under limits',
+      "rateLimit: { limits: [{ limit: 'x', window: '1m' }] }",
+      { path: 'routes[0].rateLimit.limits[0].limit', expected: 'number' },
+    ],
+    [
+      'a duration with a space',
+      "rateLimit: { limit: 5, window: '10 s' }",
+      { path: 'routes[0].rateLimit.window', received: "'10 s'" },
+    ],
+    [
+      'a misspelt auth method in a list',
+      "auth: ['apikey', 'jwt']",
+      { path: 'routes[0].auth[0]', expected: "'apiKey' | 'jwt'", hint: "did you mean 'apiKey'?" },
+    ],
+    [
+      'a misspelt auth method',
+      "auth: 'apikey'",
+      { path: 'routes[0].auth', message: 'not an allowed value', hint: "did you mean 'apiKey'?" },
+    ],
+  ])('%s', async (_, extra, expected) => {
+    const problems = await problemsOfRoute(extra);
+    expect(problems).toEqual([expect.objectContaining(expected)]);
+  });
+});
