@@ -33,7 +33,13 @@ const jwtSchema = z.strictObject({
     .min(1)
     .default(['HS256', 'ES256', 'EdDSA'])
     .describe("Algorithms accepted for gw's own tokens; anything else (and `none`) is refused"),
-  clockSkew: duration.default(30_000).describe('Tolerance for exp and nbf between clocks'),
+  clockSkew: duration.default(30_000).describe('Tolerance for exp, nbf and iat between clocks'),
+  maxLifetime: duration
+    .optional()
+    .describe(
+      "Longest a token may live (exp - iat, or exp - now without iat), e.g. '1h'; longer ones get 401. " +
+        'Unset: any exp up to the year 10000 (a non-finite exp such as 1e309 is always refused)',
+    ),
   tierClaim: z.string().min(1).default('tier').describe('Token claim naming the rate-limit tier'),
   trust: z.array(trustedIssuer).default([]).describe('External issuers (a real IdP) accepted beside gw'),
 });

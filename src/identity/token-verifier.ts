@@ -4,6 +4,7 @@ import type { SigningKeySet, SigningKeyStore } from '../state/types.js';
 import { describeTokenError, TokenRejected } from './describe-token-error.js';
 import type { JwtConfig } from './identity-config.js';
 import { keyRingOf } from './key-ring.js';
+import { checkTokenTimes, readIdentityClaims } from './token-claims.js';
 
 export interface VerifiedToken {
   issuer: string;
@@ -50,6 +51,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   const remoteJwks = options.remoteJwks ?? new Map();
   const cache = new LRUCache<string, CacheEntry>({ max: options.cacheSize ?? 10_000 });
   const skewSeconds = Math.round(jwt.clockSkew / 1000);
+  const maxLifetimeSeconds = jwt.maxLifetime === undefined ? undefined : jwt.maxLifetime / 1000;
   const trusted = new Map(jwt.trust.map((entry) => [entry.issuer, entry]));
 
   const verifyOwn = async (token: string, kid: unknown) => {
@@ -122,6 +124,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         if (issuer !== jwt.issuer && !entry)
           throw new TokenRejected(`The issuer ${issuer ?? '(none)'} is not trusted`);
         const { payload, set } = entry ? await verifyTrusted(token, entry) : await verifyOwn(token, kid);
+        checkTokenTimes(payload, now() / 1000, skewSeconds, maxLifetimeSeconds);
         const verified = toVerified(payload, jwt.tierClaim);
         cache.set(token, { token: verified, set, validUntil: verified.expiresAt + jwt.clockSkew });
         return { ok: true, token: verified };
@@ -145,25 +148,13 @@ function peek(token: string): { alg: unknown; kid: unknown; issuer: string | und
 
 function toVerified(payload: JWTPayload, tierClaim: string): VerifiedToken {
   const tier = payload[tierClaim];
+  const { subject, scopes } = readIdentityClaims(payload);
   return {
     issuer: payload.iss ?? '',
-    // Client-credentials tokens of some IdPs carry no sub: the client id is who calls then.
-    subject: payload.sub ?? stringClaim(payload.client_id) ?? stringClaim(payload.azp) ?? '',
-    scopes: scopesOf(payload),
+    subject,
+    scopes,
     claims: payload,
     tier: typeof tier === 'string' ? tier : undefined,
     expiresAt: (payload.exp ?? 0) * 1000,
   };
-}
-
-function stringClaim(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
-/** RFC 8693 `scope` (space-separated), or `scp` as some IdPs send it (array or string). */
-function scopesOf(payload: JWTPayload): string[] {
-  const value = payload.scope ?? payload.scp;
-  if (typeof value === 'string') return value.split(' ').filter(Boolean);
-  if (Array.isArray(value)) return value.filter((item): item is string => typeof item === 'string');
-  return [];
 }

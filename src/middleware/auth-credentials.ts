@@ -36,6 +36,12 @@ export function readCredential(
   return undefined;
 }
 
+/** Whether an Authorization value uses the Bearer scheme (RFC 6750 §2.1; scheme names ignore case). */
+export function isBearer(authorization: string): boolean {
+  return bearerScheme.test(authorization);
+}
+const bearerScheme = /^Bearer\s/i;
+
 function bearerToken(authorization: string | undefined): string | undefined {
   if (authorization === undefined) return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);

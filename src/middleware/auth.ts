@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
 import { GatewayError } from '../errors.js';
 import type { GatewayContext, Identity, Next, PolicyFactory } from '../pipeline/types.js';
@@ -5,6 +6,7 @@ import type { ApiKeyLookup, ApiKeyRecord } from '../state/types.js';
 import type { VerifiedToken } from '../identity/token-verifier.js';
 import {
   challenge,
+  isBearer,
   readCredential,
   tokenVerifierOf,
   type AuthMethod,
@@ -25,7 +27,10 @@ export const scopesSchema = z
   .describe("Scopes the caller must all hold (a key's scopes or a token's `scope` claim)");
 export const forwardCredentialsSchema = z
   .boolean()
-  .describe('Also send the API key or token itself upstream (default: only the verified identity)');
+  .describe(
+    'Also send the verified API key or token itself upstream (default: only the identity headers). ' +
+      'Any other credential header the request carries is removed either way',
+  );
 
 const keyReasons = {
   unknown: 'The API key is not known',
@@ -55,6 +60,19 @@ export const createAuthPolicy: PolicyFactory = (route, build) => {
   const verifier = methods.includes('jwt') ? tokenVerifierOf(build) : undefined;
   const keys = build.state.keys;
   const { events } = build;
+  /**
+   * Removes every credential gw reads (the API key header, a bearer token), the verified one too
+   * unless forwardCredentials: a second, unchecked credential (a forged `alg: none` token beside a
+   * valid key) must never reach an upstream that might trust it (issue 12). Set to undefined
+   * rather than deleted: the forwarder leaves it out either way, and `delete` would make the
+   * header object a slow dictionary.
+   */
+  const stripCredentials = (headers: IncomingHttpHeaders, keep: string | undefined) => {
+    if (headers[keyHeader] !== undefined && keyHeader !== keep) headers[keyHeader] = undefined;
+    const authorization = headers.authorization;
+    if (authorization !== undefined && keep !== 'authorization' && isBearer(authorization))
+      headers.authorization = undefined;
+  };
   const missingChallenge = methods.map((method) => challenge(method, keyHeader)).join(', ');
 
   const refuse = (ctx: GatewayContext, error: GatewayError, caller?: string): never => {
@@ -140,9 +158,7 @@ export const createAuthPolicy: PolicyFactory = (route, build) => {
     }
     ctx.identity = identity;
     writeIdentityHeaders(ctx.upstreamHeaders, identity);
-    // Set to undefined rather than deleted: the forwarder leaves it out either way, and `delete`
-    // would make the header object a slow dictionary.
-    if (!forwardCredentials) ctx.upstreamHeaders[credential.header] = undefined;
+    stripCredentials(ctx.upstreamHeaders, forwardCredentials ? credential.header : undefined);
     return next();
   };
 
