@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration, headerName, httpUrl } from '../config/fields.js';
+import { byteSize, duration, headerName, httpUrl } from '../config/fields.js';
 
 /** The issuer and audience gw's own tokens carry; `gw token issue` and the gateway agree on them. */
 export const DEFAULT_ISSUER = 'gw';
@@ -22,7 +22,15 @@ const trustedIssuer = z.strictObject({
     .describe('How long a fetched JWKS is trusted before it is fetched again'),
   cooldown: duration
     .default(30_000)
-    .describe('Least time between two fetches caused by unknown kids (protects the issuer from floods)'),
+    .describe(
+      'Least time between two JWKS fetches, failed ones included: unknown kids and a down issuer cost one fetch per cooldown',
+    ),
+  jwksTimeout: duration
+    .default(3_000)
+    .describe('How long one JWKS fetch may take; a token waiting on a slower issuer gets 401'),
+  jwksMaxSize: byteSize
+    .default(1024 * 1024)
+    .describe("Largest JWKS read; the fetch is abandoned past it, e.g. '1mb'"),
 });
 
 const jwtSchema = z.strictObject({

@@ -1,9 +1,10 @@
 import { LRUCache } from 'lru-cache';
-import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { SigningKeySet, SigningKeyStore } from '../state/types.js';
 import { describeTokenError, TokenRejected } from './describe-token-error.js';
 import type { JwtConfig } from './identity-config.js';
 import { keyRingOf } from './key-ring.js';
+import { createRemoteJwks } from './remote-jwks.js';
 import { checkTokenTimes, readIdentityClaims } from './token-claims.js';
 
 export interface VerifiedToken {
@@ -26,7 +27,7 @@ export interface TokenVerifier {
 }
 
 /** Remote JWKS sets by URL, kept by the caller so their caches outlive a config reload. */
-export type RemoteJwksCache = Map<string, ReturnType<typeof createRemoteJWKSet>>;
+export type RemoteJwksCache = Map<string, JWTVerifyGetKey>;
 
 export interface TokenVerifierOptions {
   jwt: JwtConfig;
@@ -85,12 +86,15 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   };
 
   const verifyTrusted = async (token: string, entry: JwtConfig['trust'][number]) => {
-    const id = `${entry.jwksUri} ${entry.cooldown} ${entry.cacheMaxAge}`;
+    const id = `${entry.jwksUri} ${entry.cooldown} ${entry.cacheMaxAge} ${entry.jwksTimeout} ${entry.jwksMaxSize}`;
     let jwks = remoteJwks.get(id);
     if (!jwks) {
-      jwks = createRemoteJWKSet(new URL(entry.jwksUri), {
-        cooldownDuration: entry.cooldown,
+      jwks = createRemoteJwks({
+        url: entry.jwksUri,
+        cooldown: entry.cooldown,
         cacheMaxAge: entry.cacheMaxAge,
+        timeout: entry.jwksTimeout,
+        maxSize: entry.jwksMaxSize,
       });
       remoteJwks.set(id, jwks);
     }
