@@ -21,6 +21,16 @@ export const errorCatalogue = {
     title: 'The config file was deleted',
     hint: 'Restore the file; the last good config keeps serving until then.',
   },
+  GW_CONFIG_LOAD_TIMEOUT: {
+    status: 500,
+    title: 'The config did not finish loading in time',
+    hint: 'Something in the config (an exported async function, a top-level await) never settles; fix it and save again. GW_CONFIG_LOAD_TIMEOUT_MS sets the limit.',
+  },
+  GW_CONFIG_EXIT: {
+    status: 500,
+    title: 'The config called process.exit',
+    hint: 'A config must not end the gateway: throw an Error to report a problem instead.',
+  },
   GW_PORT_IN_USE: {
     status: 500,
     title: 'The port is already in use',
@@ -59,8 +69,18 @@ export const errorCatalogue = {
     title: 'The shared state store cannot be reached',
     hint: 'Start Redis or fix state.url in the config.',
   },
+  GW_STATE_DIR_INSECURE: {
+    status: 500,
+    title: 'The state folder is writable by other users',
+    hint: 'Run `chmod 700` on the folder or pass another --state-dir; gw writes no keys or secrets there until then.',
+  },
   // Requests (problem+json answers)
   GW_BAD_REQUEST: { status: 400, title: 'Bad request', hint: 'The request could not be parsed.' },
+  GW_HOST_INVALID: {
+    status: 400,
+    title: 'The Host header is not valid',
+    hint: 'Send Host as name[:port], IPv4[:port] or [IPv6][:port].',
+  },
   GW_BAD_PATH: {
     status: 400,
     title: 'The request path is not valid',
@@ -95,6 +115,16 @@ export const errorCatalogue = {
     status: 405,
     title: 'Method not allowed on this route',
     hint: 'See the Allow header.',
+  },
+  GW_HOST_NOT_ALLOWED: {
+    status: 403,
+    title: 'The Host is not allowed',
+    hint: 'Add the host to `allowedHosts` in the config (a DNS-rebinding guard), or set `allowedHosts: true` if you expose gw on purpose.',
+  },
+  GW_ORIGIN_NOT_ALLOWED: {
+    status: 403,
+    title: "The WebSocket's Origin is not allowed",
+    hint: "Add the page's origin to `cors.origins` on the route, or its host to `allowedHosts`.",
   },
   GW_CORS_DENIED: {
     status: 403,

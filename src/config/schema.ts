@@ -78,6 +78,12 @@ export const serviceSchema = z.strictObject({
   circuitBreaker: circuitBreakerSchema.optional(),
   retries: retriesSchema.optional(),
   fallback: fallbackSchema.optional(),
+  protocol: z
+    .enum(['http1', 'http2', 'grpc'])
+    .default('http1')
+    .describe(
+      "How gw talks to the targets: 'http1' (default), 'http2' (h2c with prior knowledge for http:// targets, h2 by ALPN for https://), 'grpc' (HTTP/2 for now)",
+    ),
 });
 
 const rewriteFunction = fn<(path: string) => string>('(path) => newPath');

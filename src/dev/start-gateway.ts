@@ -62,7 +62,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const stopMetrics = events.subscribe(metricsOf(state).observe, { skip: metricsSkip });
   const forwarder = createForwarder();
   const build = (next: ResolvedConfig, previous?: BuiltGateway) =>
-    buildGateway(next, { events, state, configDir, forwarder, previous });
+    buildGateway(next, { events, state, configDir, forwarder, previous, bindHost: options.host });
   const first = build(config);
   const server = createGatewayServer(first, config.server);
   let address;

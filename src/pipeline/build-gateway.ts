@@ -23,6 +23,7 @@ import { emitFinished } from './request-events.js';
 import { sendBufferedResponse } from './send-response.js';
 import { preflightMethod } from '../middleware/cors/preflight.js';
 import { stripIdentityHeaders } from '../middleware/identity-headers.js';
+import { compileAllowedHosts } from './allowed-hosts.js';
 
 /** A gateway built from one config: immutable; the server swaps whole gateways on reload. */
 export interface BuiltGateway {
@@ -45,6 +46,8 @@ export interface BuildOptions {
   forwarder: Forwarder;
   /** The gateway this one replaces: upstream health and agents carry over. */
   previous?: BuiltGateway;
+  /** The address the server binds when --host overrides config.host (allowedHosts admits it). */
+  bindHost?: string;
 }
 
 type RouteHandler = (ctx: GatewayContext) => Promise<void>;
@@ -59,7 +62,9 @@ export function buildGateway(config: ResolvedConfig, options: BuildOptions): Bui
   });
   const routes = config.routes.map(compileRoute);
   const table = createRouteTable(routes);
+  const allowedHosts = compileAllowedHosts(config, options.bindHost);
   const build: BuildContext = {
+    allowedHosts,
     config,
     configDir: options.configDir,
     events,
@@ -85,6 +90,14 @@ export function buildGateway(config: ResolvedConfig, options: BuildOptions): Bui
     const startedAt = performance.now();
     const method = req.method ?? 'GET';
     const { path: rawPath, search } = splitUrl(req.url ?? '/');
+    // DNS rebinding guard, before anything else (admin endpoints and upgrades included).
+    const hostRefusal = allowedHosts.check(req.headers.host);
+    if (hostRefusal) {
+      res.setHeader('x-request-id', id);
+      sendProblem(res, hostRefusal, { requestId: id, instance: rawPath });
+      finishWithoutRoute(events, res, { id, method, path: rawPath, startedAt, req, error: hostRefusal });
+      return undefined;
+    }
     const normalized = normalizePath(rawPath);
     if (!normalized.ok) {
       res.setHeader('x-request-id', id);
@@ -235,6 +248,8 @@ function answerError(ctx: GatewayContext, error: unknown): void {
       );
   if (!ctx.outcome.answeredBy && gatewayError.status < 500) ctx.outcome.answeredBy = gatewayError.code;
   ctx.outcome.reason ??= gatewayError.message;
+  ctx.outcome.code = gatewayError.code;
+  ctx.outcome.hint = gatewayError.hint;
   sendProblem(ctx.res, gatewayError, { requestId: ctx.id, instance: ctx.path, headers: ctx.responseHeaders });
 }
 

@@ -5,6 +5,7 @@ import type { EventStream } from '../events/event-stream.js';
 import type { ResolvedConfig, ResolvedRoute } from '../config/schema.js';
 import type { GatewayState } from '../state/types.js';
 import type { UpstreamRegistry } from '../proxy/upstream-types.js';
+import type { AllowedHosts } from './allowed-hosts.js';
 
 /** Who is calling, once a credential was verified. */
 export interface Identity {
@@ -125,6 +126,8 @@ export interface BuildContext {
   /** Stores that outlive a build (limits, keys, breakers, cache). */
   readonly state: GatewayState;
   readonly upstreams: UpstreamRegistry;
+  /** The Hosts gw answers (the WebSocket Origin check admits their origins too). */
+  readonly allowedHosts?: AllowedHosts;
 }
 
 /**

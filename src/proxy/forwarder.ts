@@ -4,6 +4,8 @@ import { Agent as HttpsAgent } from 'node:https';
 import { createProxyServer } from 'http-proxy-3';
 import type { Forwarder } from './forwarder-types.js';
 import { forwardHttp } from './http-forward.js';
+import { createHttp2Forward } from './http2-forward.js';
+import { createHttp2Sessions } from './http2-sessions.js';
 import { connectOptions } from './keep-alive-agent.js';
 import { timeoutError } from './upstream-head.js';
 import { classifyUpstreamError, upstreamError } from './upstream-errors.js';
@@ -43,8 +45,15 @@ export function createForwarder(): Forwarder {
     });
   });
 
+  // Services with `protocol: 'http2'` or `'grpc'` go out on node:http2, one session per target.
+  const http2Sessions = createHttp2Sessions();
+  const forwardHttp2 = createHttp2Forward(http2Sessions);
+
   return {
-    web: forwardHttp,
+    web: (ctx, pool, target, mode) =>
+      pool.protocol === 'http2' || pool.protocol === 'grpc'
+        ? forwardHttp2(ctx, pool, target, mode)
+        : forwardHttp(ctx, pool, target, mode),
 
     ws(req, socket, head, pool, target, refuse, options = {}) {
       const timeoutMs = options.timeoutMs ?? pool.timeoutMs;
@@ -90,6 +99,7 @@ export function createForwarder(): Forwarder {
     },
 
     close() {
+      http2Sessions.close();
       proxy.close();
       upgradeAgents.http.destroy();
       upgradeAgents.https.destroy();

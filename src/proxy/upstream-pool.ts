@@ -102,6 +102,7 @@ export function createUpstreamPool(init: PoolInit): UpstreamPool {
     name: init.name,
     targets,
     timeoutMs,
+    protocol: init.service.protocol,
     get agent() {
       return targets[0]!.agent;
     },

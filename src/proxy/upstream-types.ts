@@ -32,6 +32,8 @@ export interface UpstreamPool {
   readonly name: string;
   readonly targets: readonly Target[];
   readonly timeoutMs: number;
+  /** The service's `protocol`: which client forwards to it (forwarder.ts); unset means 'http1'. */
+  readonly protocol?: 'http1' | 'http2' | 'grpc';
   /** Keep-alive agent for this service (dual-stack for `localhost`). */
   readonly agent: Agent;
   /** A healthy target chosen by the balancer, or undefined when none is healthy. */

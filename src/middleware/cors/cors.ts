@@ -4,6 +4,7 @@ import type { GatewayContext, PolicyFactory, UpstreamHead } from '../../pipeline
 import type { ResolvedCors } from './cors-schema.js';
 import { compileOrigins } from './origin-matcher.js';
 import { mergeVary, preflightMethod } from './preflight.js';
+import { createUpgradeOriginCheck } from './upgrade-origin.js';
 
 export { corsSchema } from './cors-schema.js';
 
@@ -15,9 +16,19 @@ export { corsSchema } from './cors-schema.js';
  */
 export const createCorsPolicy: PolicyFactory = (route, build) => {
   const configured = route.config.cors ?? build.config.cors;
-  if (!configured) return undefined;
+  if (!configured) {
+    if (!route.config.websocket) return undefined;
+    const checkOrigin = createUpgradeOriginCheck(route, build, undefined);
+    return async function upgradeOriginPolicy(ctx, next) {
+      if (ctx.upgrade) checkOrigin(ctx);
+      await next();
+    };
+  }
   const cors: ResolvedCors = configured;
   const allowed = compileOrigins(cors.origins);
+  const checkUpgradeOrigin = route.config.websocket
+    ? createUpgradeOriginCheck(route, build, allowed)
+    : undefined;
   const varies = !allowed.any;
   const methods = new Set(cors.methods);
   const allowMethods = cors.methods.join(', ');
@@ -68,7 +79,8 @@ export const createCorsPolicy: PolicyFactory = (route, build) => {
 
   return async function corsPolicy(ctx, next) {
     const origin = ctx.req.headers.origin;
-    if (origin !== undefined && !ctx.upgrade) {
+    if (ctx.upgrade) checkUpgradeOrigin?.(ctx);
+    else if (origin !== undefined) {
       const asked = preflightMethod(ctx.req);
       if (asked !== undefined) return answerPreflight(ctx, origin, asked);
       if (allowed(origin)) {

@@ -1,0 +1,77 @@
+import http2, { type ClientHttp2Session } from 'node:http2';
+import { connectOptions, FREE_SOCKET_TIMEOUT_MS } from './keep-alive-agent.js';
+
+/**
+ * One HTTP/2 session per upstream origin, shared by every request to it (HTTP/2 multiplexes, so
+ * a pool of connections buys nothing on loopback). A session that ends (GOAWAY, the upstream
+ * closed or died, a connect error) leaves the table at once, so the next request dials afresh;
+ * streams already on it finish or fail on their own. An idle session closes itself after the
+ * keep-alive agents' idle time, so the sessions of a retired config (a reload) do not linger.
+ *
+ * http:// targets speak h2c with prior knowledge (RFC 9113 §3.3, no Upgrade dance); https://
+ * targets negotiate h2 by ALPN (RFC 9113 §3.2), which node:http2 asks for on its own.
+ */
+export interface Http2Sessions {
+  /** The live session to `origin`, dialled now if there is none. */
+  open(origin: string): Http2Session;
+  /** Closes every session (gateway shutdown); streams still open finish first. */
+  close(): void;
+}
+
+/** A session and how many of gw's streams are open on it. */
+export interface Http2Session {
+  readonly session: ClientHttp2Session;
+  /** Call when a stream starts; the returned function when it closes. */
+  track(): () => void;
+}
+
+export function createHttp2Sessions(idleMs = FREE_SOCKET_TIMEOUT_MS): Http2Sessions {
+  const live = new Map<string, Http2Session>();
+
+  function dial(origin: string): Http2Session {
+    const session = http2.connect(origin, { ...connectOptions });
+    let open = 0;
+    const forget = () => {
+      if (live.get(origin) === entry) live.delete(origin);
+    };
+    // Its streams see the error (ECONNREFUSED as their cause); the session just leaves the table.
+    session.on('error', forget);
+    session.once('goaway', forget);
+    session.once('close', forget);
+    // Only sessions without streams close for idleness: a quiet long poll is not idle.
+    session.setTimeout(idleMs, () => {
+      if (open === 0) {
+        forget();
+        session.close();
+      }
+    });
+    // An idle session does not keep the process alive; a request in flight does.
+    session.unref();
+    const entry: Http2Session = {
+      session,
+      track() {
+        if (open++ === 0) session.ref();
+        let closed = false;
+        return () => {
+          if (closed) return;
+          closed = true;
+          if (--open === 0 && !session.destroyed) session.unref();
+        };
+      },
+    };
+    live.set(origin, entry);
+    return entry;
+  }
+
+  return {
+    open(origin) {
+      const entry = live.get(origin);
+      if (entry && !entry.session.closed && !entry.session.destroyed) return entry;
+      return dial(origin);
+    },
+    close() {
+      for (const entry of live.values()) entry.session.close();
+      live.clear();
+    },
+  };
+}
