@@ -93,13 +93,13 @@ export async function startGw(ctx, id, config, { args = [], tty = false } = {}) 
 }
 
 /** Starts one of the reference proxies of scripts/bench/ in front of the upstream. */
-async function startProxyScript(ctx, file) {
+async function startProxyScript(ctx, file, env = {}) {
   const port = await ctx.freePort();
   const { child } = await ctx.start(
     1,
     process.execPath,
     [...(ctx.nodeArgs ?? []), path.join(ctx.root, 'scripts/bench', file)],
-    { UP_PORT: String(ctx.upPort), PORT: String(port) },
+    { ...env, UP_PORT: String(ctx.upPort), PORT: String(port) },
     { port },
   );
   return { url: `http://127.0.0.1:${port}${benchPath}`, pid: child.pid };
@@ -150,6 +150,33 @@ export const setups = [
     id: 'raw',
     name: 'node:http client + server, keep-alive agent (no library)',
     prepare: (ctx) => startProxyScript(ctx, 'raw-proxy.mjs'),
+  },
+  {
+    id: 'raw-lean',
+    name: "node:http client as gw's forwarder uses it (flat header lists, no pipe without a body)",
+    prepare: (ctx) => startProxyScript(ctx, 'raw-proxy.mjs', { RAW_MODE: 'lean' }),
+  },
+  // undici 7 as the client, by each API a proxy could use (undici-proxy.mjs); `raw` is the same
+  // server with node:http's client. Bench-only rows: they decide which client gw forwards with.
+  {
+    id: 'undici',
+    name: 'undici 7 Pool.dispatch, handler API, node:http server (no library)',
+    prepare: (ctx) => startProxyScript(ctx, 'undici-proxy.mjs', { UNDICI_MODE: 'dispatch' }),
+  },
+  {
+    id: 'undici-legacy',
+    name: 'undici 7 Pool.dispatch, legacy handler API (raw headers)',
+    prepare: (ctx) => startProxyScript(ctx, 'undici-proxy.mjs', { UNDICI_MODE: 'legacy' }),
+  },
+  {
+    id: 'undici-request',
+    name: 'undici 7 Pool.request, answer body piped',
+    prepare: (ctx) => startProxyScript(ctx, 'undici-proxy.mjs', { UNDICI_MODE: 'request' }),
+  },
+  {
+    id: 'undici-stream',
+    name: 'undici 7 Pool.stream into the client response',
+    prepare: (ctx) => startProxyScript(ctx, 'undici-proxy.mjs', { UNDICI_MODE: 'stream' }),
   },
   {
     id: 'gw',
