@@ -8,6 +8,7 @@ import { startJsonReporter } from '../reporters/json-reporter.js';
 import { createLineWriter, drainOutput } from '../reporters/line-writer.js';
 import { startGateway, type RunningGateway } from './start-gateway.js';
 import { createSerialReloader } from './serial-reloader.js';
+import { warnUnreachableTargets } from './warn-unreachable-targets.js';
 
 export interface DevServerOptions {
   config?: string;
@@ -114,6 +115,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     const say = options.logFormat === 'json' ? (line: string) => process.stderr.write(line + '\n') : write;
     for (const line of options.banner?.(gateway.url) ?? []) say(line);
   }
+  void warnUnreachableTargets(loaded.config, events);
 
   let closing: Promise<void> | undefined;
   const close = (reason = 'stopped') => {

@@ -21,6 +21,10 @@ export interface RequestOutcome {
   answeredBy?: string;
   /** Why that policy answered, in one readable sentence. */
   reason?: string;
+  /** The GW_* code of an error answer gw wrote itself (a 401, 429, 502, 503, 504 …). */
+  code?: string;
+  /** That error's hint, as the problem+json body gave it. */
+  hint?: string;
 }
 
 export interface RequestFinished {

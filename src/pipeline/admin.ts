@@ -60,23 +60,38 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
   res.end(body);
 }
 
+/**
+ * A target is `unknown` until first probed or used, then healthy or unhealthy; `ok` only when
+ * every service has a target known to be healthy, `degraded` when one has only unhealthy ones.
+ */
 function healthReport(gateway: BuiltGateway) {
   const services = Object.fromEntries(
-    gateway.upstreams.pools().map((pool) => [
-      pool.name,
-      {
-        healthy: pool.targets.some((t) => t.healthy),
-        targets: pool.targets.map((t) => ({
-          url: t.key,
-          healthy: t.healthy,
-          inFlight: t.inFlight,
-          reason: t.reason ?? null,
-        })),
-      },
-    ]),
+    gateway.upstreams.pools().map((pool) => {
+      const states = pool.targets.map((t) => t.state);
+      const state = states.includes('healthy')
+        ? 'healthy'
+        : states.includes('unknown')
+          ? 'unknown'
+          : 'unhealthy';
+      return [
+        pool.name,
+        {
+          state,
+          healthy: state === 'healthy',
+          targets: pool.targets.map((t) => ({
+            url: t.key,
+            state: t.state,
+            healthy: t.state === 'healthy',
+            inFlight: t.inFlight,
+            reason: t.reason ?? null,
+          })),
+        },
+      ];
+    }),
   );
-  const allHealthy = Object.values(services).every((s) => s.healthy);
-  return { status: allHealthy ? 'ok' : 'degraded', services };
+  const states = Object.values(services).map((s) => s.state);
+  const status = states.includes('unhealthy') ? 'degraded' : states.includes('unknown') ? 'unknown' : 'ok';
+  return { status, services };
 }
 
 function routeReport(gateway: BuiltGateway) {

@@ -1,5 +1,6 @@
 import { request as requestHttp } from 'node:http';
 import { request as requestHttps } from 'node:https';
+import { connect } from 'node:net';
 import type { EventStream } from '../events/event-stream.js';
 import type { ResolvedService } from '../config/schema.js';
 import { connectOptions } from './keep-alive-agent.js';
@@ -83,6 +84,7 @@ export function applyProbe(
 ): void {
   if (record.activeOwners.at(-1) !== owner) return;
   if (result.ok) {
+    record.checked = true;
     record.probeFailures = 0;
     record.probeSuccesses++;
     if (record.activeDown && record.probeSuccesses >= config.healthyThreshold) {
@@ -145,4 +147,25 @@ export function startHealthChecks(
     timers.clear();
     probes.clear();
   };
+}
+
+/**
+ * One TCP connect to a target, closed at once: whether anything listens there. Resolves with
+ * the error code (`ECONNREFUSED`, `ENOTFOUND`, `ETIMEDOUT` after `timeoutMs`), or undefined.
+ */
+export function tryConnect(url: URL, timeoutMs: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+    const socket = connect({ host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port, ...connectOptions });
+    socket.unref();
+    const done = (code: string | undefined) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(code);
+    };
+    const timer = setTimeout(() => done('ETIMEDOUT'), timeoutMs);
+    timer.unref();
+    socket.once('connect', () => done(undefined));
+    socket.once('error', (error: NodeJS.ErrnoException) => done(error.code ?? error.message));
+  });
 }

@@ -23,6 +23,9 @@ export function reportOutcome(
   events: EventStream,
   now: number,
 ): void {
+  // Connected (answered, or reset after connecting) proves the target reachable; a connect
+  // failure below the threshold proves nothing either way.
+  if (outcome !== 'connect-failed') record.checked = true;
   if (outcome === 'ok') {
     record.connectFailures = 0;
     if (record.passive === 'trial') {

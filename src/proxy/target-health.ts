@@ -11,6 +11,11 @@ export interface HealthRecord {
   readonly key: string;
   /** Bumped on every change that can alter which targets may be picked. */
   readonly clock: HealthClock;
+  /**
+   * Whether a probe or a request has succeeded on this target yet. Until then (and until it is
+   * taken out) its state is `unknown`: routable, but not reported as healthy (issue 15).
+   */
+  checked: boolean;
 
   // Active checks
   activeDown: boolean;
@@ -48,6 +53,7 @@ export function createHealthRecord(service: string, key: string, clock: HealthCl
     service,
     key,
     clock,
+    checked: false,
     activeDown: false,
     activeReason: undefined,
     probeFailures: 0,
@@ -62,6 +68,14 @@ export function createHealthRecord(service: string, key: string, clock: HealthCl
 
 export function isHealthy(record: HealthRecord): boolean {
   return !record.activeDown && record.passive === 'up';
+}
+
+/** `unknown` until first probed or used, then healthy or unhealthy. */
+export type HealthState = 'unknown' | 'healthy' | 'unhealthy';
+
+export function healthState(record: HealthRecord): HealthState {
+  if (!isHealthy(record)) return 'unhealthy';
+  return record.checked ? 'healthy' : 'unknown';
 }
 
 export function downReason(record: HealthRecord): string | undefined {

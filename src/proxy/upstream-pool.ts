@@ -4,8 +4,8 @@ import type { ResolvedService } from '../config/schema.js';
 import type { PickInput, Target, UpstreamPool } from './upstream-types.js';
 import { createBalancer } from './balancers/index.js';
 import type { BalancedTarget } from './balancers/index.js';
-import { downReason, isEligible, isHealthy } from './target-health.js';
-import type { HealthClock, HealthRecord } from './target-health.js';
+import { downReason, healthState, isEligible, isHealthy } from './target-health.js';
+import type { HealthClock, HealthRecord, HealthState } from './target-health.js';
 import { beginTrial, reportOutcome } from './passive-health.js';
 import type { PassivePolicy } from './passive-health.js';
 
@@ -33,10 +33,15 @@ export class PoolTarget implements BalancedTarget {
     return downReason(this.record);
   }
 
+  /** `unknown` until first probed or used successfully, then healthy or unhealthy. */
+  get state(): HealthState {
+    return healthState(this.record);
+  }
+
   /** What `/__gw/health` and logs show (the agent and the record stay out of it). */
   toJSON() {
-    const { key, weight, healthy, inFlight, reason } = this;
-    return { key, url: this.url.href, weight, healthy, inFlight, reason };
+    const { key, weight, healthy, state, inFlight, reason } = this;
+    return { key, url: this.url.href, weight, healthy, state, inFlight, reason };
   }
 }
 

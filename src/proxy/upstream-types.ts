@@ -8,6 +8,8 @@ export interface Target {
   readonly url: URL;
   readonly weight: number;
   readonly healthy: boolean;
+  /** `unknown` until first probed or used successfully, then healthy or unhealthy. */
+  readonly state: 'unknown' | 'healthy' | 'unhealthy';
   /** Requests in flight to this target now. */
   readonly inFlight: number;
   /** Why it is down, when it is. */

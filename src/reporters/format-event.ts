@@ -48,6 +48,7 @@ function formatRequest(event: RequestFinished, color: ChalkInstance): string {
     event.outcome.retries ? `retried×${event.outcome.retries}` : '',
     event.outcome.mocked ? 'mocked' : '',
     event.outcome.fault ? `fault:${event.outcome.fault}` : '',
+    event.outcome.code ?? '',
   ].filter(Boolean);
   const where = event.target
     ? `→ ${event.target}`

@@ -261,16 +261,24 @@ describe('routing through a real gateway', () => {
       services: { s: { targets: [up.url] } },
       routes: [{ path: '/api', service: 's', methods: ['GET'] }],
     });
+    // A target nothing has probed or used yet is `unknown`, not ok (issue 15).
+    const before = await request(gw.url, '/__gw/health');
+    expect(before.status).toBe(200);
+    expect(before.json).toMatchObject({
+      status: 'unknown',
+      services: { s: { state: 'unknown', targets: [{ url: up.url, state: 'unknown', healthy: false }] } },
+    });
+    expect((await request(gw.url, '/api')).status).toBe(200);
     const health = await request(gw.url, '/__gw/health');
-    expect(health.status).toBe(200);
     expect(health.json).toMatchObject({
       status: 'ok',
-      services: { s: { healthy: true, targets: [{ url: up.url, healthy: true }] } },
+      services: { s: { healthy: true, targets: [{ url: up.url, state: 'healthy', healthy: true }] } },
     });
     const routes = await request(gw.url, '/__gw/routes');
     expect(routes.json).toEqual([
       expect.objectContaining({ path: '/api', methods: ['GET'], service: 's', targets: [up.url] }),
     ]);
-    expect(up.requests).toHaveLength(0);
+    // Only the request to /api reached the upstream; the admin endpoints answered themselves.
+    expect(up.requests.map((r) => r.url)).toEqual(['/api']);
   });
 });

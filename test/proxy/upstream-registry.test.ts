@@ -61,6 +61,7 @@ describe('registry', () => {
       url: 'http://127.0.0.1:7003/',
       weight: 1,
       healthy: true,
+      state: 'unknown',
       inFlight: 0,
     });
   });
