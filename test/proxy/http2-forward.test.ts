@@ -199,6 +199,22 @@ describe('HTTP/2 upstreams (protocol: http2, h2c with prior knowledge)', () => {
     ]);
   });
 
+  it('buffers an answer for a policy that needs it whole (cache): the second request never reaches the upstream', async () => {
+    const up = await startH2Upstream();
+    cleanup.push(() => up.close());
+    const gw = await startTestGateway({
+      services: { h2: { targets: [up.url], protocol: 'http2' } },
+      routes: [{ path: '/api', service: 'h2', cache: { ttl: '30s' } }],
+    });
+    cleanup.push(() => gw.close());
+    const first = await request(gw.url, '/api/catalog');
+    const second = await request(gw.url, '/api/catalog');
+    expect([first.headers['x-cache'], second.headers['x-cache']]).toEqual(['MISS', 'HIT']);
+    expect(second.json).toEqual({ path: '/api/catalog', body: '' });
+    expect(second.headers['x-upstream']).toBe('h2');
+    expect(up.streams).toHaveLength(1);
+  });
+
   it('a client that goes away resets the upstream stream (nothing left open)', async () => {
     const { up, gw } = await setup((stream) => {
       stream.respond({ ':status': 200 });
