@@ -1,4 +1,5 @@
 import http, { type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import https from 'node:https';
 import { GatewayError, isGatewayError } from '../errors.js';
@@ -9,6 +10,7 @@ import { classifyUpstreamError, upstreamError } from './upstream-errors.js';
 import type { Target, UpstreamPool } from './upstream-types.js';
 import { declaresBody, HOP_BY_HOP, namedInConnection } from './forward-headers.js';
 import { relayBody } from './relay-body.js';
+import { relayInformation } from './informational.js';
 
 /**
  * One HTTP forward on Node's own client, with the target's keep-alive agent. The proxy library
@@ -57,6 +59,14 @@ function endpointOf(target: Target): Endpoint {
 /** Never sent upstream: hop-by-hop headers, and Expect (the server already answered `100 Continue`). */
 const notForwarded = new Set([...HOP_BY_HOP, 'expect']);
 
+/** A 101 answer to a plain request (parsed as a malformed answer: 502). */
+const unaskedSwitch = Object.assign(new Error('switched protocols on a request that asked for no upgrade'), {
+  code: 'HPE_UNEXPECTED_UPGRADE',
+});
+
+/** Methods Node's client sends without framing when they carry no body (the rest get chunked). */
+const bodylessByDefault = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
+
 /**
  * The upstream request's headers as a flat [name, value, …] list, built in one pass over what the
  * policies left in `headers`: hop-by-hop ones and those the client's Connection names stay out,
@@ -65,6 +75,7 @@ const notForwarded = new Set([...HOP_BY_HOP, 'expect']);
  * the body actually sent. Node takes such a list as is, with no per-header bookkeeping.
  */
 function upstreamHeaderList(
+  method: string,
   headers: IncomingHttpHeaders,
   body: Buffer | Readable | undefined,
   endpoint: Endpoint,
@@ -90,6 +101,12 @@ function upstreamHeaderList(
   // stream of unknown length (bodyLimit's counter) goes chunked, whatever the method.
   else if (body !== undefined || headers['transfer-encoding'] !== undefined)
     list.push('transfer-encoding', 'chunked');
+  // No body at all: a method that defines a meaning for content (POST, PUT, PATCH …) says so
+  // with `Content-Length: 0` (RFC 9110 §8.6), as curl -d '' and Python requests do; left
+  // unframed, Node's client would send an empty chunked body, which servers that refuse
+  // chunked uploads reject. GET, DELETE and the like go without framing, as they came.
+  else if (headers['content-length'] === undefined && !bodylessByDefault.has(method))
+    list.push('content-length', '0');
   return list;
 }
 
@@ -107,7 +124,7 @@ export function forwardHttp(
   const { req, res } = ctx;
   const endpoint = endpointOf(target);
   const body = ctx.requestBody;
-  const headers = upstreamHeaderList(ctx.upstreamHeaders, body, endpoint);
+  const headers = upstreamHeaderList(ctx.method, ctx.upstreamHeaders, body, endpoint);
   ctx.target = target.key;
   ctx.upstreamUrl = target.key + ctx.upstreamPath + ctx.search;
 
@@ -172,10 +189,25 @@ export function forwardHttp(
       if (finish(res.writableFinished ? 'ok' : 'failed')) resolve(undefined);
     });
 
+    proxyReq.on('information', (info) => relayInformation(req, res, info));
+    // A 101 with Upgrade to a request that asked for none (RFC 9110 §15.2.2: only in answer to
+    // an Upgrade): Node's client hands over the socket here, or without this listener drops it
+    // and never settles the request. Never relayed: the client would wait on a connection that
+    // now speaks another protocol.
+    proxyReq.on('upgrade', (_proxyRes: IncomingMessage, socket: Socket) => {
+      socket.destroy();
+      fail(upstreamError(unaskedSwitch, target.key, pool.name, ctx.timeoutMs));
+    });
+
     proxyReq.on('response', (proxyRes: IncomingMessage) => {
       clearTimeout(timer);
       ctx.upstreamMs = performance.now() - sentAt;
       const status = proxyRes.statusCode ?? 502;
+      if (status === 101) {
+        // The same without an Upgrade header.
+        proxyReq.destroy(unaskedSwitch);
+        return;
+      }
       mode?.onHead?.(status);
       if (mode?.retryStatuses?.has(status)) {
         proxyRes.resume();
