@@ -3,6 +3,7 @@ import path from 'node:path';
 import { cosmiconfig, type Loader } from 'cosmiconfig';
 import { GatewayError, isGatewayError } from '../errors.js';
 import { importConfigModule, rememberFiles } from './import-config-module.js';
+import { guardConfigLoad } from './guard-config-load.js';
 
 export { filesOfFailedLoad } from './import-config-module.js';
 import { resolveConfig } from './resolve-config.js';
@@ -115,7 +116,8 @@ async function exists(file: string): Promise<boolean> {
 /**
  * Finds, loads, validates and freezes the gateway config. Throws GatewayError with
  * GW_CONFIG_NOT_FOUND, GW_CONFIG_LOAD_FAILED (syntax, imports, a throwing config) or
- * GW_CONFIG_INVALID (every problem at once, each with its field path).
+ * GW_CONFIG_INVALID (every problem at once, each with its field path), GW_CONFIG_LOAD_TIMEOUT (it
+ * never settled) or GW_CONFIG_EXIT (it called process.exit).
  */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
   const cwd = path.resolve(options.cwd ?? process.cwd());
@@ -128,7 +130,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   }
   let loaded;
   try {
-    loaded = await readRaw(explicit, cwd);
+    // A config that never settles or calls process.exit fails its load; gw keeps running.
+    loaded = await guardConfigLoad(explicit ?? cwd, () => readRaw(explicit, cwd));
   } catch (error) {
     if (isGatewayError(error)) throw error;
     const file = (error as { filepath?: string }).filepath ?? explicit ?? cwd;
