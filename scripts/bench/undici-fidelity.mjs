@@ -289,6 +289,37 @@ async function h2c() {
     slow,
     'stream.pause()/resume(); trailers after the data',
   );
+  // The same with the legacy handler API (onHeaders/onData/onComplete), which undici calls
+  // without its UnwrapHandler adapter: are the trailers lost in the adapter or in the client?
+  for (const slowly of [false, true]) {
+    const legacy = await new Promise((resolve) => {
+      let bytes = 0;
+      let resume;
+      client.dispatch(
+        { method: 'GET', path: '/' },
+        {
+          onConnect() {},
+          onHeaders(_status, _headers, resumeUpstream) {
+            resume = resumeUpstream;
+            return true;
+          },
+          onData(chunk) {
+            bytes += chunk.length;
+            if (!slowly) return true;
+            setTimeout(resume, 2);
+            return false;
+          },
+          onComplete(trailers) {
+            resolve(`${bytes} of ${bodyBytes} bytes; trailers ${JSON.stringify(trailers)}`);
+          },
+          onError(error) {
+            resolve(`error (${error.message}) after ${bytes} bytes`);
+          },
+        },
+      );
+    });
+    report(`h2c, legacy handler API, ${slowly ? 'slow' : 'fast'} reader`, legacy, '');
+  }
   await client.close();
   server.close();
 }

@@ -153,6 +153,32 @@ describe('HTTP/2 upstreams (protocol: http2, h2c with prior knowledge)', () => {
     expect(got.trailers).toEqual({ 'grpc-status': '0', 'grpc-message': 'done' });
   });
 
+  it('a slow reader gets every byte of a large answer, then its trailers', async () => {
+    const size = 1 << 20;
+    const { gw } = await setup((stream) => {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      stream.end(Buffer.alloc(size, 120));
+    });
+    const target = new URL(gw.url);
+    const got = await new Promise<{ bytes: number; trailers: NodeJS.Dict<string> }>((resolve, reject) => {
+      http
+        .get({ host: target.hostname, port: target.port, path: '/api/stream', agent: false }, (res) => {
+          let bytes = 0;
+          // Pauses after every chunk: the gateway holds the upstream back meanwhile.
+          res.on('data', (chunk: Buffer) => {
+            bytes += chunk.length;
+            res.pause();
+            setTimeout(() => res.resume(), 1);
+          });
+          res.on('end', () => resolve({ bytes, trailers: res.trailers }));
+        })
+        .on('error', reject);
+    });
+    expect(got.bytes).toBe(size);
+    expect(got.trailers).toEqual({ 'grpc-status': '0' });
+  });
+
   it("forwards the client's request trailers after its chunked body", async () => {
     const { up, gw } = await setup();
     const target = new URL(gw.url);
