@@ -4,7 +4,12 @@ import { defineConfig } from '../../src/config/define-config.js';
 import { resolveConfig } from '../../src/config/resolve-config.js';
 import { compileFieldRules, fieldRulesSchema } from '../../src/middleware/transform/field-rules.js';
 import { compileHeaderRules, headerRulesSchema } from '../../src/middleware/transform/header-rules.js';
-import { decodeBody, isJsonType } from '../../src/middleware/transform/json-body.js';
+import {
+  decodeBody,
+  InflateLimitExceeded,
+  isJsonType,
+  nestsDeeperThan,
+} from '../../src/middleware/transform/json-body.js';
 import { transformSchema } from '../../src/middleware/transform/transform-schema.js';
 
 const fields = (rules: unknown) => compileFieldRules(fieldRulesSchema.parse(rules));
@@ -78,15 +83,34 @@ describe('JSON bodies', () => {
     expect(isJsonType(type === undefined ? {} : { 'content-type': type })).toBe(expected);
   });
 
-  it('undoes stacked codings from the last applied', () => {
+  it('undoes stacked codings from the last applied', async () => {
     const body = brotliCompressSync(gzipSync(Buffer.from('{"a":1}')));
-    expect(decodeBody(body, { 'content-encoding': 'gzip, br' })?.toString()).toBe('{"a":1}');
+    expect((await decodeBody(body, { 'content-encoding': 'gzip, br' }, 1024))?.toString()).toBe('{"a":1}');
   });
 
-  it('gives up on codings it cannot read, and throws on bytes that do not decode', () => {
-    expect(decodeBody(Buffer.from('x'), { 'content-encoding': 'zstd' })).toBeUndefined();
-    expect(decodeBody(Buffer.from('x'), {})?.toString()).toBe('x');
-    expect(() => decodeBody(Buffer.from('not gzip'), { 'content-encoding': 'gzip' })).toThrow();
+  it('gives up on codings it cannot read, and throws on bytes that do not decode', async () => {
+    expect(await decodeBody(Buffer.from('x'), { 'content-encoding': 'zstd' }, 1024)).toBeUndefined();
+    expect((await decodeBody(Buffer.from('x'), {}, 1024))?.toString()).toBe('x');
+    await expect(decodeBody(Buffer.from('not gzip'), { 'content-encoding': 'gzip' }, 1024)).rejects.toThrow();
+  });
+
+  it('stops inflating at the cap', async () => {
+    const body = gzipSync(Buffer.alloc(64 * 1024));
+    await expect(decodeBody(body, { 'content-encoding': 'gzip' }, 1024)).rejects.toBeInstanceOf(
+      InflateLimitExceeded,
+    );
+    expect((await decodeBody(body, { 'content-encoding': 'gzip' }, 64 * 1024))?.length).toBe(64 * 1024);
+  });
+
+  it.each([
+    ['[[[]]]', 3, false],
+    ['[[[[]]]]', 3, true],
+    ['{"a":{"b":[1]}}', 3, false],
+    ['{"a":"[[[[[[[["}', 2, false],
+    [String.raw`["\\"]`, 1, false],
+    [String.raw`["\\\"[[[["]`, 1, false],
+  ])('%s nests deeper than %i: %s', (text, max, expected) => {
+    expect(nestsDeeperThan(Buffer.from(text), max)).toBe(expected);
   });
 });
 

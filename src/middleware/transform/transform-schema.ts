@@ -34,6 +34,12 @@ export const transformSchema = z
     maxBodySize: byteSize
       .default(1024 * 1024)
       .describe('Largest body a body transform buffers (requests above it get 413, upstream answers 502)'),
+    maxInflatedSize: byteSize
+      .default(10 * 1024 * 1024)
+      .describe(
+        'Largest a gzip/deflate/br body may grow to once decoded (never below maxBodySize); inflating stops ' +
+          'there: requests get 413, upstream answers 502. Guards against decompression bombs',
+      ),
   })
   .describe('Header rules and JSON body transforms on the way up and down');
 

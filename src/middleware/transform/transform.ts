@@ -3,7 +3,7 @@ import { GatewayError } from '../../errors.js';
 import type { BufferedResponse, GatewayContext, PolicyFactory, UpstreamHead } from '../../pipeline/types.js';
 import { compileFieldRules } from './field-rules.js';
 import { compileHeaderRules } from './header-rules.js';
-import { decodeBody, isJsonType, parseJson, serializeJson } from './json-body.js';
+import { decodeBody, InflateLimitExceeded, isJsonType, parseJson, serializeJson } from './json-body.js';
 import { hasRequestBody, readRequestBody } from './read-body.js';
 import type { BodyTransform, TransformSide } from './transform-schema.js';
 
@@ -56,6 +56,8 @@ export const createTransformPolicy: PolicyFactory = (route) => {
   const requestBody = compileBody(config.request?.body);
   const responseBody = compileBody(config.response?.body);
   const maxBytes = config.maxBodySize;
+  const maxInflated = Math.max(config.maxInflatedSize, maxBytes);
+  const inflateHint = `Send a smaller body, or raise transform.maxInflatedSize (${maxInflated} bytes) on route ${route.id}.`;
   const responseHook = editResponseHeaders && ((head: UpstreamHead) => editResponseHeaders(head.headers));
   if (!editRequestHeaders && !responseHook && !requestBody && !responseBody) return undefined;
 
@@ -63,8 +65,19 @@ export const createTransformPolicy: PolicyFactory = (route) => {
     const raw = await readRequestBody(ctx, maxBytes);
     let decoded: Buffer | undefined;
     try {
-      decoded = decodeBody(raw, ctx.upstreamHeaders);
+      decoded = await decodeBody(raw, ctx.upstreamHeaders, maxInflated);
     } catch (error) {
+      if (error instanceof InflateLimitExceeded) {
+        ctx.outcome.answeredBy = 'transform';
+        throw new GatewayError(
+          'GW_BODY_TOO_LARGE',
+          `The request body of route ${route.id}: ${error.message}`,
+          {
+            hint: inflateHint,
+            extensions: { limit: error.limit, inflated: true },
+          },
+        );
+      }
       throw new GatewayError(
         'GW_BAD_REQUEST',
         `The request body does not match its Content-Encoding: ${(error as Error).message}`,
@@ -96,8 +109,15 @@ export const createTransformPolicy: PolicyFactory = (route) => {
       return;
     let decoded: Buffer | undefined;
     try {
-      decoded = decodeBody(response.body, response.headers);
+      decoded = await decodeBody(response.body, response.headers, maxInflated);
     } catch (error) {
+      if (error instanceof InflateLimitExceeded) {
+        throw new GatewayError(
+          'GW_UPSTREAM_BAD_RESPONSE',
+          `${route.config.service ?? route.id} sent a body that ${error.message.replace(/^the body /, '')}`,
+          { hint: inflateHint, extensions: { limit: error.limit, inflated: true } },
+        );
+      }
       throw new GatewayError(
         'GW_UPSTREAM_BAD_RESPONSE',
         `${route.config.service ?? route.id} sent a body that does not match its Content-Encoding: ${(error as Error).message}`,
