@@ -6,4 +6,17 @@ export { startGateway, type StartGatewayOptions, type RunningGateway } from './d
 export { createEventStream, type EventStream } from './events/event-stream.js';
 export type { GatewayEvent, RequestFinished } from './events/gateway-events.js';
 export { GatewayError, errorCatalogue, type ErrorCode } from './errors.js';
-export type { GatewayContext, Middleware, Identity } from './pipeline/types.js';
+// The `use` middleware API (docs/middleware-api.md): stable; the internal context stays internal.
+export type {
+  Middleware,
+  MiddlewareContext,
+  Next,
+  RequestView,
+  RouteView,
+  RequestBody,
+  Answer,
+  AnswerHandler,
+  HeaderValue,
+  ReadonlyHeaders,
+  Identity,
+} from './api/middleware-context.js';

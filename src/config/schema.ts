@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { useSchema } from '../middleware/custom.js';
+import { useSchema } from '../middleware/custom-schema.js';
 import { duration, byteSize, fn, httpMethod, httpUrl } from './fields.js';
 import { authSchema, forwardCredentialsSchema, scopesSchema } from '../middleware/auth.js';
 import { rateLimitSchema } from '../middleware/rate-limit.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.js';
-import type { Middleware } from '../../src/pipeline/types.js';
+import type { Middleware } from '../../src/api/middleware-context.js';
 import { resolveConfig } from '../../src/config/resolve-config.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -24,15 +24,15 @@ async function gatewayWith(use: Middleware[]): Promise<{ up: TestUpstream; gw: T
 describe('route `use` middlewares', () => {
   it('run in order around the forward and may edit what goes upstream and what comes back', async () => {
     const order: string[] = [];
-    const first: Middleware = async (ctx, next) => {
+    const first: Middleware = async (c, next) => {
       order.push('first');
-      ctx.upstreamHeaders['x-added'] = 'by-first';
+      c.setRequestHeader('x-added', 'by-first');
       await next();
       order.push('first-after');
     };
-    const second: Middleware = async (ctx, next) => {
+    const second: Middleware = async (c, next) => {
       order.push('second');
-      ctx.responseHeaders['x-custom'] = 'yes';
+      c.setResponseHeader('x-custom', 'yes');
       await next();
     };
     const { up, gw } = await gatewayWith([first, second]);
