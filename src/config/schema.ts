@@ -170,6 +170,17 @@ export const configSchema = z.strictObject({
     keepAliveTimeout: 5_000,
   }),
   ...topLevelPolicyFields,
+  watch: z
+    .strictObject({
+      poll: z
+        .union([z.boolean(), duration])
+        .optional()
+        .describe(
+          "Poll the config files instead of waiting for change events: true (every 300 ms) or an interval like '500ms'; for Docker bind mounts, WSL2 on /mnt/c and network drives (GW_WATCH_POLL=1 does the same)",
+        ),
+    })
+    .optional()
+    .describe('How `gw dev` watches the config files (read at start)'),
 });
 
 /** What a user writes (editor completion comes from this). */

@@ -1,8 +1,8 @@
-import { rename, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
 import { watchConfig, type ConfigChangeReason, type ConfigWatcher } from '../../src/config/watch-config.js';
-import { createTempProject, sleep, waitFor, type TempProject } from './temp-project.js';
+import { createTempProject, failure, sleep, waitFor, type TempProject } from './temp-project.js';
 
 let project: TempProject | undefined;
 let watcher: ConfigWatcher | undefined;
@@ -142,5 +142,68 @@ describe('watchConfig', () => {
     await project.write('routes/port.ts', 'export const port = 3;\n');
     await waitFor(() => ports.length >= 3, 10_000, 'the second reload');
     expect(ports).toEqual([1, 2, 3]);
+  });
+});
+
+describe('watchConfig when its folder goes away (issue 15)', () => {
+  it.each([
+    ['with change events', undefined],
+    ['polling', 50],
+  ])('reloads after the config folder is deleted and recreated (%s)', async (_, pollMs) => {
+    project = await createTempProject({ 'conf/gateway.config.ts': 'export default {};\n' });
+    const file = project.path('conf/gateway.config.ts');
+    const seen: ConfigChangeReason[] = [];
+    watcher = watchConfig({ file, dependencies: [file] }, (reason) => seen.push(reason), {
+      debounceMs: 60,
+      ...(pollMs === undefined ? {} : { pollMs }),
+    });
+    await watcher.ready;
+    // A branch switch removes the folder, then puts it back with the file changed.
+    await rm(project.path('conf'), { recursive: true, force: true });
+    await waitFor(() => seen.length >= 1, 10_000, 'the deletion');
+    expect(seen.at(-1)).toEqual({ kind: 'deleted', file });
+    await sleep(100);
+    await project.write('conf/gateway.config.ts', 'export default { port: 2 };\n');
+    await waitFor(() => seen.length >= 2, 10_000, 'the folder again');
+    expect(seen.at(-1)).toEqual({ kind: 'changed', file });
+    // And it keeps watching the new folder.
+    await sleep(100);
+    await project.write('conf/gateway.config.ts', 'export default { port: 3 };\n');
+    await waitFor(() => seen.length >= 3, 10_000, 'a save in the new folder');
+    expect(seen.at(-1)).toEqual({ kind: 'changed', file });
+  });
+});
+
+describe('polling (issue 15)', () => {
+  it("polls at the config's `watch.poll` interval and reports saves", async () => {
+    project = await createTempProject({
+      'gateway.config.ts': "export default { watch: { poll: '500ms' } };\n",
+    });
+    const loaded = await loadConfig({ cwd: project.dir });
+    const seen: ConfigChangeReason[] = [];
+    watcher = watchConfig(loaded, (reason) => seen.push(reason), { debounceMs: 60, env: {} });
+    expect(watcher.pollMs).toBe(500);
+    await project.write('gateway.config.ts', "export default { port: 1, watch: { poll: '500ms' } };\n");
+    await waitFor(() => seen.length >= 1, 10_000, 'a polled change');
+    expect(seen[0]).toEqual({ kind: 'changed', file: loaded.file });
+  });
+
+  it.each<[string, NodeJS.ProcessEnv, number | undefined]>([
+    ['GW_WATCH_POLL=1', { GW_WATCH_POLL: '1' }, 300],
+    ['GW_WATCH_POLL=1s', { GW_WATCH_POLL: '1s' }, 1000],
+    ['no setting', {}, undefined],
+  ])('%s', async (_, env, expected) => {
+    project = await createTempProject({ 'gateway.config.ts': 'export default {};\n' });
+    const loaded = await loadConfig({ cwd: project.dir });
+    watcher = watchConfig(loaded, () => {}, { env });
+    expect(watcher.pollMs).toBe(expected);
+  });
+
+  it('rejects a poll setting that is not true or a duration', async () => {
+    project = await createTempProject({
+      'gateway.config.ts': "export default { watch: { poll: 'often' } };\n",
+    });
+    const error = await failure(loadConfig({ cwd: project.dir }));
+    expect(error.problems).toContainEqual(expect.objectContaining({ path: 'watch.poll' }));
   });
 });
