@@ -1,11 +1,17 @@
 import http2, { type ClientHttp2Stream, type IncomingHttpHeaders as Http2Headers } from 'node:http2';
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import {
+  STATUS_CODES,
+  type IncomingHttpHeaders,
+  type InformationEvent,
+  type OutgoingHttpHeaders,
+} from 'node:http';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { GatewayContext } from '../pipeline/types.js';
 import { markRetryable, type ForwardMode, type UpstreamResponse } from './forwarder-types.js';
 import { declaresBody } from './forward-headers.js';
 import { http2HeadOf, http2RequestHeaders, responseHeadList, trailersFor } from './http2-headers.js';
 import type { Http2Sessions } from './http2-sessions.js';
+import { relayInformation } from './informational.js';
 import { timeoutError } from './upstream-head.js';
 import { classifyUpstreamError, upstreamError } from './upstream-errors.js';
 import type { Target, UpstreamPool } from './upstream-types.js';
@@ -119,12 +125,11 @@ export function createHttp2Forward(sessions: Http2Sessions) {
         if (finish(res.writableFinished ? 'ok' : 'failed')) resolve(undefined);
       });
 
-      // 103 Early Hints go on to the client as they come (RFC 9110 §15.2, RFC 8297).
-      stream.on('headers', (informational: Http2Headers) => {
-        if (Number(informational[':status']) === 103 && !res.headersSent && mode?.buffer === undefined) {
-          res.writeEarlyHints(earlyHints(informational));
-        }
-      });
+      // Interim answers (103 Early Hints, 102) go on to the client as they come (RFC 9110 §15.2),
+      // as on HTTP/1.1 (informational.ts).
+      stream.on('headers', (informational: Http2Headers) =>
+        relayInformation(req, res, informationOf(informational)),
+      );
 
       stream.on('response', (upstreamHeaders: Http2Headers) => {
         responded = true;
@@ -265,12 +270,23 @@ function http2Headers(head: IncomingHttpHeaders, status: number): Http2Headers {
   return { ...head, ':status': String(status) };
 }
 
-function earlyHints(informational: Http2Headers): Record<string, string | string[]> {
-  const hints: Record<string, string | string[]> = {};
-  for (const name in informational) {
-    const value = informational[name];
-    if (name.startsWith(':') || value === undefined) continue;
-    hints[name] = typeof value === 'number' ? String(value) : value;
+/** An HTTP/2 interim head in the shape of node:http's 'information' event. */
+function informationOf(received: Http2Headers): InformationEvent {
+  const statusCode = Number(received[':status']);
+  const headers = http2HeadOf(received);
+  const rawHeaders: string[] = [];
+  for (const name in headers) {
+    const value = headers[name];
+    if (typeof value === 'string') rawHeaders.push(name, value);
+    else for (const item of value ?? []) rawHeaders.push(name, item);
   }
-  return hints;
+  return {
+    statusCode,
+    statusMessage: STATUS_CODES[statusCode] ?? '',
+    httpVersion: '2.0',
+    httpVersionMajor: 2,
+    httpVersionMinor: 0,
+    headers,
+    rawHeaders,
+  };
 }
