@@ -162,6 +162,16 @@ export const errorCatalogue = {
     title: 'A transform threw',
     hint: 'Fix the transform function named in the detail.',
   },
+  GW_TRANSFER_CODING_UNSUPPORTED: {
+    status: 501,
+    title: 'The request uses a transfer coding the gateway does not support',
+    hint: 'Send the body with Transfer-Encoding: chunked alone; say a compression in Content-Encoding instead.',
+  },
+  GW_CONNECT_NOT_SUPPORTED: {
+    status: 501,
+    title: 'CONNECT tunnels are not supported',
+    hint: 'gw is a reverse proxy: send requests to its routes (http://host:port/path), not through it as a tunnel.',
+  },
   GW_UPSTREAM_UNREACHABLE: {
     status: 502,
     title: 'The upstream could not be reached',

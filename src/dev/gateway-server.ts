@@ -3,7 +3,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { GatewayError } from '../errors.js';
 import type { BuiltGateway } from '../pipeline/build-gateway.js';
-import { writeProblemToSocket } from '../pipeline/problem.js';
+import { sendProblem, writeProblemToSocket } from '../pipeline/problem.js';
+import { continueOnFirstRead } from '../pipeline/intake/expect-continue.js';
 import type { ServerOptions } from '../config/schema.js';
 
 /**
@@ -31,12 +32,38 @@ export function createGatewayServer(initial: BuiltGateway, options: ServerOption
       // Node checks the two timeouts above only this often (30 s by default), so a slow client
       // could outlast a short headersTimeout by half a minute; one sweep a second is cheap.
       connectionsCheckingInterval: Math.min(1_000, options.headersTimeout),
+      // Node's own answer to an HTTP/1.1 request without Host is a bare 400; the gateway's
+      // request check answers it with a problem instead.
+      requireHostHeader: false,
     },
-    (req, res) => {
-      if (closing) res.setHeader('connection', 'close');
-      gateway.handle(req, res);
-    },
+    onRequest,
   );
+  function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (closing) res.setHeader('connection', 'close');
+    gateway.handle(req, res);
+  }
+  // With a listener here Node does not answer `100 Continue` by itself: gw answers it once the
+  // route's policies let the body in (see continueOnFirstRead).
+  server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    continueOnFirstRead(req, res);
+    onRequest(req, res);
+  });
+  server.on('checkExpectation', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    // RFC 9110 §10.1.1: an expectation the server cannot meet is 417.
+    const error = new GatewayError('GW_BAD_REQUEST', 'Only the expectation 100-continue is supported', {
+      status: 417,
+      hint: 'Send the request without Expect, or with Expect: 100-continue.',
+    });
+    sendProblem(res, error);
+  });
+  // A reverse proxy opens no tunnels: without this listener Node drops the socket unanswered.
+  server.on('connect', (_req: http.IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => socket.destroy());
+    writeProblemToSocket(
+      socket,
+      new GatewayError('GW_CONNECT_NOT_SUPPORTED', 'CONNECT tunnels are not supported by the gateway'),
+    );
+  });
   // Upgraded sockets leave the HTTP server's bookkeeping; track them so shutdown can end them.
   const upgraded = new Set<Duplex>();
   server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
