@@ -3,6 +3,7 @@ import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/
 import path from 'node:path';
 import type { z } from 'zod';
 import { GatewayError } from '../errors.js';
+import { refuseSharedStateDir } from '../state/state-dir.js';
 
 /**
  * The state folder's files: owner-only, written atomically (temp file + fsync + rename, so a crash
@@ -56,6 +57,8 @@ function corrupt(file: string, why: string, cause?: unknown): GatewayError {
 
 /** Writes JSON so that readers only ever see the old or the new file, never half of one. */
 export async function writeStateFile(file: string, value: unknown): Promise<void> {
+  // Keys and secrets never go into a folder other users can write (GW_STATE_DIR_INSECURE).
+  await refuseSharedStateDir(path.dirname(file));
   const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const handle = await open(temp, 'wx', 0o600);
   try {

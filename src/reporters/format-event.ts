@@ -1,6 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import { formatError } from '../errors.js';
 import type { GatewayEvent, RequestFinished } from '../events/gateway-events.js';
+import { escapeControlCharacters as oneLine } from '../events/redact.js';
 
 /** One readable line (or a few, for errors) per event; undefined for events not worth a line. */
 export function formatEvent(event: GatewayEvent, color: ChalkInstance): string | undefined {
@@ -18,18 +19,18 @@ export function formatEvent(event: GatewayEvent, color: ChalkInstance): string |
       return `${color.green('↻')} config reloaded in ${Math.round(event.durationMs)} ms: ${parts.join(', ') || 'no route changes'}`;
     }
     case 'config-rejected':
-      return `${color.red.bold('✖ config rejected — the last good config keeps serving')}\n${color.red(formatError(event.error))}`;
+      return `${color.red.bold('✖ config rejected — the last good config keeps serving')}\n${color.red(multiLine(formatError(event.error)))}`;
     case 'request-finished':
       return formatRequest(event, color);
     case 'target-health':
       return event.healthy
         ? `${color.green('▲')} ${event.service} target ${event.target} is up`
-        : `${color.red('▼')} ${event.service} target ${event.target} is down: ${event.reason}`;
+        : `${color.red('▼')} ${event.service} target ${event.target} is down: ${oneLine(event.reason)}`;
     case 'breaker-state':
       return `${color.yellow('⚡')} ${event.service} ${event.target} breaker ${event.state}`;
     case 'store-warning':
     case 'warning':
-      return color.yellow(`⚠ ${event.message}`);
+      return color.yellow(`⚠ ${oneLine(event.message)}`);
     case 'shutdown':
       return color.dim(`gw shutting down (${event.reason})`);
     default:
@@ -53,16 +54,17 @@ function formatRequest(event: RequestFinished, color: ChalkInstance): string {
   const where = event.target
     ? `→ ${event.target}`
     : event.outcome.answeredBy
-      ? `(${event.outcome.answeredBy})`
+      ? `(${oneLine(event.outcome.answeredBy)})`
       : '';
   return [
     color.dim(time),
     event.method.padEnd(6),
-    event.path,
+    // Values a client chose (path, token subject, key name) cannot start a fake line.
+    oneLine(event.path),
     paint(String(status)),
     `${event.durationMs.toFixed(1)}ms`,
     color.dim(where),
-    event.caller ? color.magenta(event.caller) : '',
+    event.caller ? color.magenta(oneLine(event.caller)) : '',
     markers.length ? color.blue(`[${markers.join(' ')}]`) : '',
   ]
     .filter(Boolean)
@@ -79,4 +81,9 @@ function clockTime(at: number): string {
     lastClock = new Date(at).toISOString().slice(11, 23);
   }
   return lastClock;
+}
+
+/** Error text keeps its own line breaks; any other control character is shown escaped. */
+function multiLine(text: string): string {
+  return text.split('\n').map(oneLine).join('\n');
 }

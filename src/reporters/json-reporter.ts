@@ -15,7 +15,7 @@ export function startJsonReporter(options: {
     (event) => {
       if (event.type === 'request-finished') return write(requestLine(event));
       const record = toRecord(event);
-      if (record) write(JSON.stringify(record));
+      if (record) write(jsonText(JSON.stringify(record)));
     },
     { skip: perRequestDetail },
   );
@@ -27,7 +27,14 @@ const perRequestDetail = ['request-started', 'limit-checked'] as const;
 const str = JSON.stringify;
 /** Printable ASCII without `"` and `\`: such a string is its own JSON body, no escaping needed. */
 const plainJsonText = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
-const quote = (text: string) => (plainJsonText.test(text) ? `"${text}"` : str(text));
+const quote = (text: string) => (plainJsonText.test(text) ? `"${text}"` : jsonText(str(text)));
+/**
+ * JSON escapes C0 controls itself but leaves DEL, C1 (NEL, the 8-bit CSI) and U+2028/2029 as
+ * they are: a `tail -f` of the log would hand them to the terminal. Escaped, the value is the same.
+ */
+const unescapedControls = /[\x7f-\x9f\u2028\u2029]/g;
+const jsonText = (json: string) =>
+  json.replace(unescapedControls, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /**
  * The request line, written field by field: it runs for every request, and this costs about a
@@ -43,7 +50,7 @@ export function requestLine(event: RequestFinished): string {
   if (event.upstreamUrl !== undefined) line += `,"upstreamUrl":${quote(event.upstreamUrl)}`;
   line += `,"clientIp":"${event.clientIp}"`;
   if (event.caller !== undefined) line += `,"caller":${quote(event.caller)}`;
-  line += `,"outcome":${str(event.outcome)},"durationMs":${round(event.durationMs)}`;
+  line += `,"outcome":${jsonText(str(event.outcome))},"durationMs":${round(event.durationMs)}`;
   if (event.upstreamMs !== undefined) line += `,"upstreamMs":${round(event.upstreamMs)}`;
   return line + '}';
 }

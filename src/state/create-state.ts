@@ -4,7 +4,7 @@ import { createFileKeyStore } from '../identity/file-key-store.js';
 import { createFileSigningKeyStore } from '../identity/file-signing-key-store.js';
 import { ensureStateDir } from '../identity/state-files.js';
 import { createMemoryRateLimitStore } from './memory-rate-limit-store.js';
-import { resolveStateDir } from './state-dir.js';
+import { resolveStateDir, warnIfSharedStateDir } from './state-dir.js';
 import type { StateConfig } from './state-schema.js';
 import type { GatewayState, KeyStore, SigningKeyStore, StateMap } from './types.js';
 
@@ -37,6 +37,7 @@ export async function createGatewayState(options: CreateStateOptions = {}): Prom
     const { createRedisState } = await import('./redis/create-redis-state.js');
     return createRedisState({ state, stateDir, events: options.events, watch });
   }
+  await warnIfSharedStateDir(stateDir, options.events);
   // The gateway creates the folder up front so it can watch it for keys the CLI adds later.
   if (watch) await ensureStateDir(stateDir);
   const keys = await openKeyStore({ stateDir, watch, events: options.events });
