@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawnGw, runGw, listeningLine, type GwProcess } from '../fixtures/e2e/gw-process.js';
+import { request } from '../fixtures/e2e/http.js';
 import { createProject } from '../fixtures/e2e/project.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
@@ -174,12 +175,13 @@ describe('gateways sharing one Redis', () => {
     const [a, b] = instances as [Instance, Instance];
     const path = `/cached/item?n=${Date.now()}`;
     const before = up.requests.length;
-    const first = await fetch(`${a.url}${path}`);
-    expect(first.headers.get('x-cache')).toBe('MISS');
-    const body = await first.text();
-    const second = await fetch(`${b.url}${path}`);
-    expect(second.headers.get('x-cache')).toBe('HIT');
-    expect(await second.text()).toBe(body);
+    // Instances behind one name (as behind a load balancer): the Host is part of the cache key.
+    const sameHost = { headers: { host: 'api.localhost' } };
+    const first = await request(a.url, path, sameHost);
+    expect(first.headers['x-cache']).toBe('MISS');
+    const second = await request(b.url, path, sameHost);
+    expect(second.headers['x-cache']).toBe('HIT');
+    expect(second.body).toBe(first.body);
     expect(up.requests.length - before).toBe(1);
   });
 
