@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { parseRawAnswer, rawExchange } from '../fixtures/e2e/http.js';
 import { useTestServers } from '../helpers/test-servers.js';
 
 /**
@@ -115,5 +116,18 @@ describe('Expect: 100-continue', () => {
     expect(up.requests).toHaveLength(1);
     expect(up.requests[0]!.body).toHaveLength(3 * 1024 * 1024);
     expect(up.requests[0]!.headers.expect).toBeUndefined();
+  });
+
+  it('answers an expectation it cannot meet with a 417 problem (RFC 9110 §10.1.1)', async () => {
+    const { up, gw } = await setup();
+    const answer = parseRawAnswer(
+      await rawExchange(
+        gw.url,
+        'POST /open/a HTTP/1.1\r\nHost: a.localhost\r\nExpect: 200-ok\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}',
+      ),
+    );
+    expect(answer.status).toBe(417);
+    expect(answer.json?.code).toBe('GW_BAD_REQUEST');
+    expect(up.requests).toEqual([]);
   });
 });
