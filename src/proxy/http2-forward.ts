@@ -49,6 +49,8 @@ export function createHttp2Forward(sessions: Http2Sessions) {
       let done = false;
       let timedOut = false;
       let responded = false;
+      /** The client's head is written: the answer streams. */
+      let streaming = false;
       const finish = (outcome: 'ok' | 'connect-failed' | 'failed') => {
         if (done) return false;
         done = true;
@@ -110,13 +112,18 @@ export function createHttp2Forward(sessions: Http2Sessions) {
       });
       stream.on('close', () => {
         untrack();
+        // Settled already (a retryable status, an answer too big, the client gone): the stream
+        // was closed on purpose.
+        if (done || stream.readableEnded) return;
+        const reset = Object.assign(new Error('stream closed'), { code: 'ECONNRESET' });
         // RST_STREAM(CANCEL) or NO_ERROR before an answer comes as a bare 'close'.
-        if (!responded) failBeforeHead(Object.assign(new Error('stream closed'), { code: 'ECONNRESET' }));
-        // Closed mid-body: a client still waiting for bytes that will never come is cut.
-        else if (!stream.readableEnded && !res.writableFinished) {
-          res.destroy();
-          if (finish('failed')) resolve(undefined);
-        }
+        if (!responded) return failBeforeHead(reset);
+        // Closed mid-body: a buffered answer is a failed one; a client still waiting for streamed
+        // bytes that will never come is cut.
+        if (!streaming) return fail(upstreamError(reset, target.key, pool.name, ctx.timeoutMs));
+        finish('failed');
+        res.destroy();
+        resolve(undefined);
       });
 
       res.on('close', () => {
@@ -160,6 +167,7 @@ export function createHttp2Forward(sessions: Http2Sessions) {
       stream.once('trailers', (received: Http2Headers) => (trailers = received));
 
       const streamAnswer = (status: number, upstreamHeaders: Http2Headers, already: Buffer[]) => {
+        streaming = true;
         if (ctx.responseHooks.length === 0) {
           const list = responseHeadList(upstreamHeaders, ctx.responseHeaders);
           ctx.sentHeaders = list;

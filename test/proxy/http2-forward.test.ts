@@ -1,6 +1,6 @@
 import http from 'node:http';
 import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startUpstream, waitFor } from '../helpers/upstream.js';
@@ -51,10 +51,17 @@ async function startH2Upstream(handler: H2Handler = echo, port = 0): Promise<H2U
     close: () =>
       new Promise<void>((resolve) => {
         for (const session of sessions) session.destroy();
+        // A session the gateway closed may leave its socket to the server's own timeout.
+        for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
   };
   const sessions = new Set<http2.ServerHttp2Session>();
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   server.on('session', (session: http2.ServerHttp2Session) => {
     upstream.sessions++;
     sessions.add(session);
@@ -239,6 +246,42 @@ describe('HTTP/2 upstreams (protocol: http2, h2c with prior knowledge)', () => {
     expect(second.json).toEqual({ path: '/api/catalog', body: '' });
     expect(second.headers['x-upstream']).toBe('h2');
     expect(up.streams).toHaveLength(1);
+  });
+
+  it('a 503 from one target is retried on the other, and the client sees only the 200', async () => {
+    // The 503's body never ends: the gateway cancels that stream while the retry is running.
+    const busy = await startH2Upstream((stream) => {
+      stream.respond({ ':status': 503 });
+      stream.write('busy');
+    });
+    // Answers only once the cancelled stream is closed, so the retry outlives it.
+    const fine = await startH2Upstream((stream, seen) => {
+      void waitFor(() => busy.streams.every((s) => s.closedWith !== undefined)).then(() =>
+        echo(stream, seen),
+      );
+    });
+    cleanup.push(
+      () => busy.close(),
+      () => fine.close(),
+    );
+    const gw = await startTestGateway({
+      services: {
+        h2: {
+          targets: [busy.url, fine.url],
+          protocol: 'http2',
+          retries: { attempts: 1, backoff: 0 },
+          passiveHealth: { failures: 1000, cooldown: 1000 },
+        },
+      },
+      routes: [{ path: '/api', service: 'h2' }],
+    });
+    cleanup.push(() => gw.close());
+    for (let i = 0; i < 4; i++) {
+      const res = await request(gw.url, `/api/r${i}`);
+      expect(res.status).toBe(200);
+      expect(res.json).toEqual({ path: `/api/r${i}`, body: '' });
+    }
+    expect(busy.streams.length).toBeGreaterThan(0);
   });
 
   it('a client that goes away resets the upstream stream (nothing left open)', async () => {
