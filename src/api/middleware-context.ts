@@ -6,6 +6,8 @@
  * freely.
  */
 
+import type { IncomingHttpHeaders } from 'node:http';
+
 /** Runs the rest of the route: later middlewares, gw's policies after `use`, the upstream. */
 export type Next = () => Promise<void>;
 
@@ -16,7 +18,7 @@ export type Middleware = (c: MiddlewareContext, next: Next) => Promise<void>;
 export type HeaderValue = string | readonly string[];
 
 /** Header names are lower-case; a header that is not there reads as undefined. */
-export type ReadonlyHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
+export type ReadonlyHeaders = Readonly<IncomingHttpHeaders>;
 
 /** The verified caller, set by the route's `auth` before `use` runs. */
 export interface Identity {
@@ -86,7 +88,7 @@ export interface RequestBody {
 export interface Answer {
   status: number;
   /** The answer's headers (lower-case names); edit them in place. */
-  readonly headers: Record<string, string | string[] | undefined>;
+  readonly headers: IncomingHttpHeaders;
   /**
    * The whole body when the answer is buffered (a route with a mock, cache, aggregate or a
    * response transform); undefined when it streams. Assign a new body to replace a buffered one.

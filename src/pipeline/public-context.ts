@@ -169,7 +169,7 @@ class PublicAnswer implements Answer {
   set status(status: number) {
     this.#target.status = checkStatus(status);
   }
-  get headers(): Record<string, string | string[] | undefined> {
+  get headers(): IncomingHttpHeaders {
     return this.#target.headers;
   }
   get body(): Buffer | undefined {
