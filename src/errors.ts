@@ -227,6 +227,21 @@ export const errorCatalogue = {
     title: 'The upstream did not answer in time',
     hint: 'Raise `timeout` on the route or service, or make the service faster.',
   },
+  GW_UPSTREAM_CONNECT_TIMEOUT: {
+    status: 504,
+    title: 'The upstream did not accept the connection in time',
+    hint: 'Check the target address and that the service is up; raise `connectTimeout` if it is slow to accept.',
+  },
+  GW_UPSTREAM_IDLE_TIMEOUT: {
+    status: 504,
+    title: 'The upstream went silent in the middle of its answer',
+    hint: 'Raise `idleTimeout` on the route or service, or make the service send more often.',
+  },
+  GW_REQUEST_BODY_TIMEOUT: {
+    status: 408,
+    title: 'The request body stopped arriving',
+    hint: 'The client went silent while uploading for longer than `idleTimeout`; retry, or raise `idleTimeout`.',
+  },
 } as const satisfies Record<string, { status: number; title: string; hint: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

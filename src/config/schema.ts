@@ -73,6 +73,22 @@ export const serviceSchema = z.strictObject({
     .describe('Upstream URLs'),
   balance: balance.describe('How requests are spread over the targets'),
   timeout: duration.optional().describe('Time to wait for the upstream (default 30s); a route may override'),
+  connectTimeout: duration
+    .optional()
+    .describe(
+      'Time to connect to a target, TLS included (default 10s; 504 GW_UPSTREAM_CONNECT_TIMEOUT); a route may override',
+    ),
+  idleTimeout: duration
+    .optional()
+    .describe(
+      'Longest silence in either body: the upload (408 GW_REQUEST_BODY_TIMEOUT) or the answer (cut, GW_UPSTREAM_IDLE_TIMEOUT); default 60s; a route may override',
+    ),
+  rewriteLocation: z
+    .boolean()
+    .optional()
+    .describe(
+      "Map a Location that names a target back to gw's own origin and route prefix (default true); a route may override",
+    ),
   healthCheck: healthCheck.optional().describe('Active health checks'),
   passiveHealth: passiveHealth.default({ failures: 3, cooldown: 10_000 }).describe('Passive health checks'),
   circuitBreaker: circuitBreakerSchema.optional(),
@@ -117,6 +133,16 @@ const routeCoreFields = {
   stripPrefix: z.string().startsWith('/').optional().describe('Removed from the start of the upstream path'),
   rewrite: rewrite.optional().describe('Regex rewrite of the upstream path ({ from, to }) or a function'),
   timeout: duration.optional().describe('Time to wait for the upstream; overrides the service'),
+  connectTimeout: duration
+    .optional()
+    .describe('Time to connect to a target, TLS included; overrides the service'),
+  idleTimeout: duration.optional().describe('Longest silence in either body; overrides the service'),
+  rewriteLocation: z
+    .boolean()
+    .optional()
+    .describe(
+      "Map a Location that names a target back to gw's own origin and this route's prefix; overrides the service",
+    ),
   websocket: z.boolean().default(false).describe('Allow WebSocket upgrades on this route'),
 };
 

@@ -25,7 +25,7 @@ export function createForward(
     };
   }
   // Breakers, retries and the route's time budget (issue 4); WebSocket upgrades go straight on.
-  const resilient = createResilientForward(pool, forwarder, build);
+  const resilient = createResilientForward(route, pool, forwarder, build);
   return async function forward(ctx: GatewayContext): Promise<void> {
     const upgrade = ctx.upgrade;
     if (!upgrade) return resilient(ctx);

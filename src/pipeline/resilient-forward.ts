@@ -2,6 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { EventStream } from '../events/event-stream.js';
 import { isRetryable, type Forwarder, type ForwardMode } from '../proxy/forwarder.js';
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  type ForwardTimeouts,
+} from '../proxy/forwarder-types.js';
+import type { ResolvedService } from '../config/schema.js';
+import { createLocationRewrite, type LocationRewrite } from '../proxy/rewrite-location.js';
 import type { UpstreamPool } from '../proxy/upstream-types.js';
 import { declaresBody } from '../proxy/forward-headers.js';
 import { noHealthyTarget } from '../proxy/upstream-errors.js';
@@ -13,7 +20,7 @@ import {
   RETRY_STATUSES,
   serviceRetries,
 } from '../middleware/retries.js';
-import type { BuildContext, GatewayContext } from './types.js';
+import type { BuildContext, CompiledRoute, GatewayContext } from './types.js';
 
 /**
  * The forward for services with a circuit breaker or retries (issue 4). Each try goes to a target
@@ -22,11 +29,22 @@ import type { BuildContext, GatewayContext } from './types.js';
  * budget is not spent (every try gets only what is left of it). Services without either go
  * through it too, for one path that reports upstream errors.
  */
-export function createResilientForward(pool: UpstreamPool, forwarder: Forwarder, build: BuildContext) {
+export function createResilientForward(
+  route: CompiledRoute,
+  pool: UpstreamPool,
+  forwarder: Forwarder,
+  build: BuildContext,
+) {
   const breakers = serviceBreakers(build, pool.name);
   const retries = serviceRetries(build, pool.name);
   const { events } = build;
-  if (!breakers && !retries) return createDirectForward(pool, forwarder, events);
+  const service = build.config.services[pool.name];
+  const timeouts = routeTimeouts(route, service);
+  const location =
+    (route.config.rewriteLocation ?? service?.rewriteLocation ?? true)
+      ? createLocationRewrite(pool.targets, route.config.stripPrefix, route.config.rewrite !== undefined)
+      : undefined;
+  if (!breakers && !retries) return createDirectForward(pool, forwarder, events, timeouts, location);
 
   return async function resilientForward(ctx: GatewayContext): Promise<void> {
     const deadline = performance.now() + ctx.timeoutMs;
@@ -57,6 +75,8 @@ export function createResilientForward(pool: UpstreamPool, forwarder: Forwarder,
       if (!picked || isGatewayError(picked)) throw lastError ?? refusal(ctx, pool, picked);
       const mayRetry = retriesLeft > 0 && retries!.budget.allows(Date.now());
       const mode: ForwardMode = {
+        timeouts,
+        location,
         buffer: ctx.bufferResponse,
         retryStatuses: mayRetry && !bodied ? RETRY_STATUSES : undefined,
         onHead: picked.breaker && ((status) => report(picked, status >= 500 ? 'failure' : 'success', events)),
@@ -85,12 +105,19 @@ export function createResilientForward(pool: UpstreamPool, forwarder: Forwarder,
  * A service with neither breaker nor retries: one try, no bookkeeping around it. Most routes of a
  * dev setup are like this, and this path runs on every one of their requests.
  */
-function createDirectForward(pool: UpstreamPool, forwarder: Forwarder, events: EventStream) {
+function createDirectForward(
+  pool: UpstreamPool,
+  forwarder: Forwarder,
+  events: EventStream,
+  timeouts: ForwardTimeouts,
+  location: LocationRewrite | undefined,
+) {
+  const streaming: ForwardMode = { timeouts, location };
   return function directForward(ctx: GatewayContext): Promise<void> {
     const target = pool.pick({ req: ctx.req, clientIp: ctx.clientIp });
     if (!target) return Promise.reject(refusal(ctx, pool, undefined));
     const buffer = ctx.bufferResponse;
-    return forwarder.web(ctx, pool, target, buffer && { buffer }).then(
+    return forwarder.web(ctx, pool, target, buffer ? { timeouts, location, buffer } : streaming).then(
       (response) => {
         if (buffer) ctx.response = response;
       },
@@ -99,6 +126,14 @@ function createDirectForward(pool: UpstreamPool, forwarder: Forwarder, events: E
         throw error;
       },
     );
+  };
+}
+
+/** The route's connect and idle limits: the route's own, else the service's, else the defaults. */
+function routeTimeouts(route: CompiledRoute, service: ResolvedService | undefined): ForwardTimeouts {
+  return {
+    connectMs: route.config.connectTimeout ?? service?.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    idleMs: route.config.idleTimeout ?? service?.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_MS,
   };
 }
 

@@ -71,3 +71,10 @@ export function clientAddress(req: IncomingMessage): string {
   const address = req.socket.remoteAddress ?? '';
   return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
+
+/** A raw [name, value, name, value …] list as [[name, value] …] (what addTrailers takes). */
+export function pairsOf(raw: readonly string[]): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (let i = 0; i < raw.length; i += 2) pairs.push([raw[i]!, raw[i + 1]!]);
+  return pairs;
+}

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { GatewayError } from '../errors.js';
 import type { BufferedResponse, BufferRequest, GatewayContext } from '../pipeline/types.js';
 import type { Target, UpstreamPool } from './upstream-types.js';
+import type { LocationRewrite } from './rewrite-location.js';
 
 /** What the forwarder (src/proxy/forwarder.ts, the proxy library's only user) offers the pipeline. */
 export type UpstreamResponse = BufferedResponse;
@@ -17,7 +18,26 @@ export function markRetryable(error: GatewayError): GatewayError {
   return error;
 }
 
+/** A route's own clocks besides `timeout` (which is per request: retries spend it). */
+export interface ForwardTimeouts {
+  /** TCP (and TLS) connect to the target. */
+  readonly connectMs: number;
+  /** Longest silence in either body: the client's upload, the upstream's answer. */
+  readonly idleMs: number;
+}
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+export const defaultTimeouts: ForwardTimeouts = {
+  connectMs: DEFAULT_CONNECT_TIMEOUT_MS,
+  idleMs: DEFAULT_IDLE_TIMEOUT_MS,
+};
+
 export interface ForwardMode {
+  /** The route's connect and idle limits (defaults: 10 s, 60 s). */
+  timeouts?: ForwardTimeouts;
+  /** Maps an upstream Location naming a target back to gw (the route's `rewriteLocation`). */
+  location?: LocationRewrite;
   /** Buffer the answer (up to maxBytes) instead of streaming it; the caller writes it. */
   buffer?: BufferRequest;
   /** Statuses that reject with a retryable error instead of reaching the client. */

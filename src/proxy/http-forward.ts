@@ -4,11 +4,22 @@ import type { Readable } from 'node:stream';
 import https from 'node:https';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { GatewayContext } from '../pipeline/types.js';
-import { markRetryable, type ForwardMode, type UpstreamResponse } from './forwarder-types.js';
-import { prepareHead, responseHeaderList, timeoutError } from './upstream-head.js';
-import { classifyUpstreamError, upstreamError } from './upstream-errors.js';
+import {
+  defaultTimeouts,
+  markRetryable,
+  type ForwardMode,
+  type UpstreamResponse,
+} from './forwarder-types.js';
+import { framingOf, prepareHead, responseHeaderList, timeoutError } from './upstream-head.js';
+import {
+  classifyUpstreamError,
+  connectTimeout,
+  idleTimeout,
+  requestBodyTimeout,
+  upstreamError,
+} from './upstream-errors.js';
 import type { Target, UpstreamPool } from './upstream-types.js';
-import { declaresBody, HOP_BY_HOP, namedInConnection } from './forward-headers.js';
+import { declaresBody, HOP_BY_HOP, namedInConnection, pairsOf } from './forward-headers.js';
 import { relayBody } from './relay-body.js';
 import { relayInformation } from './informational.js';
 
@@ -27,6 +38,7 @@ import { relayInformation } from './informational.js';
 /** Where a target's requests go: computed once per target, not per request. */
 interface Endpoint {
   readonly request: typeof http.request;
+  readonly secure: boolean;
   readonly protocol: string;
   readonly hostname: string;
   readonly port: number;
@@ -45,6 +57,7 @@ function endpointOf(target: Target): Endpoint {
   const secure = url.protocol === 'https:';
   endpoint = {
     request: secure ? https.request : http.request,
+    secure,
     protocol: url.protocol,
     // An IPv6 literal comes bracketed in a URL, not in a socket address.
     hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
@@ -99,8 +112,12 @@ function upstreamHeaderList(
   // A chunked client body stays chunked on the next hop (Transfer-Encoding itself is hop-by-hop,
   // yet without framing a DELETE or GET body would be read as a second request); a policy's
   // stream of unknown length (bodyLimit's counter) goes chunked, whatever the method.
-  else if (body !== undefined || headers['transfer-encoding'] !== undefined)
+  else if (body !== undefined || headers['transfer-encoding'] !== undefined) {
     list.push('transfer-encoding', 'chunked');
+    // The client's trailers follow the body (http-forward's upload): their announcement too.
+    const trailer = headers.trailer;
+    if (typeof trailer === 'string') list.push('trailer', trailer);
+  }
   // No body at all: a method that defines a meaning for content (POST, PUT, PATCH …) says so
   // with `Content-Length: 0` (RFC 9110 §8.6), as curl -d '' and Python requests do; left
   // unframed, Node's client would send an empty chunked body, which servers that refuse
@@ -110,10 +127,18 @@ function upstreamHeaderList(
   return list;
 }
 
+/** Where a forward is when its clock runs out: each phase has its own limit and its own error. */
+type Phase = 'connect' | 'upload' | 'head' | 'body';
+
 /**
  * Sends `ctx` to `target`. Streaming (no `mode.buffer`): settles once the client response is done
  * (undefined). Buffering: resolves with the whole answer, nothing written. Rejects with a
  * GatewayError when it failed before any byte reached the client.
+ *
+ * One clock, four phases: `connectTimeout` until the socket is connected (TLS included),
+ * `idleTimeout` of silence while the client's body is uploaded, `timeout` from the end of the
+ * request until the upstream's head (a slow upload never counts against it), `idleTimeout` of
+ * silence in the answer's body (an event stream that keeps sending never trips it).
  */
 export function forwardHttp(
   ctx: GatewayContext,
@@ -125,12 +150,15 @@ export function forwardHttp(
   const endpoint = endpointOf(target);
   const body = ctx.requestBody;
   const headers = upstreamHeaderList(ctx.method, ctx.upstreamHeaders, body, endpoint);
+  const timeouts = mode?.timeouts ?? defaultTimeouts;
   ctx.target = target.key;
   ctx.upstreamUrl = target.key + ctx.upstreamPath + ctx.search;
 
   return new Promise<UpstreamResponse | undefined>((resolve, reject) => {
     let done = false;
-    let timedOut = false;
+    let phase: Phase = 'connect';
+    let tripped: Phase | undefined;
+    let timer: NodeJS.Timeout | undefined;
     const finish = (outcome: 'ok' | 'connect-failed' | 'failed') => {
       if (done) return false;
       done = true;
@@ -140,6 +168,37 @@ export function forwardHttp(
     };
     const fail = (error: GatewayError) => {
       if (finish('failed')) reject(error);
+    };
+    const touch = () => timer?.refresh();
+    const arm = (next: Phase, ms: number) => {
+      phase = next;
+      clearTimeout(timer);
+      timer = setTimeout(onTimeout, ms);
+    };
+    const onTimeout = () => {
+      tripped = phase;
+      switch (phase) {
+        case 'connect':
+        case 'head':
+          // Reported by the 'error' listener, which knows whether the client got a head yet.
+          proxyReq.destroy(timeoutError(phase === 'head' ? ctx.timeoutMs : timeouts.connectMs));
+          return;
+        case 'upload':
+          // The client's fault, not the target's: the target's health is not charged.
+          if (finish('ok')) reject(requestBodyTimeout(timeouts.idleMs));
+          proxyReq.destroy();
+          return;
+        case 'body': {
+          const error = idleTimeout(target.key, pool.name, timeouts.idleMs);
+          if (res.headersSent) {
+            // Too late for an error answer: the client's response is cut, the upstream's too.
+            ctx.outcome.reason = error.message;
+            finish('failed');
+            res.destroy();
+          } else fail(error);
+          proxyReq.destroy();
+        }
+      }
     };
 
     const proxyReq: ClientRequest = endpoint.request({
@@ -153,10 +212,19 @@ export function forwardHttp(
     });
     pool.started(target);
     const sentAt = performance.now();
-    const timer = setTimeout(() => {
-      timedOut = true;
-      proxyReq.destroy(timeoutError(ctx.timeoutMs));
-    }, ctx.timeoutMs);
+
+    proxyReq.on('socket', (socket: Socket) => {
+      if (proxyReq.reusedSocket) return connected();
+      arm('connect', timeouts.connectMs);
+      socket.once(endpoint.secure ? 'secureConnect' : 'connect', connected);
+    });
+    const connected = () => {
+      if (phase === 'connect') arm('upload', timeouts.idleMs);
+    };
+    // The whole request is on the wire: from here the upstream has `timeout` to answer.
+    proxyReq.on('finish', () => {
+      if (phase === 'connect' || phase === 'upload') arm('head', ctx.timeoutMs);
+    });
 
     proxyReq.on('error', (error: Error) => {
       // A replacement body that failed (e.g. over bodyLimit) is the client's doing, not the target's.
@@ -164,19 +232,23 @@ export function forwardHttp(
         if (finish('ok')) reject(error);
         return;
       }
-      const failure = timedOut ? 'timeout' : classifyUpstreamError(error);
+      // The answer is already out whole (a 204 with stray bytes after it): nothing to undo.
+      if (res.writableEnded) {
+        if (finish('ok')) resolve(undefined);
+        return;
+      }
+      const failure =
+        tripped === 'connect' ? 'connect' : tripped !== undefined ? 'timeout' : classifyUpstreamError(error);
       if (!finish(failure === 'connect' ? 'connect-failed' : 'failed')) return;
       if (res.headersSent) {
         res.destroy();
         resolve(undefined);
         return;
       }
-      const gatewayError = upstreamError(
-        timedOut ? timeoutError(ctx.timeoutMs) : error,
-        target.key,
-        pool.name,
-        ctx.timeoutMs,
-      );
+      const gatewayError =
+        tripped === 'connect'
+          ? connectTimeout(target.key, pool.name, timeouts.connectMs)
+          : upstreamError(error, target.key, pool.name, ctx.timeoutMs);
       // A connect failure never reached the upstream: safe to retry elsewhere, whatever the method.
       reject(failure === 'connect' ? markRetryable(gatewayError) : gatewayError);
     });
@@ -200,7 +272,7 @@ export function forwardHttp(
     });
 
     proxyReq.on('response', (proxyRes: IncomingMessage) => {
-      clearTimeout(timer);
+      arm('body', timeouts.idleMs);
       ctx.upstreamMs = performance.now() - sentAt;
       const status = proxyRes.statusCode ?? 502;
       if (status === 101) {
@@ -208,6 +280,10 @@ export function forwardHttp(
         proxyReq.destroy(unaskedSwitch);
         return;
       }
+      // A 204/304 never has a body (RFC 9110 §6.4.1); one that declares one anyway leaves bytes
+      // on the connection that would be read as the next answer: the socket is not reused.
+      if ((status === 204 || status === 304) && declaresBody(proxyRes.headers))
+        proxyReq.shouldKeepAlive = false;
       mode?.onHead?.(status);
       if (mode?.retryStatuses?.has(status)) {
         proxyRes.resume();
@@ -228,22 +304,37 @@ export function forwardHttp(
     });
 
     const stream = (proxyRes: IncomingMessage, already: Buffer[]) => {
+      const status = proxyRes.statusCode ?? 502;
+      const framing = framingOf(status, ctx.method, res.useChunkedEncodingByDefault);
       if (ctx.responseHooks.length === 0) {
-        const list = responseHeaderList(proxyRes.rawHeaders, ctx.responseHeaders);
+        const list = responseHeaderList(
+          proxyRes.rawHeaders,
+          ctx.responseHeaders,
+          framing,
+          mode?.location,
+          req,
+        );
         ctx.sentHeaders = list;
-        res.writeHead(proxyRes.statusCode ?? 502, list);
+        res.writeHead(status, list);
       } else {
-        const head = prepareHead(ctx, proxyRes);
+        const head = prepareHead(ctx, proxyRes, framing, mode?.location);
         res.writeHead(head.status, head.headers);
       }
+      if (framing === 'none') {
+        // Whatever bytes follow such a head are not its body: the answer ends here.
+        res.end();
+        proxyRes.resume();
+        return;
+      }
       for (const chunk of already) res.write(chunk);
-      relayBody(proxyRes, res);
+      relayBody(proxyRes, res, touch);
     };
 
     const collect = (proxyRes: IncomingMessage, maxBytes: number, streamOverflow: boolean) => {
       const chunks: Buffer[] = [];
       let size = 0;
       const onData = (chunk: Buffer) => {
+        touch();
         size += chunk.length;
         if (size > maxBytes && streamOverflow) {
           // Too big to keep: send what came so far and stream the rest; res 'close' settles.
@@ -270,7 +361,7 @@ export function forwardHttp(
         fail(upstreamError({ code: 'ECONNRESET' }, target.key, pool.name, ctx.timeoutMs));
       const onEnd = () => {
         if (!finish('ok')) return;
-        const head = prepareHead(ctx, proxyRes);
+        const head = prepareHead(ctx, proxyRes, 'plain', mode?.location);
         resolve({ status: head.status, headers: head.headers, body: Buffer.concat(chunks, size) });
       };
       proxyRes.on('data', onData);
@@ -283,13 +374,31 @@ export function forwardHttp(
       proxyReq.end(body);
     } else if (body !== undefined) {
       body.once('error', (error: Error) => proxyReq.destroy(error));
-      body.pipe(proxyReq);
+      upload(body);
     } else if (declaresBody(ctx.upstreamHeaders)) {
       // A client that breaks off its body mid-way: the upstream request goes with it.
       req.once('error', () => proxyReq.destroy());
-      req.pipe(proxyReq);
+      upload(req);
     } else {
       proxyReq.end();
+    }
+
+    /**
+     * Streams a body upstream; each chunk restarts the upload's idle clock. The request's
+     * trailers (a chunked body's last fields, which gRPC relies on) follow it.
+     */
+    function upload(source: Readable) {
+      source.on('data', () => {
+        if (phase === 'upload') touch();
+      });
+      source.pipe(proxyReq, { end: false });
+      source.once('end', () => {
+        // The client's own trailers, also when a policy's stream (bodyLimit's counter) carried
+        // the body: it ends once the client's body has.
+        const trailers = req.rawTrailers;
+        if (trailers.length > 0 && proxyReq.chunkedEncoding) proxyReq.addTrailers(pairsOf(trailers));
+        proxyReq.end();
+      });
     }
   });
 }

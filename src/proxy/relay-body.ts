@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pairsOf } from './forward-headers.js';
 
 /**
  * Streams an upstream answer's body to the client: what `proxyRes.pipe(res)` does in this one
@@ -6,17 +7,28 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
  * listeners instead of the eight that pipe sets up and tears down on every request (listener
  * bookkeeping was the largest Node-side cost left per request, issue 7). An upstream that dies
  * mid-body must not leave the client waiting for bytes that never come: its response is
- * destroyed. A client that goes away is the forward's to handle (it destroys the upstream request).
+ * destroyed. `touch` is called on every chunk and every drain (the idle clock of the forward).
+ * A client that goes away is the forward's to handle (it destroys the upstream request).
  */
-export function relayBody(proxyRes: IncomingMessage, res: ServerResponse): void {
-  const resume = () => proxyRes.resume();
+export function relayBody(proxyRes: IncomingMessage, res: ServerResponse, touch: () => void): void {
+  const resume = () => {
+    touch();
+    proxyRes.resume();
+  };
   proxyRes.on('data', (chunk: Buffer) => {
+    touch();
     if (!res.write(chunk)) {
       proxyRes.pause();
       res.once('drain', resume);
     }
   });
-  proxyRes.on('end', () => res.end());
+  proxyRes.on('end', () => {
+    // Response trailers (RFC 9110 §6.5) follow the body; the answer went out chunked because the
+    // upstream's did (trailers need chunked framing, and its Trailer field was kept).
+    const trailers = proxyRes.rawTrailers;
+    if (trailers.length > 0 && res.chunkedEncoding) res.addTrailers(pairsOf(trailers));
+    res.end();
+  });
   // 'close' comes after 'end' too, when the answer came whole.
   proxyRes.on('close', () => {
     if (!proxyRes.complete) res.destroy();

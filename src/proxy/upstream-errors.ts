@@ -78,3 +78,37 @@ export function noHealthyTarget(pool: { name: string; targets: readonly { key: s
     hint: `Every target of ${pool.name} is down (${pool.targets.map((t) => t.key).join(', ')}); start one of them.`,
   });
 }
+
+/** The target did not accept the connection (TCP, and TLS for https) within `connectTimeout`. */
+export function connectTimeout(target: string, service: string, ms: number): GatewayError {
+  const host = target.replace(/^https?:\/\//, '');
+  return new GatewayError(
+    'GW_UPSTREAM_CONNECT_TIMEOUT',
+    `Could not connect to ${service} (${host}) within ${ms} ms`,
+    {
+      hint: `${host} did not accept the connection within ${ms} ms — is the address right and the service up? Raise \`connectTimeout\` if it is slow to accept.`,
+    },
+  );
+}
+
+/** The upstream sent its head, then nothing for `idleTimeout`. */
+export function idleTimeout(target: string, service: string, ms: number): GatewayError {
+  const host = target.replace(/^https?:\/\//, '');
+  return new GatewayError(
+    'GW_UPSTREAM_IDLE_TIMEOUT',
+    `${service} (${host}) sent nothing for ${ms} ms mid-answer`,
+    {
+      hint: `${service} stalled in the middle of its answer for ${ms} ms — raise \`idleTimeout\` on the route or service for long silences (a stream that keeps sending never trips it).`,
+    },
+  );
+}
+
+/**
+ * The client stopped sending its body for `idleTimeout` (RFC 9110 §15.5.9: 408). The connection
+ * closes with the answer: the rest of the body may still come and cannot be told from a request.
+ */
+export function requestBodyTimeout(ms: number): GatewayError {
+  return new GatewayError('GW_REQUEST_BODY_TIMEOUT', `The request body stopped arriving for ${ms} ms`, {
+    headers: { connection: 'close' },
+  });
+}
