@@ -1,7 +1,8 @@
 /**
  * Every error a user can meet, in one catalogue: a stable code, the HTTP status it answers with
  * (when it reaches a client), a title for problem+json and a default hint that says what to do.
- * Tests assert codes, never prose; the README lists every code (a test keeps them in step).
+ * Tests assert codes, never prose. docs/errors.md is generated from this catalogue (`npm run docs`;
+ * a test fails while it is out of date).
  */
 export const errorCatalogue = {
   // Configuration (CLI and reload; never reach a client)
