@@ -1,0 +1,152 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { configSchema } from '../../src/config/schema.js';
+import { isGatewayError } from '../../src/errors.js';
+import { createEventStream } from '../../src/events/event-stream.js';
+import { compileRoute } from '../../src/pipeline/compile-route.js';
+import type { GatewayContext } from '../../src/pipeline/types.js';
+import { isRetryable, type ForwardMode, type UpstreamResponse } from '../../src/proxy/forwarder.js';
+import { forwardHttp } from '../../src/proxy/http-forward.js';
+import { createUpstreamRegistry } from '../../src/proxy/upstream-registry.js';
+import { startRawUpstream, type RawHandler } from '../helpers/raw-upstream.js';
+import { useTestServers } from '../helpers/test-servers.js';
+import { freePort, request } from '../fixtures/e2e/http.js';
+
+// The forwarder on its own: a real front server hands each request to forwardHttp with a mode,
+// and the test sees what the forward resolved or rejected with, besides what the client got.
+
+const servers = useTestServers();
+
+interface Settled {
+  response?: UpstreamResponse;
+  error?: unknown;
+  ctx: GatewayContext;
+}
+
+async function front(targetUrl: string, mode: ForwardMode | undefined, timeoutMs = 5_000) {
+  const config = configSchema.parse({
+    services: { s: { targets: [targetUrl] } },
+    routes: [{ path: '/api', service: 's' }],
+  });
+  const registry = createUpstreamRegistry(config.services, { events: createEventStream() });
+  servers.cleanup.push(() => registry.close());
+  const pool = registry.get('s')!;
+  const route = compileRoute(config.routes[0]!);
+  const settled: Settled[] = [];
+  const server = http.createServer((req, res) => {
+    const ctx: GatewayContext = {
+      id: 'r1',
+      req,
+      res,
+      method: req.method ?? 'GET',
+      route,
+      path: req.url ?? '/',
+      search: '',
+      params: {},
+      clientIp: '127.0.0.1',
+      startedAt: performance.now(),
+      upstreamPath: req.url ?? '/',
+      upstreamHeaders: req.headers,
+      responseHeaders: { 'x-request-id': 'r1' },
+      responseHooks: [],
+      identity: undefined,
+      timeoutMs,
+      outcome: {},
+    };
+    const target = pool.pick({ req, clientIp: ctx.clientIp })!;
+    forwardHttp(ctx, pool, target, mode).then(
+      (response) => {
+        settled.push({ response, ctx });
+        if (!res.headersSent)
+          res.end(response ? `buffered ${response.status} ${response.body.length}` : 'none');
+      },
+      (error: unknown) => {
+        settled.push({ error, ctx });
+        if (!res.headersSent) res.writeHead(599).end(isGatewayError(error) ? error.code : 'other');
+      },
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  servers.cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, settled, pool };
+}
+
+async function rawTarget(handler: RawHandler) {
+  const up = await startRawUpstream(handler);
+  servers.cleanup.push(() => up.close());
+  return up;
+}
+
+const answer =
+  (status: number, body: string, extra = ''): RawHandler =>
+  (_request, socket) =>
+    socket.write(`HTTP/1.1 ${status} X\r\n${extra}Content-Length: ${body.length}\r\n\r\n${body}`);
+
+describe('forwardHttp', () => {
+  it('streams the answer and resolves with nothing once the client response is done', async () => {
+    const up = await rawTarget(answer(200, 'hello', 'X-From: up\r\n'));
+    const gw = await front(up.url, undefined);
+    const res = await request(gw.url, '/api/a');
+    expect(res.body).toBe('hello');
+    expect(res.headers['x-from']).toBe('up');
+    expect(res.headers['x-request-id']).toBe('r1');
+    expect(gw.settled[0]!.response).toBeUndefined();
+    expect(gw.settled[0]!.ctx.sentHeaders).toContain('X-From');
+    expect(gw.settled[0]!.ctx.target).toBe(up.url);
+  });
+
+  it('buffers when asked: resolves with status, headers and body, and writes nothing itself', async () => {
+    const up = await rawTarget(answer(201, 'abc', 'Location: /x\r\n'));
+    const gw = await front(up.url, { buffer: { maxBytes: 10 } });
+    const res = await request(gw.url, '/api/b');
+    expect(res.body).toBe('buffered 201 3');
+    expect(gw.settled[0]!.response?.headers.location).toBe('/x');
+  });
+
+  it('buffers only answers that pass `when`; the others stream', async () => {
+    const up = await rawTarget(answer(200, 'plain', 'Content-Type: text/plain\r\n'));
+    const gw = await front(up.url, {
+      buffer: { maxBytes: 10, when: (_status, headers) => headers['content-type'] === 'application/json' },
+    });
+    expect((await request(gw.url, '/api/c')).body).toBe('plain');
+  });
+
+  it('an answer over maxBytes fails with GW_UPSTREAM_BAD_RESPONSE, or streams with streamOverflow', async () => {
+    const up = await rawTarget(answer(200, 'x'.repeat(50)));
+    const failing = await front(up.url, { buffer: { maxBytes: 10 } });
+    expect((await request(failing.url, '/api/d')).body).toBe('GW_UPSTREAM_BAD_RESPONSE');
+    const streaming = await front(up.url, { buffer: { maxBytes: 10, streamOverflow: true } });
+    expect((await request(streaming.url, '/api/d')).body).toBe('x'.repeat(50));
+  });
+
+  it('a retryable status rejects with a retryable error and reports the head first', async () => {
+    const heads: number[] = [];
+    const up = await rawTarget(answer(503, 'busy'));
+    const gw = await front(up.url, { retryStatuses: new Set([503]), onHead: (status) => heads.push(status) });
+    expect((await request(gw.url, '/api/e')).body).toBe('GW_UPSTREAM_FAILED');
+    expect(isRetryable(gw.settled[0]!.error)).toBe(true);
+    expect(heads).toEqual([503]);
+  });
+
+  it('a refused connection rejects retryable GW_UPSTREAM_UNREACHABLE and counts against the target', async () => {
+    const gw = await front(`http://127.0.0.1:${await freePort()}`, undefined);
+    expect((await request(gw.url, '/api/f')).body).toBe('GW_UPSTREAM_UNREACHABLE');
+    expect(isRetryable(gw.settled[0]!.error)).toBe(true);
+    expect(gw.pool.targets[0]!.inFlight).toBe(0);
+  });
+
+  it('a head timeout rejects GW_UPSTREAM_TIMEOUT (not retryable: the upstream saw the request)', async () => {
+    const up = await rawTarget(() => undefined);
+    const gw = await front(up.url, undefined, 150);
+    expect((await request(gw.url, '/api/g')).body).toBe('GW_UPSTREAM_TIMEOUT');
+    expect(isRetryable(gw.settled[0]!.error)).toBe(false);
+  });
+
+  it('a connect timeout (TLS never completes) rejects retryable GW_UPSTREAM_CONNECT_TIMEOUT', async () => {
+    const up = await rawTarget(() => undefined);
+    const gw = await front(`https://127.0.0.1:${up.port}`, { timeouts: { connectMs: 100, idleMs: 60_000 } });
+    expect((await request(gw.url, '/api/h')).body).toBe('GW_UPSTREAM_CONNECT_TIMEOUT');
+    expect(isRetryable(gw.settled[0]!.error)).toBe(true);
+  });
+});
