@@ -15,13 +15,14 @@ const fiftyMegabytes = 50 * 1024 * 1024;
 /**
  * A client that waits for the interim answer as curl does (without curl's 1 s give-up): on
  * `100 Continue` it sends its body in 1 MB pieces, stopping when a final answer arrives.
- * Resolves with the bytes of body it sent and everything it received.
+ * Resolves with the bytes of body it sent and everything it received once the connection closes
+ * (`keepAlive`: the client does not ask for that, so the server has to close it).
  */
 function upload(
   base: string,
   path: string,
   size: number,
-  headers: string[] = [],
+  options: { keepAlive?: boolean } = {},
 ): Promise<{ sent: number; received: string }> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
@@ -59,8 +60,7 @@ function upload(
         'Host: a.localhost',
         'Expect: 100-continue',
         `Content-Length: ${size}`,
-        'Connection: close',
-        ...headers,
+        ...(options.keepAlive ? [] : ['Connection: close']),
       ].join('\r\n') + '\r\n\r\n',
     );
   });
@@ -81,9 +81,11 @@ async function setup() {
 }
 
 describe('Expect: 100-continue', () => {
+  // The refused uploads do not ask to close: gw must close the connection itself rather than wait
+  // for a body that was never invited (or read one as the next request).
   it('answers a 50 MB upload that auth refuses with 401 at once: no 100, no body transferred', async () => {
     const { up, gw } = await setup();
-    const { sent, received } = await upload(gw.url, '/private/files', fiftyMegabytes);
+    const { sent, received } = await upload(gw.url, '/private/files', fiftyMegabytes, { keepAlive: true });
     expect(received).toMatch(/^HTTP\/1\.1 401 /);
     expect(sent).toBe(0);
     expect(up.requests).toEqual([]);
@@ -91,7 +93,7 @@ describe('Expect: 100-continue', () => {
 
   it('answers a declared length over bodyLimit with 413 before the body is sent', async () => {
     const { up, gw } = await setup();
-    const { sent, received } = await upload(gw.url, '/small/files', fiftyMegabytes);
+    const { sent, received } = await upload(gw.url, '/small/files', fiftyMegabytes, { keepAlive: true });
     expect(received).toMatch(/^HTTP\/1\.1 413 /);
     expect(sent).toBe(0);
     expect(up.requests).toEqual([]);
@@ -102,7 +104,7 @@ describe('Expect: 100-continue', () => {
     expect((await upload(gw.url, '/limited/a', 5)).received).toMatch(
       /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /,
     );
-    const { sent, received } = await upload(gw.url, '/limited/b', fiftyMegabytes);
+    const { sent, received } = await upload(gw.url, '/limited/b', fiftyMegabytes, { keepAlive: true });
     expect(received).toMatch(/^HTTP\/1\.1 429 /);
     expect(sent).toBe(0);
     expect(up.requests).toHaveLength(1);
