@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { GatewayConfigInput, ResolvedConfig } from '../config/schema.js';
 import { resolveConfig } from '../config/resolve-config.js';
 import { diffConfig } from '../config/diff-config.js';
@@ -9,6 +10,7 @@ import { createGatewayState } from '../state/create-state.js';
 import type { GatewayState } from '../state/types.js';
 import { createGatewayServer } from './gateway-server.js';
 import { summarizeRoutes } from './route-summary.js';
+import { createWebSocketCloser } from './websocket-going-away.js';
 import { metricsOf, metricsSkip } from '../metrics/gateway-metrics.js';
 
 export interface StartGatewayOptions {
@@ -65,6 +67,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     buildGateway(next, { events, state, configDir, forwarder, previous, bindHost: options.host });
   const first = build(config);
   const server = createGatewayServer(first, config.server);
+  // WebSockets are told 1001 "going away" as shutdown starts, not dropped when the grace ends.
+  const webSockets = createWebSocketCloser();
+  server.server.on('upgrade', (_req, socket: Duplex) => webSockets.track(socket));
   let address;
   try {
     address = await server.listen(options.port ?? config.port, options.host ?? config.host);
@@ -123,6 +128,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     },
     async close(graceMs = config.server.shutdownGrace) {
       events.emit({ type: 'shutdown', at: Date.now(), reason: 'closed' });
+      webSockets.goAway();
       await server.shutdown(graceMs);
       server.current().close();
       forwarder.close();

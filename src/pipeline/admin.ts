@@ -19,7 +19,15 @@ type AdminEndpoint = (
 ) => void | Promise<void>;
 
 const endpoints = new Map<string, AdminEndpoint>([
-  ['/__gw/health', (gateway, _req, res) => sendJson(res, 200, healthReport(gateway))],
+  [
+    '/__gw/health',
+    (gateway, _req, res) => {
+      const report = healthReport(gateway);
+      // Without its shared store gw cannot keep its promises (limits, keys, a shared cache): a
+      // load balancer or readiness probe should look elsewhere until the store is back.
+      sendJson(res, report.store?.status === 'down' ? 503 : 200, report);
+    },
+  ],
   ['/__gw/routes', (gateway, _req, res) => sendJson(res, 200, routeReport(gateway))],
   [METRICS_PATH, (gateway, _req, res) => sendMetrics(res, metricsOf(gateway.state))],
   [JWKS_PATH, (gateway, _req, res) => sendJwks(res, gateway.state.signingKeys)],
@@ -62,7 +70,8 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
 
 /**
  * A target is `unknown` until first probed or used, then healthy or unhealthy; `ok` only when
- * every service has a target known to be healthy, `degraded` when one has only unhealthy ones.
+ * every service has a target known to be healthy, `degraded` when one has only unhealthy ones
+ * or the shared state store (Redis) cannot be reached.
  */
 function healthReport(gateway: BuiltGateway) {
   const services = Object.fromEntries(
@@ -90,8 +99,15 @@ function healthReport(gateway: BuiltGateway) {
     }),
   );
   const states = Object.values(services).map((s) => s.state);
-  const status = states.includes('unhealthy') ? 'degraded' : states.includes('unknown') ? 'unknown' : 'ok';
-  return { status, services };
+  const shared = gateway.state.store;
+  const store = shared && { kind: shared.kind, url: shared.where, status: shared.ready() ? 'up' : 'down' };
+  const status =
+    states.includes('unhealthy') || store?.status === 'down'
+      ? 'degraded'
+      : states.includes('unknown')
+        ? 'unknown'
+        : 'ok';
+  return { status, services, ...(store ? { store } : {}) };
 }
 
 function routeReport(gateway: BuiltGateway) {

@@ -156,5 +156,7 @@ export interface GatewayState {
   readonly maps: Map<string, StateMap<unknown>>;
   /** A shared response cache (e.g. Redis); absent, each process keeps an in-memory one in `maps`. */
   readonly responseCache?: ResponseCacheStore;
+  /** A shared store behind the state (Redis), for /__gw/health; absent for in-process state. */
+  readonly store?: { readonly kind: 'redis'; readonly where: string; ready(): boolean };
   close(): Promise<void>;
 }

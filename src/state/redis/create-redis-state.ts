@@ -40,6 +40,7 @@ export async function createRedisState(options: RedisStateOptions): Promise<Gate
       signingKeys,
       maps,
       stateDir: options.stateDir,
+      store: { kind: 'redis', where: connection.where, ready: () => connection.ready() },
       async close() {
         await Promise.all([limits.close(), keys.close(), signingKeys.close()]);
         maps.clear();
