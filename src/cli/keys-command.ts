@@ -134,8 +134,15 @@ export function registerKeysCommand(program: Command, deps: IdentityCliDeps = {}
     .action(async (id: string, flags: { json?: boolean }, command: Command) => {
       const store = await openKeys(command, io);
       try {
+        const startedAt = Date.now();
         const { hash: _hash, ...record } = await store.revoke(id);
-        if (flags.json) io.out(JSON.stringify(record, null, 2));
+        // The store hands back the earlier revocation as it was: say so instead of a second ✔.
+        const already = record.revokedAt !== undefined && Date.parse(record.revokedAt) < startedAt;
+        if (flags.json) io.out(JSON.stringify({ ...record, alreadyRevoked: already }, null, 2));
+        else if (already)
+          io.out(
+            `${io.color.yellow('!')} ${record.id} (${record.name}) was already revoked at ${record.revokedAt}; nothing changed`,
+          );
         else io.out(`${io.color.green('✔')} Revoked ${record.id} (${record.name})`);
       } finally {
         await store.close();

@@ -3,9 +3,9 @@ import { loadConfig } from '../config/load-config.js';
 import { compileRoute } from '../pipeline/compile-route.js';
 import { createRouteTable } from '../pipeline/match-route.js';
 import { normalizePath, splitUrl } from '../pipeline/normalize-path.js';
-import { policyNames } from '../pipeline/admin.js';
 import { GatewayError } from '../errors.js';
 import { printTable } from './print-table.js';
+import { formatPolicy, pathChanges, policiesOfRoute } from './route-policies.js';
 
 function targetsOf(
   config: Awaited<ReturnType<typeof loadConfig>>['config'],
@@ -33,11 +33,14 @@ export function registerRoutesCommand(program: Command): void {
           path: route.path,
           service: route.service ?? null,
           targets: targetsOf(config, route.service),
-          policies: policyNames(route as unknown as Record<string, unknown>),
+          stripPrefix: route.stripPrefix ?? null,
+          pathChanges: pathChanges(route),
+          policies: policiesOfRoute(route, config),
         };
       });
       if (flags.json) {
-        process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+        const json = rows.map(({ pathChanges: _changes, ...row }) => row);
+        process.stdout.write(JSON.stringify(json, null, 2) + '\n');
         return;
       }
       printTable(
@@ -47,7 +50,7 @@ export function registerRoutesCommand(program: Command): void {
           r.path,
           r.service ?? '-',
           r.targets.join(' ') || '-',
-          r.policies.join(', ') || '-',
+          [...r.pathChanges, ...r.policies.map(formatPolicy)].join(', ') || '-',
         ]),
       );
     });
@@ -100,6 +103,7 @@ export function registerRoutesCommand(program: Command): void {
           : undefined,
         route.config.rewrite ? `rewrite gives ${upstreamPath}` : undefined,
       ].filter((line): line is string => line !== undefined);
+      const policies = policiesOfRoute(route.config, config);
       const report = {
         matched: true,
         method,
@@ -108,6 +112,7 @@ export function registerRoutesCommand(program: Command): void {
         service: route.config.service ?? null,
         upstreamUrls: targets.map((t) => t.replace(/\/$/, '') + upstreamPath),
         params,
+        policies,
         why,
       };
       if (flags.json) {
@@ -119,6 +124,7 @@ export function registerRoutesCommand(program: Command): void {
           `✔ ${method} ${url} → route ${route.id}`,
           `  service:  ${route.config.service ?? '-'}`,
           `  upstream: ${report.upstreamUrls.join(' | ') || '-'}`,
+          `  policies: ${policies.map(formatPolicy).join(' → ') || 'none (forwarded as is)'}`,
           `  why:`,
           ...why.map((line) => `    - ${line}`),
         ].join('\n') + '\n',

@@ -50,6 +50,29 @@ function formatValue(value: unknown, name: string): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
+/** A token accepted only thanks to the clock-skew allowance: expired, or not valid yet. */
+interface SkewUsed {
+  claim: 'exp' | 'nbf';
+  seconds: number;
+  allowanceSeconds: number;
+}
+
+function skewUsed(claims: Record<string, unknown>, nowMs: number, clockSkewMs: number): SkewUsed | undefined {
+  const now = nowMs / 1000;
+  const allowanceSeconds = Math.round(clockSkewMs / 1000);
+  if (typeof claims.exp === 'number' && claims.exp <= now)
+    return { claim: 'exp', seconds: Math.max(1, Math.round(now - claims.exp)), allowanceSeconds };
+  if (typeof claims.nbf === 'number' && claims.nbf > now)
+    return { claim: 'nbf', seconds: Math.max(1, Math.round(claims.nbf - now)), allowanceSeconds };
+  return undefined;
+}
+
+function describeSkew(skew: SkewUsed): string {
+  const what =
+    skew.claim === 'exp' ? `expired ${skew.seconds} s ago` : `is not valid for another ${skew.seconds} s`;
+  return `it ${what}; accepted only because that is inside the ${skew.allowanceSeconds} s clock-skew allowance (identity.jwt.clockSkew)`;
+}
+
 /** `gw token issue|verify|rotate-key`: gw as a local token issuer. */
 export function registerTokenCommand(program: Command, deps: IdentityCliDeps = {}): void {
   const io = createIo(deps);
@@ -110,11 +133,13 @@ export function registerTokenCommand(program: Command, deps: IdentityCliDeps = {
         throw new GatewayError('GW_TOKEN_INVALID', result.reason);
       }
       const { claims } = result.token;
+      const skew = skewUsed(claims, Date.now(), identity.jwt.clockSkew);
       if (flags.json) {
-        io.out(JSON.stringify({ valid: true, claims }, null, 2));
+        io.out(JSON.stringify({ valid: true, ...(skew ? { clockSkew: skew } : {}), claims }, null, 2));
         return;
       }
       io.out(`${io.color.green('✔')} valid token for ${result.token.subject}`);
+      if (skew) io.out(io.color.yellow(`! ${describeSkew(skew)}`));
       io.out(
         formatTable(
           io.color,
@@ -133,6 +158,9 @@ export function registerTokenCommand(program: Command, deps: IdentityCliDeps = {
         throw new GatewayError(
           'GW_TOKEN_ARGUMENT',
           `--alg must be ES256, EdDSA or HS256, found '${flags.alg}'`,
+          {
+            hint: 'See `gw token rotate-key --help`.',
+          },
         );
       }
       const { store } = await openSigning(command, io);

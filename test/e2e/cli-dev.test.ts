@@ -32,11 +32,14 @@ interface Curl {
   expected?: number;
 }
 
-/** Reads a printed `curl [-X M] URL [-H 'k: v'] [-d '...'] [# comment]` line the way a shell would. */
-function parseCurl(line: string): Curl {
-  const words = [...line.trim().matchAll(/'([^']*)'|(#.*$)|(\S+)/g)]
-    .filter((m) => m[2] === undefined)
-    .map((m) => m[1] ?? m[3]!);
+/**
+ * Reads a printed `curl [-X M] URL [-H 'k: v'] [-d '...'] [# comment]` line the way a shell would,
+ * `$NAME` inside double quotes taken from the `export NAME=value` lines printed with it.
+ */
+function parseCurl(line: string, vars: Record<string, string> = {}): Curl {
+  const words = [...line.trim().matchAll(/'([^']*)'|"([^"]*)"|(#.*$)|(\S+)/g)]
+    .filter((m) => m[3] === undefined)
+    .map((m) => m[1] ?? m[2]?.replace(/\$(\w+)/g, (_, name: string) => vars[name] ?? '') ?? m[4]!);
   const comment = /(?:^|\s)#\s*(\d{3})\b/.exec(line.replace(/'[^']*'/g, "''"));
   expect(words.shift()).toBe('curl');
   const curl: Curl = {
@@ -65,11 +68,16 @@ describe('gw dev as a process', { timeout: 60_000 }, () => {
     const [, url] = await demo.waitForOutput(listeningLine);
     expect(demo.stdout().split('\n')[0]).toMatch(listeningLine);
     await demo.waitForOutput(/__gw\/health/);
-    const curls = demo
-      .stdout()
-      .split('\n')
+    const printed = demo.stdout().split('\n');
+    const vars = Object.fromEntries(
+      printed.flatMap((line) => {
+        const match = /^\s*export (\w+)=(\S+)$/.exec(line);
+        return match ? [[match[1]!, match[2]!]] : [];
+      }),
+    );
+    const curls = printed
       .filter((line) => line.trim().startsWith('curl '))
-      .map(parseCurl);
+      .map((line) => parseCurl(line, vars));
     expect(curls.length).toBeGreaterThanOrEqual(5);
     for (const curl of curls) {
       expect(curl.url.startsWith(url!)).toBe(true);
