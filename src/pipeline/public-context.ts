@@ -1,4 +1,4 @@
-import { validateHeaderName, validateHeaderValue, type IncomingHttpHeaders } from 'node:http';
+import { validateHeaderValue, type IncomingHttpHeaders } from 'node:http';
 import { GatewayError } from '../errors.js';
 import type {
   Answer,
@@ -11,6 +11,7 @@ import type {
   RequestView,
   RouteView,
 } from '../api/middleware-context.js';
+import { checkedValue, checkHeaders, checkStatus, headerNameOf, toBuffer } from '../api/checked-input.js';
 import { hasRequestBody, readRequestBody } from '../middleware/transform/read-body.js';
 import type { BufferRequest, CompiledRoute, GatewayContext, UpstreamHead } from './types.js';
 
@@ -37,40 +38,6 @@ export function createPublicRoute(route: CompiledRoute): PublicRoute {
     view: Object.freeze({ id: route.id, name, path, service }),
     bodyLimit: bodyLimit ?? DEFAULT_BODY_LIMIT,
   };
-}
-
-/** Framing is gw's to set: a middleware's Content-Length would contradict the body actually sent. */
-const framingHeaders = new Set(['content-length', 'transfer-encoding']);
-
-function headerNameOf(name: string): string {
-  validateHeaderName(name);
-  const lower = name.toLowerCase();
-  if (framingHeaders.has(lower)) {
-    throw new TypeError(`${name} is set by gw from the body; replace the body (c.body.replace) instead`);
-  }
-  return lower;
-}
-
-function checkedValue(name: string, value: HeaderValue): string | string[] {
-  if (typeof value === 'string') {
-    validateHeaderValue(name, value);
-    return value;
-  }
-  for (const item of value) validateHeaderValue(name, item);
-  return [...value];
-}
-
-function toBuffer(body: string | Uint8Array | undefined): Buffer {
-  if (body === undefined) return Buffer.alloc(0);
-  if (typeof body === 'string') return Buffer.from(body, 'utf8');
-  return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-}
-
-function checkStatus(status: number): number {
-  if (!Number.isInteger(status) || status < 200 || status > 599) {
-    throw new TypeError(`${status} is not a final HTTP status (an integer from 200 to 599)`);
-  }
-  return status;
 }
 
 /** Whether the forwarder will buffer this answer (a policy after `use` then hands it over whole). */
@@ -184,16 +151,6 @@ class PublicAnswer implements Answer {
   }
 }
 
-/** Node refuses to write a head with a bad name or value; find it here, where it can be reported. */
-function checkHeaders(headers: IncomingHttpHeaders): void {
-  for (const name in headers) {
-    const value = headers[name];
-    if (value === undefined) continue;
-    validateHeaderName(name);
-    checkedValue(name, value);
-  }
-}
-
 export class PublicContext implements MiddlewareContext {
   readonly #ctx: GatewayContext;
   readonly #route: PublicRoute;
@@ -263,6 +220,9 @@ export class PublicContext implements MiddlewareContext {
   }
 
   onResponse(handler: AnswerHandler): void {
+    if (this.#answerSeen || this.#ctx.res.headersSent) {
+      throw new Error('onResponse() comes too late: the answer has gone by; call it before next()');
+    }
     (this.#handlers ??= []).push({ handler, by: this.#current });
     this.#watchAnswers();
   }

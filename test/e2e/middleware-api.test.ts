@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 // The public API as a config author gets it: types from the package itself (dist/index.d.ts).
 import type { Answer, Middleware, MiddlewareContext, RequestView, RouteView } from 'gw';
@@ -232,6 +233,43 @@ describe('the public middleware context: answering', () => {
     expect(json.headers.get('content-type')).toBe('application/json');
     expect(await json.json()).toEqual({ queued: true });
     expect(up.requests).toHaveLength(0);
+  });
+
+  it('answers a WebSocket upgrade with respond(); the upgrade never reaches the upstream', async () => {
+    const refuse: Middleware = async (c, next) => {
+      if (c.request.query.get('room') === 'closed') return c.json(403, { error: 'room closed' });
+      await next();
+    };
+    const { up, gw } = await setup({ path: '/ws', websocket: true, use: [refuse] });
+    let upgrades = 0;
+    up.server.on('upgrade', (_req, socket: Duplex) => {
+      upgrades++;
+      socket.destroy();
+    });
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(`${gw.url}/ws?room=closed`, {
+        agent: false,
+        headers: {
+          connection: 'Upgrade',
+          upgrade: 'websocket',
+          'sec-websocket-version': '13',
+          'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        },
+      });
+      req.on('upgrade', () => reject(new Error('the upgrade went through')));
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(answer.status).toBe(403);
+    expect(JSON.parse(answer.body)).toEqual({ error: 'room closed' });
+    expect(upgrades).toBe(0);
   });
 
   it("sets and removes headers on the client's answer, the upstream's included", async () => {
