@@ -135,13 +135,13 @@ const scenarios: Partial<Record<ErrorCode, () => Promise<string>>> = {
     return /\b(GW_[A-Z_]+)\b/.exec(result.stderr)?.[1] ?? result.stderr;
   },
   GW_BAD_PATH: () => answerCode(ok, { path: '/api', service: 's' }, '/api/../../etc/passwd'),
-  GW_BAD_REQUEST: () => rawAnswerCode('GET /api HTTP/1.1\r\nHost: a\r\nBad Header\r\n\r\n'),
+  GW_BAD_REQUEST: () => rawAnswerCode('GET /api HTTP/1.1\r\nHost: localhost\r\nBad Header\r\n\r\n'),
   GW_ROUTE_NOT_FOUND: () => answerCode(ok, { path: '/api', service: 's' }, '/other'),
   GW_METHOD_NOT_ALLOWED: () =>
     answerCode(ok, { path: '/api', service: 's', methods: ['POST'] }, '/api', { method: 'GET' }),
   GW_UPGRADE_NOT_ALLOWED: () =>
     rawAnswerCode(
-      'GET /api HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+      'GET /api HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
     ),
   GW_INTERNAL: () =>
     answerCode(
@@ -195,7 +195,7 @@ describe('every error code a user can meet in the core', () => {
     });
     cleanup.push(() => gw.close());
     const answer = parseRawAnswer(
-      await rawExchange(gw.url, `GET /api HTTP/1.1\r\nHost: a\r\nX-Big: ${'a'.repeat(4096)}\r\n\r\n`),
+      await rawExchange(gw.url, `GET /api HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(4096)}\r\n\r\n`),
     );
     expect(answer.status).toBe(431);
     expect(answer.json?.code).toBe('GW_BAD_REQUEST');
@@ -206,7 +206,7 @@ describe('server limits', () => {
   it.each([
     [
       'Content-Length with Transfer-Encoding',
-      'Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n',
+      'Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: localhost\r\n\r\n',
     ],
     ['two Content-Lengths', 'Content-Length: 4\r\nContent-Length: 5\r\n\r\nabcde'],
     [
@@ -222,7 +222,7 @@ describe('server limits', () => {
     });
     cleanup.push(() => gw.close());
     const answer = parseRawAnswer(
-      await rawExchange(gw.url, `POST /a HTTP/1.1\r\nHost: a\r\nConnection: close\r\n${rest}`),
+      await rawExchange(gw.url, `POST /a HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n${rest}`),
     );
     expect(answer.status).toBe(400);
     expect(answer.json?.code).toBe('GW_BAD_REQUEST');
@@ -238,7 +238,7 @@ describe('server limits', () => {
     cleanup.push(() => gw.close());
     const started = Date.now();
     const answer = parseRawAnswer(
-      await rawExchange(gw.url, 'GET /api HTTP/1.1\r\nHost: a\r\nX-Slow: never ends', 20_000),
+      await rawExchange(gw.url, 'GET /api HTTP/1.1\r\nHost: localhost\r\nX-Slow: never ends', 20_000),
     );
     expect(answer.status).toBe(408);
     expect(answer.json?.code).toBe('GW_BAD_REQUEST');

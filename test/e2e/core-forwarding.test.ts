@@ -54,7 +54,7 @@ describe('forwarding to a target', () => {
       expect(sized.status).toBe(200);
       const chunked = await rawExchange(
         gw.url,
-        `${method} /api/chunked HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n` +
+        `${method} /api/chunked HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n` +
           '3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n',
       );
       expect(chunked).toMatch(/^HTTP\/1\.1 200 /);
@@ -73,7 +73,7 @@ describe('forwarding to a target', () => {
     const { up, gw } = await setup((url) => url);
     const answer = await rawExchange(
       gw.url,
-      'POST /api/upload HTTP/1.1\r\nHost: x\r\nConnection: close\r\nExpect: 100-continue\r\n' +
+      'POST /api/upload HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nExpect: 100-continue\r\n' +
         'Content-Length: 5\r\n\r\nhello',
     );
     expect(answer).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);

@@ -179,7 +179,7 @@ describe('WebSocket upgrades through the gateway', () => {
     });
     cleanup.push(() => gw.close());
     const answer = parseRawAnswer(
-      await rawExchange(gw.url, `GET /ws HTTP/1.1\r\nHost: a\r\n${upgradeHeaders}`),
+      await rawExchange(gw.url, `GET /ws HTTP/1.1\r\nHost: localhost\r\n${upgradeHeaders}`),
     );
     expect(answer.status).toBe(504);
     expect(answer.json?.code).toBe('GW_UPSTREAM_TIMEOUT');
@@ -195,7 +195,7 @@ describe('WebSocket upgrades through the gateway', () => {
     cleanup.push(() => gw.close());
     const socket = net.connect(Number(new URL(gw.url).port), '127.0.0.1');
     socket.on('error', () => undefined);
-    socket.write(`GET /ws HTTP/1.1\r\nHost: a\r\n${upgradeHeaders}`);
+    socket.write(`GET /ws HTTP/1.1\r\nHost: localhost\r\n${upgradeHeaders}`);
     await waitFor(() => silent.upgrades === 1);
     socket.destroy();
     await waitFor(async () => (await connectionCount(silent.server)) === 0);
@@ -211,7 +211,7 @@ describe('WebSocket upgrades through the gateway', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const gw = await gatewayFor(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-    const raw = await rawExchange(gw.url, `GET /ws HTTP/1.1\r\nHost: a\r\n${upgradeHeaders}`);
+    const raw = await rawExchange(gw.url, `GET /ws HTTP/1.1\r\nHost: localhost\r\n${upgradeHeaders}`);
     expect(raw).toMatch(/^HTTP\/1\.1 403 Forbidden/);
     expect(raw.endsWith('nope')).toBe(true);
     await waitFor(() => finishedStatuses(gw).length === 1);
@@ -265,7 +265,7 @@ describe('WebSocket upgrades through the gateway', () => {
     const gw = await gatewayFor(echo.url);
     const raw = await rawExchange(
       gw.url,
-      'GET /api/users HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n',
+      'GET /api/users HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n',
     );
     expect(raw).toMatch(/^HTTP\/1\.1 200 OK/);
     expect(raw.endsWith('plain http')).toBe(true);
@@ -280,7 +280,7 @@ describe('WebSocket upgrades through the gateway', () => {
     const gw = await gatewayFor(echo.url);
     const raw = await rawExchange(
       gw.url,
-      'GET /ws/../../x HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+      'GET /ws/../../x HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
     );
     const answer = parseRawAnswer(raw);
     expect(answer.status).toBe(400);

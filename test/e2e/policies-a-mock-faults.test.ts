@@ -243,7 +243,7 @@ describe('mock and WebSocket upgrades', () => {
     const gw = await gateway({ routes: [{ path: '/ws', mock: { json: {} }, websocket: true }] });
     const raw = await rawExchange(
       gw.url,
-      'GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+      'GET /ws HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
     );
     const answer = parseRawAnswer(raw);
     expect(answer.status).toBe(426);
