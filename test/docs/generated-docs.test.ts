@@ -40,7 +40,7 @@ describe('generated docs', () => {
     expect(missing, 'run `npm run docs`').toEqual([]);
   });
 
-  it('the shipped JSON Schema describes the same top-level keys and keeps TS-only values out of JSON', () => {
+  it('the shipped JSON Schema describes the same top-level keys and keeps TS-only values out of JSON', async () => {
     const schema = JSON.parse(
       outputs.find((output) => output.file === 'gateway.config.schema.json')!.content,
     );
@@ -49,5 +49,9 @@ describe('generated docs', () => {
     // `use` takes only functions, which a JSON or YAML config cannot hold.
     expect(schema.properties.routes.items.properties.use.items).toEqual({ not: {} });
     expect(JSON.stringify(schema)).not.toContain('x-gw-');
+    const manifest = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as {
+      files: string[];
+    };
+    expect(manifest.files, 'the package ships the schema').toContain('gateway.config.schema.json');
   });
 });
