@@ -1,15 +1,17 @@
 import http2, { type ClientHttp2Stream, type IncomingHttpHeaders as Http2Headers } from 'node:http2';
-import {
-  STATUS_CODES,
-  type IncomingHttpHeaders,
-  type InformationEvent,
-  type OutgoingHttpHeaders,
-} from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { GatewayContext } from '../pipeline/types.js';
 import { markRetryable, type ForwardMode, type UpstreamResponse } from './forwarder-types.js';
 import { declaresBody } from './forward-headers.js';
-import { http2HeadOf, http2RequestHeaders, responseHeadList, trailersFor } from './http2-headers.js';
+import {
+  http2HeadOf,
+  http2Headers,
+  http2RequestHeaders,
+  informationOf,
+  responseHeadList,
+  trailersFor,
+} from './http2-headers.js';
 import type { Http2Sessions } from './http2-sessions.js';
 import { relayInformation } from './informational.js';
 import { timeoutError } from './upstream-head.js';
@@ -249,7 +251,7 @@ function http2Error(error: unknown, target: string, service: string, timeoutMs: 
   const code = (error as { code?: string } | undefined)?.code;
   if (code === 'ERR_HTTP2_ERROR' || code === 'ERR_HTTP2_SESSION_ERROR') {
     return new GatewayError('GW_UPSTREAM_BAD_RESPONSE', `${service} (${target}) did not answer in HTTP/2`, {
-      hint: `${service} has protocol '${'http2'}' but ${target} does not speak HTTP/2 (h2c for http://) — remove \`protocol\` or point it at an HTTP/2 server`,
+      hint: `${service} is set to speak HTTP/2 (\`protocol\`), but ${target} does not (h2c with prior knowledge for http://, h2 by ALPN for https://) — drop \`protocol\` for an HTTP/1.1 server`,
       cause: error,
     });
   }
@@ -271,30 +273,4 @@ function hookedHead(
       head.headers[name] = typeof value === 'number' ? String(value) : (value as string | string[]);
   }
   return head;
-}
-
-/** A head back in HTTP/2 shape, for an answer that started buffered and then overflowed. */
-function http2Headers(head: IncomingHttpHeaders, status: number): Http2Headers {
-  return { ...head, ':status': String(status) };
-}
-
-/** An HTTP/2 interim head in the shape of node:http's 'information' event. */
-function informationOf(received: Http2Headers): InformationEvent {
-  const statusCode = Number(received[':status']);
-  const headers = http2HeadOf(received);
-  const rawHeaders: string[] = [];
-  for (const name in headers) {
-    const value = headers[name];
-    if (typeof value === 'string') rawHeaders.push(name, value);
-    else for (const item of value ?? []) rawHeaders.push(name, item);
-  }
-  return {
-    statusCode,
-    statusMessage: STATUS_CODES[statusCode] ?? '',
-    httpVersion: '2.0',
-    httpVersionMajor: 2,
-    httpVersionMinor: 0,
-    headers,
-    rawHeaders,
-  };
 }

@@ -2,7 +2,12 @@ import type {
   IncomingHttpHeaders as Http2Headers,
   OutgoingHttpHeaders as Http2OutgoingHeaders,
 } from 'node:http2';
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import {
+  STATUS_CODES,
+  type IncomingHttpHeaders,
+  type InformationEvent,
+  type OutgoingHttpHeaders,
+} from 'node:http';
 import type { Readable } from 'node:stream';
 import type { GatewayContext } from '../pipeline/types.js';
 import { hopByHopNames, namedInConnection } from './forward-headers.js';
@@ -130,4 +135,30 @@ export function trailersFor(received: Http2Headers | NodeJS.Dict<string>): Recor
     trailers[name] = typeof value === 'number' ? String(value) : value;
   }
   return trailers;
+}
+
+/** A head back in HTTP/2 shape, for an answer that started buffered and then overflowed. */
+export function http2Headers(head: IncomingHttpHeaders, status: number): Http2Headers {
+  return { ...head, ':status': String(status) };
+}
+
+/** An HTTP/2 interim head in the shape of node:http's 'information' event. */
+export function informationOf(received: Http2Headers): InformationEvent {
+  const statusCode = Number(received[':status']);
+  const headers = http2HeadOf(received);
+  const rawHeaders: string[] = [];
+  for (const name in headers) {
+    const value = headers[name];
+    if (typeof value === 'string') rawHeaders.push(name, value);
+    else for (const item of value ?? []) rawHeaders.push(name, item);
+  }
+  return {
+    statusCode,
+    statusMessage: STATUS_CODES[statusCode] ?? '',
+    httpVersion: '2.0',
+    httpVersionMajor: 2,
+    httpVersionMinor: 0,
+    headers,
+    rawHeaders,
+  };
 }
