@@ -1,10 +1,18 @@
 import { GatewayError, isGatewayError } from '../errors.js';
-import type { Next, PolicyFactory } from '../pipeline/types.js';
+import type { GatewayContext, Next, PolicyFactory } from '../pipeline/types.js';
 import { createPublicRoute, PublicContext } from '../pipeline/public-context.js';
 import { sendBufferedResponse } from '../pipeline/send-response.js';
 
 /** Errors from the rest of the route (gw's policies, the upstream): passed on, never blamed on `use`. */
 const fromRestOfRoute = new WeakSet<object>();
+
+const ignore = (): void => {};
+
+/** Marks an error of the rest of the route as such and passes it on. */
+function passOn(error: unknown): never {
+  if (typeof error === 'object' && error !== null) fromRestOfRoute.add(error);
+  throw error;
+}
 
 function blame(error: unknown, label: string, routeId: string): unknown {
   if (isGatewayError(error) || (typeof error === 'object' && error !== null && fromRestOfRoute.has(error)))
@@ -33,21 +41,28 @@ export const createCustomPolicy: PolicyFactory = (route) => {
     middleware.name ? `use[${i}] (${middleware.name})` : `use[${i}]`,
   );
 
-  return async function customMiddlewares(ctx, next) {
+  /** A middleware returned without calling next(): it must have answered. */
+  function afterTerminal(ctx: GatewayContext, c: PublicContext, label: string): void {
+    if (!PublicContext.responded(c)) {
+      throw new GatewayError(
+        'GW_INTERNAL',
+        `Middleware ${label} on route ${route.id} neither called next() nor answered`,
+        {
+          hint: 'Call `await next()` in that middleware, or answer with c.respond() / c.json().',
+          extensions: { middleware: label },
+        },
+      );
+    }
+    ctx.outcome.answeredBy = 'use';
+    ctx.outcome.reason = `${label} answered ${ctx.response?.status ?? ''}`;
+    PublicContext.finishAnswer(c);
+  }
+
+  // Promises rather than async functions: one fewer promise and microtask per step (hot path).
+  return function customMiddlewares(ctx, next) {
     const c = new PublicContext(ctx, publicRoute);
-
-    const restOfRoute = async (): Promise<void> => {
-      try {
-        await next();
-      } catch (error) {
-        if (typeof error === 'object' && error !== null) fromRestOfRoute.add(error);
-        throw error;
-      }
-      PublicContext.finishAnswer(c);
-    };
-
-    const run = async (i: number): Promise<void> => {
-      if (i === list.length) return restOfRoute();
+    const run = (i: number): Promise<void> => {
+      if (i === list.length) return next().then(() => PublicContext.finishAnswer(c), passOn);
       const label = labels[i]!;
       let called = false;
       const nextOne: Next = () => {
@@ -56,33 +71,30 @@ export const createCustomPolicy: PolicyFactory = (route) => {
         called = true;
         const rest = run(i + 1);
         // A next() nobody awaits must not take the process down with an unhandled rejection.
-        rest.catch(() => {});
+        rest.catch(ignore);
         return rest;
       };
       PublicContext.enter(c, label);
+      let running: Promise<void>;
       try {
-        await list[i]!(c, nextOne);
+        running = Promise.resolve(list[i]!(c, nextOne));
       } catch (error) {
-        throw blame(error, label, route.id);
+        return Promise.reject(blame(error, label, route.id));
       }
-      if (called) return;
-      if (!PublicContext.responded(c)) {
-        throw new GatewayError(
-          'GW_INTERNAL',
-          `Middleware ${label} on route ${route.id} neither called next() nor answered`,
-          {
-            hint: 'Call `await next()` in that middleware, or answer with c.respond() / c.json().',
-            extensions: { middleware: label },
-          },
-        );
-      }
-      ctx.outcome.answeredBy = 'use';
-      ctx.outcome.reason = `${label} answered ${ctx.response?.status ?? ''}`;
-      PublicContext.finishAnswer(c);
+      return running.then(
+        () => {
+          if (!called) afterTerminal(ctx, c, label);
+        },
+        (error: unknown) => {
+          throw blame(error, label, route.id);
+        },
+      );
     };
-
-    await run(0);
+    const done = run(0);
     // An upgrade request's chain writes no buffered answer on its own: write the middleware's.
-    if (ctx.upgrade && PublicContext.responded(c)) sendBufferedResponse(ctx);
+    if (!ctx.upgrade) return done;
+    return done.then(() => {
+      if (PublicContext.responded(c)) sendBufferedResponse(ctx);
+    });
   };
 };

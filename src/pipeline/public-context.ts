@@ -151,18 +151,23 @@ class PublicAnswer implements Answer {
   }
 }
 
+/** What onResponse() and removeResponseHeader() asked for, and how the answer fared. */
+interface AnswerWatch {
+  handlers: Array<{ handler: AnswerHandler; by: string }>;
+  /** Upstream answer headers to drop (removeResponseHeader). */
+  removed: string[];
+  seen: boolean;
+  /** A handler that threw while its answer streamed (the connection was closed). */
+  error: GatewayError | undefined;
+}
+
 export class PublicContext implements MiddlewareContext {
   readonly #ctx: GatewayContext;
   readonly #route: PublicRoute;
   #request: PublicRequest | undefined;
   #body: PublicBody | undefined;
-  #handlers: Array<{ handler: AnswerHandler; by: string }> | undefined;
-  /** Upstream answer headers to drop (removeResponseHeader). */
-  #removed: string[] | undefined;
-  #watching = false;
-  #answerSeen = false;
-  /** An answer handler that threw while its answer streamed (the connection was closed). */
-  #answerError: GatewayError | undefined;
+  /** Built on the first onResponse()/removeResponseHeader(): most requests never need it. */
+  #watch: AnswerWatch | undefined;
   #responded = false;
   /** The middleware running now, named in errors: "use[1] (tenantFromHost)". */
   #current = 'use';
@@ -203,8 +208,7 @@ export class PublicContext implements MiddlewareContext {
   removeResponseHeader(name: string): void {
     const lower = headerNameOf(name);
     delete this.#ctx.responseHeaders[lower];
-    (this.#removed ??= []).push(lower);
-    this.#watchAnswers();
+    this.#watchAnswers().removed.push(lower);
   }
 
   respond(status: number, body?: string | Uint8Array, headers?: Readonly<Record<string, HeaderValue>>): void {
@@ -220,41 +224,44 @@ export class PublicContext implements MiddlewareContext {
   }
 
   onResponse(handler: AnswerHandler): void {
-    if (this.#answerSeen || this.#ctx.res.headersSent) {
+    if (this.#watch?.seen || this.#ctx.res.headersSent) {
       throw new Error('onResponse() comes too late: the answer has gone by; call it before next()');
     }
-    (this.#handlers ??= []).push({ handler, by: this.#current });
-    this.#watchAnswers();
+    this.#watchAnswers().handlers.push({ handler, by: this.#current });
   }
 
-  #watchAnswers(): void {
-    if (this.#watching) return;
-    this.#watching = true;
+  #watchAnswers(): AnswerWatch {
+    if (this.#watch) return this.#watch;
+    const watch: AnswerWatch = (this.#watch = { handlers: [], removed: [], seen: false, error: undefined });
     // An upstream answer that streams is seen as its head is prepared; a buffered one once the
     // policies after `use` are done with it (finishAnswer), so a cache stores it unedited and
     // every request's answer is edited exactly once.
     this.#ctx.responseHooks.push((head) => {
-      if (this.#answerSeen || buffersAnswer(this.#ctx.bufferResponse, head)) return;
+      if (watch.seen || buffersAnswer(this.#ctx.bufferResponse, head)) return;
       try {
-        this.#edit(head, false);
+        this.#edit(watch, head, false);
       } catch (error) {
         // The head is not written yet but cannot become an error answer any more: close the
         // connection rather than send what the handler meant to change.
-        this.#answerError = this.#handlerError(error);
+        watch.error = this.#handlerError(error);
         this.#ctx.outcome.answeredBy = 'use';
-        this.#ctx.outcome.reason = this.#answerError.message;
+        this.#ctx.outcome.reason = watch.error.message;
         this.#ctx.res.destroy();
       }
     });
+    return watch;
   }
 
-  #edit(target: { status: number; headers: IncomingHttpHeaders; body?: Buffer }, buffered: boolean): void {
-    this.#answerSeen = true;
-    for (const name of this.#removed ?? []) delete target.headers[name];
-    const handlers = this.#handlers;
-    if (!handlers) return;
+  #edit(
+    watch: AnswerWatch,
+    target: { status: number; headers: IncomingHttpHeaders; body?: Buffer },
+    buffered: boolean,
+  ): void {
+    watch.seen = true;
+    for (const name of watch.removed) delete target.headers[name];
+    if (watch.handlers.length === 0) return;
     const answer = new PublicAnswer(target, buffered);
-    for (const { handler, by } of handlers) {
+    for (const { handler, by } of watch.handlers) {
       this.#current = by;
       handler(answer);
     }
@@ -289,12 +296,13 @@ export class PublicContext implements MiddlewareContext {
    * buffered answer meets the handlers here; a streamed one already did. Throws what they threw.
    */
   static finishAnswer(c: PublicContext): void {
-    if (c.#answerError) throw c.#answerError;
+    const watch = c.#watch;
+    if (!watch) return;
+    if (watch.error) throw watch.error;
     const response = c.#ctx.response;
-    if (c.#answerSeen || !response || c.#ctx.res.headersSent) return;
-    if (!c.#handlers && !c.#removed) return;
+    if (watch.seen || !response || c.#ctx.res.headersSent) return;
     try {
-      c.#edit(response, true);
+      c.#edit(watch, response, true);
     } catch (error) {
       throw c.#handlerError(error);
     }
