@@ -36,6 +36,10 @@ export function Header({ view, width }: { readonly view: HeaderView; readonly wi
         {sparkWidth > 0 ? (
           <Text color={color('cyan')}> {formatSparkline(view.series, sparkWidth)}</Text>
         ) : null}
+        <Text> · 4xx </Text>
+        <Text color={view.clientErrorRate ? color('yellow') : undefined}>
+          {formatPercent(view.clientErrorRate)}
+        </Text>
         <Text> · 5xx </Text>
         <Text color={view.errorRate ? color('red') : undefined}>{formatPercent(view.errorRate)}</Text>
         {view.lastLoad ? <Text> · {describeLoad(view.lastLoad)}</Text> : null}

@@ -9,13 +9,15 @@ import type { RequestOutcome } from '../events/index.js';
 const columns: ColumnSpec[] = [
   { id: 'time', title: 'TIME', width: 8, priority: 5 },
   { id: 'method', title: 'METHOD', width: 6, priority: 1 },
-  { id: 'path', title: 'PATH', width: 16, priority: 0, grow: 4, maxWidth: 60 },
+  { id: 'path', title: 'PATH', width: 16, priority: 0, grow: 3, maxWidth: 48 },
   { id: 'status', title: 'STS', width: 3, priority: 0, align: 'right' },
   { id: 'latency', title: 'LATENCY', width: 7, priority: 2, align: 'right' },
-  { id: 'route', title: 'ROUTE', width: 8, priority: 6, grow: 1, maxWidth: 20 },
+  // Route ids read like `GET /api/users`: room for one at 130 columns, before PATH takes the rest.
+  { id: 'route', title: 'ROUTE', width: 12, priority: 6, grow: 2, maxWidth: 26 },
   { id: 'target', title: 'TARGET', width: 8, priority: 7 },
   { id: 'caller', title: 'CALLER', width: 10, priority: 4, grow: 1, maxWidth: 16 },
-  { id: 'markers', title: 'MARKERS', width: 8, priority: 3, grow: 2, maxWidth: 28 },
+  // Wide enough at 130 columns for a code such as GW_UPSTREAM_UNREACHABLE.
+  { id: 'markers', title: 'MARKERS', width: 10, priority: 3, grow: 3, maxWidth: 30 },
 ];
 
 /** cache hit · limited · retried · mocked · fault-injected, as short words. */
@@ -27,6 +29,8 @@ export function describeMarkers(outcome: RequestOutcome): string {
   if (outcome.mocked) markers.push('mocked');
   if (outcome.fault) markers.push(`fault:${outcome.fault}`);
   if (outcome.partial) markers.push('partial');
+  // An answer gw wrote itself (401, 429, 502, 503, 504 …) says which error it was.
+  if (outcome.code) markers.push(outcome.code);
   return markers.join(' ');
 }
 

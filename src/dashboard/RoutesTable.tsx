@@ -34,9 +34,19 @@ function targetCells(targets: readonly TargetCell[], width: number): Cell[] {
       const inFlight = target.inFlight > 0 ? ` ${target.inFlight}↻` : '';
       return { text: `${formatTarget(target.target)} ${label[form]}${inFlight}`, color: label.color };
     });
+  const fits = (list: Cell[]) => list.reduce((sum, cell) => sum + cell.text.length + 1, -1) <= width;
   const long = cells('long');
-  const length = long.reduce((sum, cell) => sum + cell.text.length + 1, -1);
-  return length <= width ? long : cells('short');
+  if (fits(long)) return long;
+  const short = cells('short');
+  return fits(short) ? short : [summarizeTargets(targets)];
+}
+
+/** `2/2 up` when the targets do not fit one by one (an 80-column terminal). */
+function summarizeTargets(targets: readonly TargetCell[]): Cell {
+  const up = targets.filter((target) => target.status === 'healthy').length;
+  const bad = targets.filter((target) => target.status === 'down' || target.status === 'open').length;
+  const color = up === targets.length ? 'green' : bad > 0 ? (up === 0 ? 'red' : 'yellow') : 'gray';
+  return { text: `${up}/${targets.length} up`, color };
 }
 
 interface RoutesTableProps {

@@ -96,7 +96,7 @@ export function reduceDashboard(state: DashboardState, action: DashboardAction):
     case 'targets-snapshot':
       for (const snapshot of action.targets) {
         const target = touchTarget(state, snapshot.service, snapshot.target);
-        target.health = snapshot.healthy ? 'healthy' : 'down';
+        target.health = snapshot.state === 'unknown' ? 'unknown' : snapshot.healthy ? 'healthy' : 'down';
         target.reason = snapshot.healthy ? undefined : snapshot.reason;
         target.inFlight = snapshot.inFlight;
       }

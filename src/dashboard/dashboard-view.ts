@@ -30,6 +30,8 @@ export interface HeaderView {
   series: number[];
   /** Share of 5xx answers over the last minute; undefined without requests. */
   errorRate: number | undefined;
+  /** Share of 4xx answers over the last minute; undefined without requests. */
+  clientErrorRate: number | undefined;
   lastLoad: DashboardState['lastLoad'];
   configError: ConfigErrorSummary | undefined;
   warnings: DashboardState['warnings'];
@@ -81,6 +83,7 @@ export function selectHeader(state: DashboardState, now: number): HeaderView {
     ratePerSecond: rateNow(state.totals, now),
     series: minuteSeries(state.totals, now, TOTAL),
     errorRate: total === 0 ? undefined : sumMinute(state.totals, now, SERVER_ERRORS) / total,
+    clientErrorRate: total === 0 ? undefined : sumMinute(state.totals, now, CLIENT_ERRORS) / total,
     lastLoad: state.lastLoad,
     configError: state.configError,
     warnings: state.warnings.filter((warning) => now - warning.at < WARNING_TTL_MS),

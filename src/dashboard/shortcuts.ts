@@ -68,7 +68,7 @@ export const shortcuts: readonly Shortcut[] = [
   },
   {
     keys: 'Esc',
-    description: 'back to the dashboard (closes detail, help, selection)',
+    description: 'back to the dashboard (closes detail, help, selection; then clears the filter)',
     action: 'back',
     matches: (_input, key) => key.escape,
   },

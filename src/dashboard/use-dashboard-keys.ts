@@ -108,7 +108,9 @@ function perform(action: ShortcutAction, ui: UiState, context: KeyContext): UiSt
       return entry ? { ...ui, mode: 'detail', detail: entry, selectedSeq: entry.seq } : ui;
     }
     case 'back':
-      return ui.mode === 'main' ? { ...ui, selectedSeq: undefined } : { ...ui, mode: 'main' };
+      if (ui.mode !== 'main') return { ...ui, mode: 'main' };
+      // Esc undoes what is in effect: the selection first, then an applied filter.
+      return ui.selectedSeq !== undefined ? { ...ui, selectedSeq: undefined } : { ...ui, filter: '' };
     case 'filter':
       return { ...ui, mode: 'filter' };
     case 'reload':

@@ -215,6 +215,7 @@ function emitTargetsSnapshot(events: EventStream, gateway: RunningGateway): void
         service: pool.name,
         target: t.key,
         healthy: t.healthy,
+        state: t.state,
         inFlight: t.inFlight,
         ...(t.reason ? { reason: t.reason } : {}),
       })),

@@ -79,6 +79,8 @@ export interface TargetSnapshot {
   service: string;
   target: string;
   healthy: boolean;
+  /** `unknown` until first probed or used (then `healthy` says the rest). */
+  state?: 'unknown' | 'healthy' | 'unhealthy';
   inFlight: number;
   reason?: string;
 }

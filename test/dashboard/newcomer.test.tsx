@@ -1,0 +1,108 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { T0, configLoaded, finished } from './events.js';
+import { keys, lineWith, renderDashboardUnderTest } from './harness.js';
+
+type Dashboard = ReturnType<typeof renderDashboardUnderTest>;
+let dashboard: Dashboard;
+afterEach(() => dashboard.unmount());
+
+const twoTargets = {
+  type: 'targets-snapshot' as const,
+  at: T0,
+  targets: [
+    { service: 'users', target: 'http://127.0.0.1:8001', healthy: true, inFlight: 0 },
+    { service: 'users', target: 'http://127.0.0.1:8002', healthy: true, inFlight: 0 },
+  ],
+};
+
+describe('the dashboard a newcomer reads (issue 15)', () => {
+  it('shows the 4xx rate beside the 5xx rate', async () => {
+    // Given a dashboard
+    dashboard = renderDashboardUnderTest();
+    // When one request of four is a 404 and one a 502
+    dashboard.emit(
+      finished({ id: 'a' }),
+      finished({ id: 'b' }),
+      finished({ id: 'c', status: 404 }),
+      finished({ id: 'd', status: 502 }),
+    );
+    // Then the header shows both rates
+    expect(await dashboard.frame()).toMatch(/· 4xx 25% · 5xx 25%/);
+  });
+
+  it('clears an applied filter with Esc', async () => {
+    // Given a filter typed and applied
+    dashboard = renderDashboardUnderTest({ terminal: { columns: 100, rows: 30 } });
+    dashboard.emit(finished({ id: 'a', path: '/api/users/1' }), finished({ id: 'b', path: '/api/orders/2' }));
+    await dashboard.press('/', 'o', 'r', 'd', keys.enter);
+    const filtered = await dashboard.frame();
+    expect(filtered).toContain('filter: ord');
+    expect(filtered).not.toContain('/api/users/1');
+    // When Esc is pressed
+    const cleared = await dashboard.press(keys.escape);
+    // Then the filter is gone and every request shows again
+    expect(cleared).not.toContain('filter: ord');
+    expect(cleared).toContain('/api/users/1');
+  });
+
+  it.each([
+    [502, 'GW_UPSTREAM_UNREACHABLE'],
+    [503, 'GW_NO_HEALTHY_TARGET'],
+    [504, 'GW_UPSTREAM_TIMEOUT'],
+    [401, 'GW_AUTH_REQUIRED'],
+  ])('puts the code on a %i row gw answered itself', async (status, code) => {
+    dashboard = renderDashboardUnderTest({ terminal: { columns: 130, rows: 30 } });
+    // When gw answers a request itself
+    dashboard.emit(finished({ path: '/api/users/9', status, outcome: { code, reason: 'why it happened' } }));
+    // Then its row names the error
+    expect(lineWith(await dashboard.frame(), '/api/users/9')).toContain(code);
+  });
+
+  it('gives ROUTE room for a whole route id at 130 columns', async () => {
+    dashboard = renderDashboardUnderTest({
+      terminal: { columns: 130, rows: 30 },
+      initial: [
+        configLoaded({
+          routeTable: [
+            {
+              id: 'GET,POST /api/users',
+              methods: ['GET', 'POST'],
+              path: '/api/users',
+              service: 'users',
+              targets: ['http://127.0.0.1:8001'],
+            },
+          ],
+        }),
+      ],
+    });
+    dashboard.emit(finished({ path: '/api/users/42', routeId: 'GET,POST /api/users', caller: 'web-app' }));
+    expect(lineWith(await dashboard.frame(), '/api/users/42')).toContain('GET,POST /api/users ');
+  });
+
+  it('sums up targets as `2/2 up` at 80×24', async () => {
+    // Given a narrow terminal and two healthy targets
+    dashboard = renderDashboardUnderTest({ terminal: { columns: 80, rows: 24 } });
+    dashboard.emit(twoTargets);
+    // Then the route row says how many are up instead of cutting the list off
+    expect(lineWith(await dashboard.frame(), '/api/users/*')).toMatch(/2\/2 up\s*$/);
+    // When one goes down
+    dashboard.emit({
+      type: 'target-health',
+      at: T0 + 1,
+      service: 'users',
+      target: 'http://127.0.0.1:8002',
+      healthy: false,
+      reason: '3 connect failures in a row',
+    });
+    expect(lineWith(await dashboard.frame(), '/api/users/*')).toMatch(/1\/2 up\s*$/);
+  });
+
+  it('shows a target nothing has checked yet as unknown, not up', async () => {
+    dashboard = renderDashboardUnderTest({ terminal: { columns: 140, rows: 30 } });
+    dashboard.emit({
+      ...twoTargets,
+      targets: twoTargets.targets.map((t) => ({ ...t, healthy: true, state: 'unknown' as const })),
+    });
+    expect(lineWith(await dashboard.frame(), '/api/users/*')).toContain(':8001 ? :8002 ?');
+  });
+});
