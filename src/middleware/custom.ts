@@ -20,7 +20,8 @@ function blame(error: unknown, label: string, routeId: string): unknown {
   const message = error instanceof Error ? error.message : String(error);
   return new GatewayError('GW_INTERNAL', `Middleware ${label} on route ${routeId} threw: ${message}`, {
     cause: error,
-    hint: 'Fix that middleware in the config, or throw a GatewayError to answer with a chosen code.',
+    // A middleware written for the old shape (ctx.req, ctx.upstreamHeaders …) fails here first.
+    hint: 'Fix that middleware in the config (what it gets: docs/middleware-api.md), or throw a GatewayError to answer with a chosen code.',
     extensions: { middleware: label },
   });
 }

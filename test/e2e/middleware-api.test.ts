@@ -7,6 +7,8 @@ import type * as gw from 'gw';
 import type { GatewayConfigInput } from '../../src/config/schema.js';
 // The gateway below runs from src/, so its errors are src/'s class (a config gets the same from 'gw').
 import { GatewayError } from '../../src/errors.js';
+import { listeningLine, spawnGw } from '../fixtures/e2e/gw-process.js';
+import { createProject } from '../fixtures/e2e/project.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startUpstream, type TestUpstream, type UpstreamHandler } from '../helpers/upstream.js';
 
@@ -448,5 +450,45 @@ describe('the public middleware context: errors', () => {
     const res = await fetch(`${gw.url}/api`);
     expect(res.status).toBe(504);
     expect((await problemOf(res)).code).toBe('GW_UPSTREAM_TIMEOUT');
+  });
+});
+
+describe('a config that imports the API from gw (a real gw dev process)', { timeout: 60_000 }, () => {
+  it("runs its middleware, and its GatewayError from 'gw' keeps code and status", async () => {
+    const up = await startUpstream();
+    cleanup.push(() => up.close());
+    const project = await createProject({
+      'gateway.config.ts': `import { defineConfig, GatewayError, type Middleware } from 'gw';
+
+const tenant: Middleware = async (c, next) => {
+  const name = c.request.query.get('tenant');
+  if (!name) throw new GatewayError('GW_FORBIDDEN', 'say which tenant');
+  c.setRequestHeader('x-tenant', name);
+  c.onResponse((answer) => {
+    answer.headers['x-tenant-served'] = name;
+  });
+  await next();
+};
+
+export default defineConfig({
+  services: { api: { targets: ['${up.url}'] } },
+  routes: [{ path: '/api', service: 'api', use: [tenant] }],
+});
+`,
+    });
+    cleanup.push(() => project.cleanup());
+    const dev = spawnGw(['dev', '--no-dashboard', '--port', '0'], { cwd: project.dir });
+    cleanup.push(() => dev.stop());
+    const [, url] = await dev.waitForOutput(listeningLine);
+
+    const refused = await fetch(`${url}/api`);
+    expect(refused.status).toBe(403);
+    expect((await problemOf(refused)).code).toBe('GW_FORBIDDEN');
+    expect(up.requests).toHaveLength(0);
+
+    const served = await fetch(`${url}/api?tenant=acme`);
+    expect(served.status).toBe(200);
+    expect(served.headers.get('x-tenant-served')).toBe('acme');
+    expect(up.requests[0]!.headers['x-tenant']).toBe('acme');
   });
 });
