@@ -1,32 +1,47 @@
 import http2, { type ClientHttp2Stream, type IncomingHttpHeaders as Http2Headers } from 'node:http2';
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { GatewayContext } from '../pipeline/types.js';
-import { markRetryable, type ForwardMode, type UpstreamResponse } from './forwarder-types.js';
+import {
+  defaultTimeouts,
+  markRetryable,
+  type ForwardMode,
+  type UpstreamResponse,
+} from './forwarder-types.js';
 import { declaresBody } from './forward-headers.js';
+import { hookedHead, relayHttp2Body, writeHttp2Head } from './http2-answer.js';
 import {
   http2HeadOf,
   http2Headers,
   http2RequestHeaders,
   informationOf,
-  responseHeadList,
   trailersFor,
 } from './http2-headers.js';
 import type { Http2Sessions } from './http2-sessions.js';
 import { relayInformation } from './informational.js';
 import { timeoutError } from './upstream-head.js';
-import { classifyUpstreamError, upstreamError } from './upstream-errors.js';
+import {
+  classifyUpstreamError,
+  connectTimeout,
+  idleTimeout,
+  requestBodyTimeout,
+  upstreamError,
+} from './upstream-errors.js';
 import type { Target, UpstreamPool } from './upstream-types.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM } = http2.constants;
+
+/** Where a forward is when its clock runs out (as in http-forward.ts). */
+type Phase = 'connect' | 'upload' | 'head' | 'body';
 
 /**
  * One forward to an HTTP/2 upstream (a service with `protocol: 'http2'` or `'grpc'`), on the
  * target's shared session (http2-sessions.ts). The same contract as forwardHttp: streaming or
  * buffering by `mode`, failures before the client's head as GatewayErrors (connect failures and
- * refused streams retryable), a client that goes away cancels the upstream stream (RST_STREAM),
- * backpressure both ways, and the upstream's trailers (gRPC's status) reach an HTTP/1.1 client
- * as chunked trailers.
+ * refused streams retryable), the same four clocks (`connectTimeout` while the session connects,
+ * `idleTimeout` in either body, `timeout` from the end of the request to the head), a client that
+ * goes away cancels the upstream stream (RST_STREAM), backpressure both ways, 1xx relayed, and
+ * the trailers both ways (gRPC's status reaches an HTTP/1.1 client as chunked trailers).
  *
  * node:http2 rather than undici's H2CClient: undici 7 drops HTTP/2 response trailers behind its
  * handler API and cuts the end of a body its reader paused when the trailers arrive, both fatal
@@ -43,13 +58,16 @@ export function createHttp2Forward(sessions: Http2Sessions) {
     const body = ctx.requestBody;
     const clientBody = body === undefined && declaresBody(ctx.upstreamHeaders);
     const headers = http2RequestHeaders(ctx, target, body, pool.protocol === 'grpc');
+    const timeouts = mode?.timeouts ?? defaultTimeouts;
     ctx.target = target.key;
     ctx.upstreamUrl = target.key + ctx.upstreamPath + ctx.search;
-    const { session, track } = sessions.open(target.url.origin);
+    const upstream = sessions.open(target.url.origin);
 
     return new Promise<UpstreamResponse | undefined>((resolve, reject) => {
       let done = false;
-      let timedOut = false;
+      let phase: Phase = 'connect';
+      let tripped: Phase | undefined;
+      let timer: NodeJS.Timeout | undefined;
       let responded = false;
       /** The client's head is written: the answer streams. */
       let streaming = false;
@@ -63,10 +81,16 @@ export function createHttp2Forward(sessions: Http2Sessions) {
       const fail = (error: GatewayError) => {
         if (finish('failed')) reject(error);
       };
+      const touch = () => timer?.refresh();
+      const arm = (next: Phase, ms: number) => {
+        phase = next;
+        clearTimeout(timer);
+        timer = setTimeout(onTimeout, ms);
+      };
 
       let stream: ClientHttp2Stream;
       try {
-        stream = session.request(headers, {
+        stream = upstream.session.request(headers, {
           endStream: body === undefined && !clientBody,
           // A client's chunked body may end in trailers; they follow it upstream (below).
           waitForTrailers: clientBody,
@@ -78,27 +102,67 @@ export function createHttp2Forward(sessions: Http2Sessions) {
         return;
       }
       pool.started(target);
-      const untrack = track();
+      const untrack = upstream.track();
       const sentAt = performance.now();
-      const timer = setTimeout(() => {
-        timedOut = true;
-        stream.close(NGHTTP2_CANCEL);
-      }, ctx.timeoutMs);
+
+      const onTimeout = () => {
+        tripped = phase;
+        switch (phase) {
+          case 'connect':
+            // A session that cannot connect serves nobody: the next request dials afresh.
+            if (finish('connect-failed'))
+              reject(markRetryable(connectTimeout(target.key, pool.name, timeouts.connectMs)));
+            upstream.session.destroy();
+            return;
+          case 'upload':
+            // The client's fault, not the target's: the target's health is not charged.
+            if (finish('ok')) reject(requestBodyTimeout(timeouts.idleMs));
+            stream.close(NGHTTP2_CANCEL);
+            return;
+          case 'head':
+            // Reported by the 'close' listener, which knows whether the client got a head yet.
+            stream.close(NGHTTP2_CANCEL);
+            return;
+          case 'body': {
+            const error = idleTimeout(target.key, pool.name, timeouts.idleMs);
+            if (res.headersSent) {
+              // Too late for an error answer: the client's response is cut, the upstream's too.
+              ctx.outcome.reason = error.message;
+              finish('failed');
+              res.destroy();
+            } else fail(error);
+            stream.close(NGHTTP2_CANCEL);
+          }
+        }
+      };
+      const hasBody = body !== undefined || clientBody;
+      const requestSent = () => {
+        if (phase === 'connect' || phase === 'upload') arm('head', ctx.timeoutMs);
+      };
+      arm('connect', timeouts.connectMs);
+      upstream.whenConnected(() => {
+        if (phase !== 'connect' || done) return;
+        if (hasBody) arm('upload', timeouts.idleMs);
+        else requestSent();
+      });
+      // The whole request is on the wire: from here the upstream has `timeout` to answer.
+      if (hasBody) stream.once('finish', requestSent);
 
       const failBeforeHead = (error: unknown) => {
         // A session that never came up hands its streams ERR_HTTP2_STREAM_CANCEL, caused by the
         // connect error.
         const cause = (error as { cause?: unknown } | undefined)?.cause ?? error;
-        const failure = timedOut ? 'timeout' : classifyUpstreamError(cause);
+        const failure = tripped === 'head' ? 'timeout' : classifyUpstreamError(cause);
         if (!finish(failure === 'connect' ? 'connect-failed' : 'failed')) return;
         if (res.headersSent) {
           res.destroy();
           resolve(undefined);
           return;
         }
-        const gatewayError = timedOut
-          ? upstreamError(timeoutError(ctx.timeoutMs), target.key, pool.name, ctx.timeoutMs)
-          : http2Error(cause, target.key, pool.name, ctx.timeoutMs);
+        const gatewayError =
+          tripped === 'head'
+            ? upstreamError(timeoutError(ctx.timeoutMs), target.key, pool.name, ctx.timeoutMs)
+            : http2Error(cause, target.key, pool.name, ctx.timeoutMs);
         // Never reached the upstream's handler: a connect failure, or a stream refused
         // (RFC 9113 §8.7), is safe to retry elsewhere whatever the method.
         const refused = stream.rstCode === NGHTTP2_REFUSED_STREAM;
@@ -140,11 +204,11 @@ export function createHttp2Forward(sessions: Http2Sessions) {
         relayInformation(req, res, informationOf(informational)),
       );
 
-      stream.on('response', (upstreamHeaders: Http2Headers) => {
+      stream.on('response', (received: Http2Headers) => {
         responded = true;
-        clearTimeout(timer);
+        arm('body', timeouts.idleMs);
         ctx.upstreamMs = performance.now() - sentAt;
-        const status = Number(upstreamHeaders[':status'] ?? 502);
+        const status = Number(received[':status'] ?? 502);
         mode?.onHead?.(status);
         if (mode?.retryStatuses?.has(status)) {
           stream.close(NGHTTP2_CANCEL);
@@ -158,55 +222,35 @@ export function createHttp2Forward(sessions: Http2Sessions) {
           );
         }
         const buffer = mode?.buffer;
-        const head = http2HeadOf(upstreamHeaders);
-        if (buffer && (buffer.when?.(status, head) ?? true)) {
-          return collect(status, head, buffer.maxBytes, buffer.streamOverflow === true);
+        if (buffer && (buffer.when?.(status, http2HeadOf(received)) ?? true)) {
+          return collect(status, received, buffer.maxBytes, buffer.streamOverflow === true);
         }
-        streamAnswer(status, upstreamHeaders, []);
+        streamAnswer(status, received, []);
       });
 
-      let trailers: Http2Headers | undefined;
-      stream.once('trailers', (received: Http2Headers) => (trailers = received));
-
-      const streamAnswer = (status: number, upstreamHeaders: Http2Headers, already: Buffer[]) => {
+      const streamAnswer = (status: number, received: Http2Headers, already: Buffer[]) => {
         streaming = true;
-        if (ctx.responseHooks.length === 0) {
-          const list = responseHeadList(upstreamHeaders, ctx.responseHeaders);
-          ctx.sentHeaders = list;
-          res.writeHead(status, list);
-        } else {
-          const head = hookedHead(ctx, status, http2HeadOf(upstreamHeaders));
-          res.writeHead(head.status, head.headers);
+        if (writeHttp2Head(ctx, status, received, mode?.location) === 'none') {
+          // A 204/304 has no body, whatever follows its head.
+          res.end();
+          stream.resume();
+          return;
         }
         for (const chunk of already) res.write(chunk);
-        const resume = () => stream.resume();
-        stream.on('data', (chunk: Buffer) => {
-          if (!res.write(chunk)) {
-            stream.pause();
-            res.once('drain', resume);
-          }
-        });
-        stream.once('end', () => {
-          // Trailers travel only on a chunked answer (an HTTP/1.1 client, no Content-Length).
-          if (trailers) res.addTrailers(trailersFor(trailers));
-          res.end();
-        });
+        relayHttp2Body(stream, res, touch);
       };
 
-      const collect = (
-        status: number,
-        head: IncomingHttpHeaders,
-        maxBytes: number,
-        streamOverflow: boolean,
-      ) => {
+      const collect = (status: number, received: Http2Headers, maxBytes: number, streamOverflow: boolean) => {
         const chunks: Buffer[] = [];
         let size = 0;
         const onData = (chunk: Buffer) => {
+          touch();
           size += chunk.length;
           if (size > maxBytes && streamOverflow) {
+            // Too big to keep: send what came so far and stream the rest; res 'close' settles.
             stream.off('data', onData).off('end', onEnd);
             chunks.push(chunk);
-            streamAnswer(status, http2Headers(head, status), chunks);
+            streamAnswer(status, http2Headers(http2HeadOf(received), status), chunks);
             return;
           }
           if (size > maxBytes) {
@@ -223,8 +267,8 @@ export function createHttp2Forward(sessions: Http2Sessions) {
         };
         const onEnd = () => {
           if (!finish('ok')) return;
-          const answer = hookedHead(ctx, status, head);
-          resolve({ status: answer.status, headers: answer.headers, body: Buffer.concat(chunks, size) });
+          const head = hookedHead(ctx, status, http2HeadOf(received, 'plain', mode?.location, req));
+          resolve({ status: head.status, headers: head.headers, body: Buffer.concat(chunks, size) });
         };
         stream.on('data', onData);
         stream.once('end', onEnd);
@@ -234,13 +278,21 @@ export function createHttp2Forward(sessions: Http2Sessions) {
         stream.end(body);
       } else if (body !== undefined) {
         body.once('error', (error: Error) => stream.destroy(error));
-        body.pipe(stream);
+        upload(body);
       } else if (clientBody) {
-        // The client's body streams (pipe: the upstream's flow control pauses the client), then
-        // its trailers, if it sent any.
-        stream.once('wantTrailers', () => stream.sendTrailers(trailersFor(req.trailers)));
+        // A client that breaks off its body mid-way: the upstream stream goes with it.
         req.once('error', () => stream.close(NGHTTP2_CANCEL));
-        req.pipe(stream);
+        // The client's trailers (a chunked body's last fields) follow its body.
+        stream.once('wantTrailers', () => stream.sendTrailers(trailersFor(req.trailers)));
+        upload(req);
+      }
+
+      /** Streams a body upstream (the upstream's flow control pauses the source); each chunk restarts the upload's idle clock. */
+      function upload(source: Readable) {
+        source.on('data', () => {
+          if (phase === 'upload') touch();
+        });
+        source.pipe(stream);
       }
     });
   };
@@ -256,21 +308,4 @@ function http2Error(error: unknown, target: string, service: string, timeoutMs: 
     });
   }
   return upstreamError(error, target, service, timeoutMs);
-}
-
-/** Policies' response hooks, then the gateway's own headers, over a head given as an object. */
-function hookedHead(
-  ctx: GatewayContext,
-  status: number,
-  headers: IncomingHttpHeaders,
-): { status: number; headers: IncomingHttpHeaders } {
-  const head = { status, headers };
-  for (const hook of ctx.responseHooks) hook(head, ctx);
-  const own: OutgoingHttpHeaders = ctx.responseHeaders;
-  for (const name in own) {
-    const value = own[name];
-    if (value !== undefined)
-      head.headers[name] = typeof value === 'number' ? String(value) : (value as string | string[]);
-  }
-  return head;
 }

@@ -5,12 +5,15 @@ import type {
 import {
   STATUS_CODES,
   type IncomingHttpHeaders,
+  type IncomingMessage,
   type InformationEvent,
   type OutgoingHttpHeaders,
 } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { GatewayContext } from '../pipeline/types.js';
 import { hopByHopNames, namedInConnection } from './forward-headers.js';
+import type { LocationRewrite } from './rewrite-location.js';
+import type { Framing } from './upstream-head.js';
 import type { Target } from './upstream-types.js';
 
 /**
@@ -91,14 +94,33 @@ export function http2RequestHeaders(
   return headers;
 }
 
-/** An HTTP/2 answer's head as an HTTP/1.1 header object: no pseudo-headers, no hop-by-hop ones. */
-export function http2HeadOf(received: Http2Headers): IncomingHttpHeaders {
+/**
+ * An HTTP/2 answer's head as an HTTP/1.1 header object: no pseudo-headers, no hop-by-hop ones.
+ * With the client's framing (upstream-head.ts) and the route's Location rewrite, as on HTTP/1.1:
+ * a 204/304 loses any Content-Length; a Trailer field stays when the answer can carry trailers
+ * (it goes chunked: no Content-Length); Location and Content-Location naming a target map to gw.
+ */
+export function http2HeadOf(
+  received: Http2Headers,
+  framing: Framing = 'plain',
+  location?: LocationRewrite,
+  req?: IncomingMessage,
+): IncomingHttpHeaders {
   const named = namedInConnection(received.connection);
   const head: IncomingHttpHeaders = {};
   for (const name in received) {
     const value = received[name];
     if (value === undefined || name.startsWith(':') || hopByHopNames.has(name) || named?.has(name)) continue;
     head[name] = typeof value === 'number' ? String(value) : value;
+  }
+  if (framing === 'none') delete head['content-length'];
+  const trailer = received.trailer;
+  if (framing === 'trailers' && trailer !== undefined && head['content-length'] === undefined)
+    head.trailer = String(trailer);
+  if (location && req) {
+    if (head.location !== undefined) head.location = location(head.location, req);
+    const content = head['content-location'];
+    if (content !== undefined) head['content-location'] = location(content, req);
   }
   return head;
 }
@@ -107,9 +129,15 @@ export function http2HeadOf(received: Http2Headers): IncomingHttpHeaders {
  * The client's head as a flat [name, value, …] list (routes whose policies do not edit answers):
  * the upstream's fields, then the gateway's own, which replace the upstream's of the same name.
  */
-export function responseHeadList(received: Http2Headers, own: OutgoingHttpHeaders): string[] {
+export function responseHeadList(
+  received: Http2Headers,
+  own: OutgoingHttpHeaders,
+  framing: Framing,
+  location: LocationRewrite | undefined,
+  req: IncomingMessage,
+): string[] {
   const list: string[] = [];
-  const head = http2HeadOf(received);
+  const head = http2HeadOf(received, framing, location, req);
   for (const name in head) {
     const value = head[name];
     if (value === undefined || own[name] !== undefined) continue;

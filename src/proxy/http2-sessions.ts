@@ -23,6 +23,8 @@ export interface Http2Session {
   readonly session: ClientHttp2Session;
   /** Call when a stream starts; the returned function when it closes. */
   track(): () => void;
+  /** Runs `callback` once the connection is up (at once when it is): the connect clock stops. */
+  whenConnected(callback: () => void): void;
 }
 
 export function createHttp2Sessions(idleMs = FREE_SOCKET_TIMEOUT_MS): Http2Sessions {
@@ -31,6 +33,13 @@ export function createHttp2Sessions(idleMs = FREE_SOCKET_TIMEOUT_MS): Http2Sessi
   function dial(origin: string): Http2Session {
     const session = http2.connect(origin, { ...connectOptions });
     let open = 0;
+    // One 'connect' listener for every request that waits on it (no listener per request).
+    let waiting: Array<() => void> | undefined = [];
+    session.once('connect', () => {
+      const callbacks = waiting ?? [];
+      waiting = undefined;
+      for (const callback of callbacks) callback();
+    });
     const forget = () => {
       if (live.get(origin) === entry) live.delete(origin);
     };
@@ -49,6 +58,10 @@ export function createHttp2Sessions(idleMs = FREE_SOCKET_TIMEOUT_MS): Http2Sessi
     session.unref();
     const entry: Http2Session = {
       session,
+      whenConnected(callback) {
+        if (waiting) waiting.push(callback);
+        else callback();
+      },
       track() {
         if (open++ === 0) session.ref();
         let closed = false;

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import http2 from 'node:http2';
-import type { AddressInfo, Socket } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startUpstream, waitFor } from '../helpers/upstream.js';
@@ -350,5 +350,59 @@ describe('HTTP/2 upstreams (protocol: http2, h2c with prior knowledge)', () => {
     const res = await request(gw.url, '/api/x');
     expect(res.status).toBe(502);
     expect(res.json).toMatchObject({ code: 'GW_UPSTREAM_BAD_RESPONSE' });
+  });
+
+  describe('clocks (as on HTTP/1.1)', () => {
+    async function gatewayWithRoute(up: H2Upstream, route: Record<string, unknown>) {
+      const gw = await startTestGateway({
+        services: { h2: { targets: [up.url], protocol: 'http2' } },
+        routes: [{ path: '/api', service: 'h2', ...route }],
+      });
+      cleanup.push(() => gw.close());
+      return gw;
+    }
+
+    it('an upstream that never answers → 504 GW_UPSTREAM_TIMEOUT, and its stream is reset', async () => {
+      const up = await startH2Upstream(() => undefined);
+      cleanup.push(() => up.close());
+      const gw = await gatewayWithRoute(up, { timeout: '200ms' });
+      const res = await request(gw.url, '/api/slow');
+      expect(res.status).toBe(504);
+      expect(res.json?.code).toBe('GW_UPSTREAM_TIMEOUT');
+      await waitFor(() => up.streams[0]?.closedWith !== undefined);
+      expect(up.streams[0]!.closedWith).toBe(http2.constants.NGHTTP2_CANCEL);
+    });
+
+    it('a buffered answer that stalls mid-body → 504 GW_UPSTREAM_IDLE_TIMEOUT', async () => {
+      const up = await startH2Upstream((stream) => {
+        stream.respond({ ':status': 200 });
+        stream.write('partial');
+      });
+      cleanup.push(() => up.close());
+      const gw = await gatewayWithRoute(up, { idleTimeout: '200ms', cache: { ttl: '30s' } });
+      const res = await request(gw.url, '/api/cached');
+      expect(res.status).toBe(504);
+      expect(res.json?.code).toBe('GW_UPSTREAM_IDLE_TIMEOUT');
+    });
+
+    it('an https target that accepts TCP and never completes TLS → 504 GW_UPSTREAM_CONNECT_TIMEOUT', async () => {
+      // TLS never completes: the session stays connecting until connectTimeout.
+      const silent = net.createServer(() => undefined);
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      const sockets = new Set<Socket>();
+      silent.on('connection', (socket: Socket) => sockets.add(socket));
+      cleanup.push(
+        () =>
+          new Promise<void>((resolve) => {
+            for (const socket of sockets) socket.destroy();
+            silent.close(() => resolve());
+          }),
+      );
+      const port = (silent.address() as AddressInfo).port;
+      const gw = await gatewayFor(`https://127.0.0.1:${port}`, { connectTimeout: '200ms' });
+      const res = await request(gw.url, '/api/x');
+      expect(res.status).toBe(504);
+      expect(res.json?.code).toBe('GW_UPSTREAM_CONNECT_TIMEOUT');
+    });
   });
 });
