@@ -67,6 +67,10 @@ describe('the request target (RFC 9112 §3.2)', () => {
     ]);
     expect(answer.status).toBe(400);
     expect(answer.json?.code).toBe('GW_BAD_REQUEST');
+    expect(JSON.stringify(answer.json)).not.toContain('secret');
+    const finished = gw.seen.find((e) => e.type === 'request-finished');
+    expect(finished).toBeDefined();
+    expect(JSON.stringify(finished)).not.toContain('secret');
     expect(up.requests).toEqual([]);
   });
 });

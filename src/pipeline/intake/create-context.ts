@@ -39,6 +39,7 @@ export interface Intake {
 }
 
 const validRequestId = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+const withUserInfo = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i;
 
 /** TRACE echoes the request, cookies and credentials included (the Cross-Site Tracing class). */
 const allowedWithoutTrace = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
@@ -90,7 +91,11 @@ export function createIntake(options: IntakeOptions): Intake {
       checkRequestHead(req) ??
       (target.charCodeAt(0) === 47 /* / */ ? undefined : acceptAbsoluteForm(req, target)) ??
       allowedHosts.check(req.headers.host);
-    if (refusal) return answerEarly(req, res, { id, method, path: target, startedAt }, refusal);
+    if (refusal) {
+      // Credentials in a target's user info stay out of the answer and the logs.
+      const shown = target.replace(withUserInfo, '$1');
+      return answerEarly(req, res, { id, method, path: shown, startedAt }, refusal);
+    }
     const { path: rawPath, search } = splitUrl(req.url ?? '/');
     const normalized = normalizePath(rawPath);
     if (!normalized.ok) {

@@ -25,7 +25,7 @@ export function acceptAbsoluteForm(req: IncomingMessage, url: string): GatewayEr
   if (authority === '' || authority.includes('@')) {
     return new GatewayError(
       'GW_BAD_REQUEST',
-      `The request target ${JSON.stringify(url)} has no usable host`,
+      'The absolute-form request target has no host, or carries user info',
       {
         hint: 'Send the target as /path, or as http://host[:port]/path without user info.',
         headers: { connection: 'close' },
