@@ -116,7 +116,7 @@ export interface MiddlewareContext {
   removeRequestHeader(name: string): void;
   /** Sets a header on whatever answer the client gets (upstream, mock, cache or gw's own error). */
   setResponseHeader(name: string, value: HeaderValue): void;
-  /** Removes a header from the client's answer, whether gw or the upstream set it. */
+  /** Removes a header from the client's answer: the upstream's, a mock's or cache's, or one gw set before `use`. */
   removeResponseHeader(name: string): void;
 
   /** Answers the request now; the upstream is not called. Do not call next() after it. */

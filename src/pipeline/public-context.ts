@@ -90,7 +90,11 @@ class PublicBody implements RequestBody {
     if (Buffer.isBuffer(ctx.requestBody)) return Promise.resolve(ctx.requestBody);
     if (ctx.upgrade || !hasRequestBody(ctx)) return Promise.resolve(Buffer.alloc(0));
     // The stream can be read once: keep the bytes and send them upstream in its place.
-    return (this.#reading ??= readRequestBody(ctx, this.#limit).then((bytes) => (ctx.requestBody = bytes)));
+    // (Unless a replace() came while it was read: that body goes instead.)
+    return (this.#reading ??= readRequestBody(ctx, this.#limit).then((bytes) => {
+      if (!Buffer.isBuffer(ctx.requestBody)) ctx.requestBody = bytes;
+      return bytes;
+    }));
   }
   async text(): Promise<string> {
     return (await this.buffer()).toString('utf8');
