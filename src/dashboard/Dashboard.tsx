@@ -9,6 +9,7 @@ import {
   selectLive,
   selectRoutes,
 } from './dashboard-view.js';
+import { EventsPane } from './EventsPane.js';
 import { Header, headerLines } from './Header.js';
 import { HelpScreen } from './HelpScreen.js';
 import { LimitsTable } from './LimitsTable.js';
@@ -49,7 +50,13 @@ export function Dashboard({ store, actions, now, onCrash }: DashboardProps) {
   const keysOn = useDashboardKeys(() => uiRef.current, setUi, { store, actions, visible, now, onCrash });
 
   const lines = headerLines(header);
-  const plan = planLayout({ rows, headerLines: lines, routes: state.routes.size, limits: limits.length });
+  const plan = planLayout({
+    rows,
+    headerLines: lines,
+    routes: state.routes.size,
+    limits: limits.length,
+    events: state.events.length,
+  });
   const routeShown = state.routes.size > plan.routeRows ? Math.max(0, plan.routeRows - 1) : plan.routeRows;
   const selectedIndex = visible.findIndex((entry) => entry.seq === ui.selectedSeq);
   const start = selectedIndex >= plan.liveRows ? selectedIndex - plan.liveRows + 1 : 0;
@@ -87,6 +94,7 @@ export function Dashboard({ store, actions, now, onCrash }: DashboardProps) {
           width={columns}
         />
         {plan.limitRows > 0 ? <LimitsTable rows={limits.slice(0, plan.limitRows)} width={columns} /> : null}
+        {plan.eventRows > 0 ? <EventsPane lines={state.events.slice(-plan.eventRows)} /> : null}
       </>
     );
   }

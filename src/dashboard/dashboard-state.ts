@@ -12,6 +12,7 @@ import {
   type RouteStats,
   type TargetState,
 } from './dashboard-types.js';
+import { describeGatewayEvent } from './event-log.js';
 import { createLatencyWindow, recordLatency } from './latency-histogram.js';
 import { addToMinute, createMinuteCounter } from './minute-window.js';
 
@@ -52,11 +53,19 @@ export function createDashboardState(
     targets: new Map(),
     limits: new Map(),
     warnings: [],
+    events: [],
     shutdown: undefined,
   };
 }
 
+/** The events pane keeps this many lines (they are rare: health, reloads, breakers). */
+const EVENT_LINES = 50;
+
 export function reduceDashboard(state: DashboardState, action: DashboardAction): DashboardState {
+  if (action.type !== 'request-finished' && action.type !== 'dashboard/clear') {
+    const line = describeGatewayEvent(action);
+    if (line) state.events = [...state.events, line].slice(-EVENT_LINES);
+  }
   switch (action.type) {
     case 'request-finished':
       recordRequest(state, action);

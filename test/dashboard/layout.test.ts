@@ -58,7 +58,16 @@ describe('planLayout', () => {
       routeRows: 3,
       liveRows: 30,
       limitRows: 0,
+      eventRows: 0,
     });
+  });
+
+  it('makes room for a few events once there are any, taken from the live list', () => {
+    const plan = planLayout({ rows: 40, headerLines: 2, routes: 3, limits: 0, events: 10 });
+    expect(plan).toMatchObject({ routeRows: 3, eventRows: 4 });
+    expect(plan.liveRows).toBe(30 - 4 - 1);
+    // A short terminal keeps its rows for requests.
+    expect(planLayout({ rows: 12, headerLines: 2, routes: 3, limits: 0, events: 10 }).eventRows).toBe(0);
   });
 });
 

@@ -106,3 +106,44 @@ describe('the dashboard a newcomer reads (issue 15)', () => {
     expect(lineWith(await dashboard.frame(), '/api/users/*')).toContain(':8001 ? :8002 ?');
   });
 });
+
+describe('the events pane (issue 15)', () => {
+  it('lists health changes with their reason, reloads with duration and route diff, and breaker transitions', async () => {
+    // Given a running dashboard with nothing happened yet
+    dashboard = renderDashboardUnderTest({ terminal: { columns: 120, rows: 40 } });
+    expect(await dashboard.frame()).not.toContain('EVENTS');
+
+    // When a target goes down, the config reloads with a changed route, and a breaker opens
+    dashboard.emit(
+      {
+        type: 'target-health',
+        at: T0 + 1000,
+        service: 'users',
+        target: 'http://127.0.0.1:8002',
+        healthy: false,
+        reason: '3 connect failures in a row; out for 10000 ms',
+      },
+      configLoaded({
+        at: T0 + 2000,
+        initial: false,
+        durationMs: 42,
+        changes: { added: ['GET /api/new'], removed: [], changed: ['orders'] },
+      }),
+      {
+        type: 'breaker-state',
+        at: T0 + 3000,
+        service: 'orders',
+        target: 'http://127.0.0.1:8003',
+        state: 'open',
+      },
+    );
+    const frame = await dashboard.frame();
+
+    // Then the events pane lists each, oldest first, with what a reader needs
+    const pane = frame.slice(frame.indexOf('EVENTS'));
+    expect(pane).toContain('▼ users :8002 down: 3 connect failures in a row; out for 10000 ms');
+    expect(pane).toContain('↻ config reloaded in 42 ms: routes +GET /api/new ~orders');
+    expect(pane).toContain('⚡ orders :8003 breaker open');
+    expect(pane.indexOf('▼ users')).toBeLessThan(pane.indexOf('⚡ orders'));
+  });
+});
