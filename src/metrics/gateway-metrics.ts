@@ -29,19 +29,22 @@ export function createGatewayMetrics(): GatewayMetrics {
   const requests = new RequestCounter(
     'gw_requests_total',
     'Requests answered, by route, method and status class',
-  ).register(registry);
+    registry,
+  );
   const duration = new KeyedHistogram(
     'gw_request_duration_seconds',
     'Time from request to finished answer, by route',
     'route',
     LATENCY_BUCKETS,
-  ).register(registry);
+    registry,
+  );
   const upstreamDuration = new KeyedHistogram(
     'gw_upstream_duration_seconds',
     'Time until the upstream answered, by service',
     'service',
     LATENCY_BUCKETS,
-  ).register(registry);
+    registry,
+  );
   const upstreamErrors = new Counter({
     name: 'gw_upstream_errors_total',
     help: 'Upstream calls that failed (connect, reset, timeout, retryable status), by service, target and code',
@@ -87,10 +90,10 @@ export function createGatewayMetrics(): GatewayMetrics {
 
   function observeRequest(event: RequestFinished): void {
     const route = event.routeId ?? NO_ROUTE;
-    requests.inc(route, event.method, event.status);
-    duration.observe(route, event.durationMs / 1000);
+    requests.count(route, event.method, event.status);
+    duration.record(route, event.durationMs / 1000);
     if (event.upstreamMs !== undefined && event.service !== undefined) {
-      upstreamDuration.observe(event.service, event.upstreamMs / 1000);
+      upstreamDuration.record(event.service, event.upstreamMs / 1000);
     }
     const { outcome } = event;
     if (outcome.cache) cache.inc({ route, result: outcome.cache });

@@ -1,4 +1,4 @@
-import type { Metric, Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
 
 /**
  * The two per-request metric families, counted in plain arrays and handed to prom-client's
@@ -13,32 +13,9 @@ interface Sample {
   value: number;
 }
 
-interface Family {
-  name: string;
-  help: string;
-  type: 'counter' | 'histogram';
-  values: Sample[];
-  aggregator: 'sum';
-}
-
-/** What prom-client's Registry needs of a metric: its name, help, type and values on demand. */
-abstract class TalliedFamily {
-  readonly aggregator = 'sum' as const;
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly type: 'counter' | 'histogram',
-  ) {}
-  abstract reset(): void;
-  protected abstract samples(): Sample[];
-  get(): Family {
-    return { name: this.name, help: this.help, type: this.type, values: this.samples(), aggregator: 'sum' };
-  }
-  register(registry: Registry): this {
-    registry.registerMetric(this as unknown as Metric);
-    return this;
-  }
-}
+// prom-client's own Counter and Histogram, registered and typed as such, whose values come from
+// the tallies: `get()` (what a scrape calls) takes prom-client's empty family for its name, help,
+// type and aggregator, and puts the tallied samples in it.
 
 /** Anything else a client sends counts as OTHER, so a client cannot grow the label set. */
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'OTHER'] as const;
@@ -48,34 +25,36 @@ const OTHER = METHODS.length - 1;
 const CLASSES = 10;
 
 /** Requests answered, by route, method and status class. */
-export class RequestCounter extends TalliedFamily {
+export class RequestCounter extends Counter {
   private readonly byRoute = new Map<string, Float64Array>();
 
-  constructor(name: string, help: string) {
-    super(name, help, 'counter');
+  constructor(name: string, help: string, registry: Registry) {
+    super({ name, help, labelNames: ['route', 'method', 'status_class'], registers: [registry] });
   }
 
-  inc(route: string, method: string, status: number): void {
+  count(route: string, method: string, status: number): void {
     let counts = this.byRoute.get(route);
     if (!counts) this.byRoute.set(route, (counts = new Float64Array(METHODS.length * CLASSES)));
     const statusClass = Math.min(CLASSES - 1, Math.max(0, Math.floor(status / 100)));
     counts[(METHOD_INDEX.get(method) ?? OTHER) * CLASSES + statusClass]!++;
   }
 
-  reset(): void {
-    this.byRoute.clear();
+  override reset(): void {
+    this.byRoute?.clear();
+    super.reset();
   }
 
-  protected samples(): Sample[] {
-    const samples: Sample[] = [];
+  override async get() {
+    const family = await super.get();
+    const values: Sample[] = [];
     for (const [route, counts] of this.byRoute) {
       counts.forEach((value, i) => {
         if (value === 0) return;
         const method = METHODS[Math.floor(i / CLASSES)]!;
-        samples.push({ labels: { route, method, status_class: `${i % CLASSES}xx` }, value });
+        values.push({ labels: { route, method, status_class: `${i % CLASSES}xx` }, value });
       });
     }
-    return samples;
+    return { ...family, values };
   }
 }
 
@@ -87,19 +66,26 @@ interface Series {
 }
 
 /** A histogram with one label (route or service). */
-export class KeyedHistogram extends TalliedFamily {
+export class KeyedHistogram extends Histogram {
   private readonly series = new Map<string, Series>();
 
   constructor(
-    name: string,
-    help: string,
+    private readonly tallyName: string,
+    private readonly tallyHelp: string,
     private readonly labelName: string,
     private readonly bounds: readonly number[],
+    registry: Registry,
   ) {
-    super(name, help, 'histogram');
+    super({
+      name: tallyName,
+      help: tallyHelp,
+      labelNames: [labelName],
+      buckets: [...bounds],
+      registers: [registry],
+    });
   }
 
-  observe(key: string, value: number): void {
+  record(key: string, value: number): void {
     let series = this.series.get(key);
     if (!series) {
       series = { counts: new Float64Array(this.bounds.length + 1), sum: 0, count: 0 };
@@ -112,30 +98,32 @@ export class KeyedHistogram extends TalliedFamily {
     series.count++;
   }
 
-  reset(): void {
-    this.series.clear();
+  override reset(): void {
+    this.series?.clear();
+    super.reset();
   }
 
-  protected samples(): Sample[] {
-    const samples: Sample[] = [];
+  /**
+   * What prom-client reads a histogram through, for the text format and for `get()` (its own
+   * method, outside its published types): the tallied buckets instead of its empty ones.
+   */
+  getForPromString() {
+    const name = this.tallyName;
+    const values: Sample[] = [];
     for (const [key, series] of this.series) {
       let cumulative = 0;
       series.counts.forEach((count, i) => {
         cumulative += count;
         const le = i < this.bounds.length ? this.bounds[i]! : '+Inf';
-        samples.push({
-          metricName: `${this.name}_bucket`,
+        values.push({
+          metricName: `${name}_bucket`,
           labels: { le, [this.labelName]: key },
           value: cumulative,
         });
       });
-      samples.push({ metricName: `${this.name}_sum`, labels: { [this.labelName]: key }, value: series.sum });
-      samples.push({
-        metricName: `${this.name}_count`,
-        labels: { [this.labelName]: key },
-        value: series.count,
-      });
+      values.push({ metricName: `${name}_sum`, labels: { [this.labelName]: key }, value: series.sum });
+      values.push({ metricName: `${name}_count`, labels: { [this.labelName]: key }, value: series.count });
     }
-    return samples;
+    return Promise.resolve({ name, help: this.tallyHelp, type: 'histogram', values, aggregator: 'sum' });
   }
 }
