@@ -83,17 +83,22 @@ function redactValue(name: string, value: string): string {
 
 type HeaderValue = string | string[] | number | undefined;
 
+function isHeaderList(
+  headers: Record<string, HeaderValue> | readonly string[],
+): headers is readonly string[] {
+  return Array.isArray(headers);
+}
+
 /**
  * The headers with credential values redacted: the same object when there is nothing to redact
  * (the common case costs a lookup per header), else a copy; never the object given, edited.
  */
-export function redactHeaders<T extends Record<string, HeaderValue>>(headers: T): T;
-export function redactHeaders(headers: readonly string[]): readonly string[];
+export function redactHeaders<T extends Record<string, HeaderValue> | readonly string[]>(headers: T): T;
 export function redactHeaders(
   headers: Record<string, HeaderValue> | readonly string[],
 ): Record<string, HeaderValue> | readonly string[] {
-  if (Array.isArray(headers)) {
-    const list = headers as readonly string[];
+  if (isHeaderList(headers)) {
+    const list = headers;
     let copy: string[] | undefined;
     for (let i = 0; i + 1 < list.length; i += 2) {
       if (!isSecretHeader(list[i]!)) continue;
@@ -102,7 +107,7 @@ export function redactHeaders(
     }
     return copy ?? list;
   }
-  const record = headers as Record<string, HeaderValue>;
+  const record = headers;
   let copy: Record<string, HeaderValue> | undefined;
   for (const name in record) {
     const value = record[name];

@@ -5,6 +5,8 @@ import { redactHeaders, redactQuery } from '../events/redact.js';
 /** Emits request-finished once the client response is done (finished or aborted). */
 export function emitFinished(events: EventStream, ctx: GatewayContext): void {
   const { res } = ctx;
+  const requestHeaders = ctx.upstreamHeaders;
+  const responseHeaders = ctx.sentHeaders ?? res.getHeaders();
   events.emit({
     type: 'request-finished',
     id: ctx.id,
@@ -23,7 +25,12 @@ export function emitFinished(events: EventStream, ctx: GatewayContext): void {
     clientIp: ctx.clientIp,
     caller: ctx.identity?.name,
     outcome: ctx.outcome,
-    requestHeaders: redactHeaders(ctx.upstreamHeaders),
-    responseHeaders: ctx.sentHeaders ? redactHeaders(ctx.sentHeaders) : redactHeaders(res.getHeaders()),
+    // Redacted when read (only the dashboard's detail does): nothing to pay per request.
+    get requestHeaders() {
+      return redactHeaders(requestHeaders);
+    },
+    get responseHeaders() {
+      return redactHeaders(responseHeaders);
+    },
   });
 }
