@@ -88,12 +88,13 @@ export function createHttp2Forward(sessions: Http2Sessions) {
         timer = setTimeout(onTimeout, ms);
       };
 
+      const streamedBody = clientBody || (body !== undefined && !Buffer.isBuffer(body));
       let stream: ClientHttp2Stream;
       try {
         stream = upstream.session.request(headers, {
           endStream: body === undefined && !clientBody,
-          // A client's chunked body may end in trailers; they follow it upstream (below).
-          waitForTrailers: clientBody,
+          // A streamed body may end in the client's trailers; they follow it upstream (below).
+          waitForTrailers: streamedBody,
         });
       } catch (error) {
         // The session closed between the lookup and now (GOAWAY): another try gets a new one.
@@ -282,13 +283,16 @@ export function createHttp2Forward(sessions: Http2Sessions) {
       } else if (clientBody) {
         // A client that breaks off its body mid-way: the upstream stream goes with it.
         req.once('error', () => stream.close(NGHTTP2_CANCEL));
-        // The client's trailers (a chunked body's last fields) follow its body.
-        stream.once('wantTrailers', () => stream.sendTrailers(trailersFor(req.trailers)));
         upload(req);
       }
 
-      /** Streams a body upstream (the upstream's flow control pauses the source); each chunk restarts the upload's idle clock. */
+      /**
+       * Streams a body upstream (the upstream's flow control pauses the source); each chunk
+       * restarts the upload's idle clock. The client's trailers (a chunked body's last fields)
+       * follow it, also when a policy's stream (bodyLimit's counter) carried the body.
+       */
       function upload(source: Readable) {
+        stream.once('wantTrailers', () => stream.sendTrailers(trailersFor(req.trailers)));
         source.on('data', () => {
           if (phase === 'upload') touch();
         });

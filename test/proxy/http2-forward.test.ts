@@ -186,8 +186,17 @@ describe('HTTP/2 upstreams (protocol: http2, h2c with prior knowledge)', () => {
     expect(got.trailers).toEqual({ 'grpc-status': '0' });
   });
 
-  it("forwards the client's request trailers after its chunked body", async () => {
-    const { up, gw } = await setup();
+  it.each([
+    ['as it came', undefined],
+    ["through bodyLimit's byte counter", '1mb'],
+  ])("forwards the client's request trailers after its chunked body (%s)", async (_how, bodyLimit) => {
+    const up = await startH2Upstream();
+    cleanup.push(() => up.close());
+    const gw = await startTestGateway({
+      services: { h2: { targets: [up.url], protocol: 'http2' } },
+      routes: [{ path: '/api', service: 'h2', ...(bodyLimit ? { bodyLimit } : {}) }],
+    });
+    cleanup.push(() => gw.close());
     const target = new URL(gw.url);
     await new Promise<void>((resolve, reject) => {
       const req = http.request(
