@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { byteSize } from '../config/fields.js';
 import { GatewayError } from '../errors.js';
 import type { GatewayContext, PolicyFactory } from '../pipeline/types.js';
+import { answeredBy, replaceUpstreamBody } from '../pipeline/hooks.js';
 
 export const bodyLimitSchema = byteSize.describe("Largest request body accepted, e.g. '1mb' (413 above it)");
 
@@ -50,8 +51,7 @@ export const createBodyLimitPolicy: PolicyFactory = (route) => {
   const limit = route.config.bodyLimit;
   if (limit === undefined) return undefined;
   const refuse = (ctx: GatewayContext, error: GatewayError): never => {
-    ctx.outcome.answeredBy = 'bodyLimit';
-    ctx.outcome.reason = error.message;
+    answeredBy(ctx, 'bodyLimit', error.message);
     throw error;
   };
   return async function bodyLimit(ctx, next) {
@@ -61,7 +61,7 @@ export const createBodyLimitPolicy: PolicyFactory = (route) => {
       if (size > limit) refuse(ctx, bodyTooLarge(route.id, limit, size));
     } else if (isChunked(ctx.req) && !ctx.upgrade) {
       const counter = createByteCounter(limit, route.id);
-      ctx.requestBody = ctx.req.pipe(counter);
+      replaceUpstreamBody(ctx, ctx.req.pipe(counter));
       try {
         await next();
       } catch (error) {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { duration } from '../config/fields.js';
 import { GatewayError } from '../errors.js';
 import type { PolicyFactory } from '../pipeline/types.js';
+import { answeredBy } from '../pipeline/hooks.js';
 
 export const faultsSchema = z
   .strictObject({
@@ -50,8 +51,7 @@ export const createFaultsPolicy: PolicyFactory = (route) => {
     }
     if (errorRate > 0 && Math.random() < errorRate) {
       ctx.outcome.fault = delay > 0 ? `+${delay}ms, ${errorStatus}` : String(errorStatus);
-      ctx.outcome.answeredBy = 'faults';
-      ctx.outcome.reason = `injected ${errorStatus} (errorRate ${errorRate})`;
+      answeredBy(ctx, 'faults', `injected ${errorStatus} (errorRate ${errorRate})`);
       throw new GatewayError(
         'GW_FAULT_INJECTED',
         `Injected fault on route ${route.id} (errorRate ${errorRate})`,

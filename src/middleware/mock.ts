@@ -5,6 +5,7 @@ import type { BufferedResponse, GatewayContext, PolicyFactory } from '../pipelin
 import { mockAnswerSchema, type MockFunction, type MockRequest } from './mock-schema.js';
 import { isJsonType } from './transform/json-body.js';
 import { readRequestBody } from './transform/read-body.js';
+import { answeredBy } from '../pipeline/hooks.js';
 
 export { fallbackSchema, mockSchema } from './mock-schema.js';
 
@@ -104,8 +105,7 @@ export const createMockPolicy: PolicyFactory = (route, build) => {
     if (delay > 0) await sleep(delay);
     ctx.response = response;
     ctx.outcome.mocked = true;
-    ctx.outcome.answeredBy = 'mock';
-    ctx.outcome.reason = reason;
+    answeredBy(ctx, 'mock', reason);
   }
 
   if (service?.fallback !== 'mock') {

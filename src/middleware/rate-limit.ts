@@ -2,6 +2,7 @@ import { GatewayError } from '../errors.js';
 import type { GatewayContext, Next, PolicyFactory } from '../pipeline/types.js';
 import type { RateLimitDecision, RateLimitRule } from '../state/types.js';
 import { describeRule, policyHeader, type ResolvedRateLimit } from './rate-limit-schema.js';
+import { answeredBy } from '../pipeline/hooks.js';
 
 export { rateLimitSchema } from './rate-limit-schema.js';
 
@@ -86,8 +87,11 @@ export const createRateLimitPolicy: PolicyFactory = (route, build) => {
     if (!decision.allowed) {
       const retryAfter = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
       ctx.outcome.limited = true;
-      ctx.outcome.answeredBy = 'rate-limit';
-      ctx.outcome.reason = `${callerName} used ${decision.limit}/${decision.limit} of ${active.labels[i]} on route ${route.id}, resets in ${Math.ceil(decision.resetMs / 1000)} s`;
+      answeredBy(
+        ctx,
+        'rate-limit',
+        `${callerName} used ${decision.limit}/${decision.limit} of ${active.labels[i]} on route ${route.id}, resets in ${Math.ceil(decision.resetMs / 1000)} s`,
+      );
       throw new GatewayError(
         'GW_RATE_LIMITED',
         `Rate limit ${active.labels[i]} reached; retry in ${retryAfter} s`,

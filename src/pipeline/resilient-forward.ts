@@ -21,6 +21,7 @@ import {
   serviceRetries,
 } from '../middleware/retries.js';
 import type { BuildContext, CompiledRoute, GatewayContext } from './types.js';
+import { answeredBy, replaceUpstreamBody } from './hooks.js';
 
 /**
  * The forward for services with a circuit breaker or retries (issue 4). Each try goes to a target
@@ -54,7 +55,10 @@ export function createResilientForward(
     // a Buffer afresh on every try), retry them only on connect failures (the upstream never saw
     // them), and never retry the others.
     const bodied = retriesLeft > 0 && (ctx.requestBody !== undefined || declaresBody(ctx.req.headers));
-    if (bodied && ctx.requestBody === undefined) ctx.requestBody = await readBody(ctx);
+    if (bodied && ctx.requestBody === undefined) {
+      const body = await readBody(ctx);
+      if (body) replaceUpstreamBody(ctx, body);
+    }
     if (bodied && !Buffer.isBuffer(ctx.requestBody)) retriesLeft = 0;
     let tried: Set<string> | undefined;
     let lastError: GatewayError | undefined;
@@ -147,8 +151,7 @@ function report(picked: PickedTarget, outcome: 'success' | 'failure' | 'cancel',
 
 function refusal(ctx: GatewayContext, pool: UpstreamPool, error: GatewayError | undefined): GatewayError {
   if (error) {
-    ctx.outcome.answeredBy = 'circuit-breaker';
-    ctx.outcome.reason = error.message;
+    answeredBy(ctx, 'circuit-breaker', error.message);
     return error;
   }
   return noHealthyTarget(pool);

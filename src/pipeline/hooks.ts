@@ -1,0 +1,66 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { ErrorCode } from '../errors.js';
+import type { GatewayContext, UpstreamHead } from './types.js';
+
+/**
+ * How policies talk to the forward and to each other: a call per intent instead of fields each
+ * one sets and another one reads (issue 11, item 3). The context fields behind them
+ * (`requestBody`, `responseHooks`, `bufferResponse`, `outcome`) are the forward's and the log's
+ * to read; a policy writes them only through these.
+ */
+
+/** Who answered instead of the upstream: a policy, or the code of the error that answered. */
+export type AnsweredBy =
+  | 'auth'
+  | 'cors'
+  | 'rate-limit'
+  | 'bodyLimit'
+  | 'use'
+  | 'faults'
+  | 'mock'
+  | 'transform'
+  | 'circuit-breaker'
+  | ErrorCode;
+
+/** Records who answered and why, in one readable sentence (the log and the dashboard show it). */
+export function answeredBy(ctx: GatewayContext, by: AnsweredBy, reason: string): void {
+  ctx.outcome.answeredBy = by;
+  ctx.outcome.reason = reason;
+}
+
+/**
+ * Sends `body` upstream instead of the client's: a Buffer goes with its Content-Length (and may be
+ * sent again by a retry), a stream goes chunked; an error the stream emits fails the forward with it.
+ */
+export function replaceUpstreamBody(ctx: GatewayContext, body: Buffer | Readable): void {
+  ctx.requestBody = body;
+}
+
+/** Calls `edit` with the upstream's head before it is written to the client (status, headers). */
+export function onAnswerHead(
+  ctx: GatewayContext,
+  edit: (head: UpstreamHead, ctx: GatewayContext) => void,
+): void {
+  ctx.responseHooks.push(edit);
+}
+
+export interface AnswerBuffering {
+  maxBytes: number;
+  /** Buffer only answers whose head passes (e.g. JSON for a body transform); the others stream. */
+  when?: (status: number, headers: IncomingHttpHeaders) => boolean;
+  /** An answer over maxBytes: stream it on unbuffered (a cache that will not store it), or fail (502). */
+  overflow: 'stream' | 'fail';
+}
+
+/**
+ * Has the upstream's answer buffered instead of streamed: the forward fills `ctx.response` and
+ * writes nothing; policies may edit or replace it on the way out, and the pipeline writes it last.
+ */
+export function bufferAnswer(ctx: GatewayContext, buffering: AnswerBuffering): void {
+  ctx.bufferResponse = {
+    maxBytes: buffering.maxBytes,
+    when: buffering.when,
+    streamOverflow: buffering.overflow === 'stream',
+  };
+}
