@@ -8,7 +8,7 @@ import {
   type ForwardTimeouts,
 } from '../proxy/forwarder-types.js';
 import type { ResolvedService } from '../config/schema.js';
-import { createLocationRewrite, type LocationRewrite } from '../proxy/rewrite-location.js';
+import { createLocationRewrite } from '../proxy/rewrite-location.js';
 import type { UpstreamPool } from '../proxy/upstream-types.js';
 import { declaresBody } from '../proxy/forward-headers.js';
 import { noHealthyTarget } from '../proxy/upstream-errors.js';
@@ -28,7 +28,7 @@ import { answeredBy, replaceUpstreamBody } from './hooks.js';
  * whose breaker lets it through; a failure before any byte reached the client is retried on
  * another target when the method is idempotent, the retry budget allows and the route's time
  * budget is not spent (every try gets only what is left of it). Services without either go
- * through it too, for one path that reports upstream errors.
+ * through it too (one try, no bookkeeping to speak of): one path that reports upstream errors.
  */
 export function createResilientForward(
   route: CompiledRoute,
@@ -45,7 +45,6 @@ export function createResilientForward(
     (route.config.rewriteLocation ?? service?.rewriteLocation ?? true)
       ? createLocationRewrite(pool.targets, route.config.stripPrefix, route.config.rewrite !== undefined)
       : undefined;
-  if (!breakers && !retries) return createDirectForward(pool, forwarder, events, timeouts, location);
 
   return async function resilientForward(ctx: GatewayContext): Promise<void> {
     const deadline = performance.now() + ctx.timeoutMs;
@@ -102,34 +101,6 @@ export function createResilientForward(
         if (wait > 0) await sleep(wait);
       }
     }
-  };
-}
-
-/**
- * A service with neither breaker nor retries: one try, no bookkeeping around it. Most routes of a
- * dev setup are like this, and this path runs on every one of their requests.
- */
-function createDirectForward(
-  pool: UpstreamPool,
-  forwarder: Forwarder,
-  events: EventStream,
-  timeouts: ForwardTimeouts,
-  location: LocationRewrite | undefined,
-) {
-  const streaming: ForwardMode = { timeouts, location };
-  return function directForward(ctx: GatewayContext): Promise<void> {
-    const target = pool.pick({ req: ctx.req, clientIp: ctx.clientIp });
-    if (!target) return Promise.reject(refusal(ctx, pool, undefined));
-    const buffer = ctx.bufferResponse;
-    return forwarder.web(ctx, pool, target, buffer ? { timeouts, location, buffer } : streaming).then(
-      (response) => {
-        if (buffer) ctx.response = response;
-      },
-      (error: unknown) => {
-        if (isGatewayError(error)) noteUpstreamError(events, ctx, pool, target.key, error);
-        throw error;
-      },
-    );
   };
 }
 
