@@ -16,7 +16,7 @@ import { LimitsTable } from './LimitsTable.js';
 import { LiveRequests } from './LiveRequests.js';
 import { useColor } from './palette.js';
 import { planLayout } from './plan-layout.js';
-import { RequestDetail } from './RequestDetail.js';
+import { RequestDetail, detailLength } from './RequestDetail.js';
 import { RoutesTable } from './RoutesTable.js';
 import { footerLabels } from './shortcuts.js';
 import { initialUi, useDashboardKeys, type UiState } from './use-dashboard-keys.js';
@@ -47,9 +47,25 @@ export function Dashboard({ store, actions, now, onCrash }: DashboardProps) {
   const header = selectHeader(state, time);
   const limits = selectLimits(state, time);
   const visible = ui.frozen ? filterLive(ui.frozen, ui.filter) : selectLive(state, ui.filter);
-  const keysOn = useDashboardKeys(() => uiRef.current, setUi, { store, actions, visible, now, onCrash });
-
   const lines = headerLines(header);
+  const bodyRows = Math.max(3, rows - 2 - lines);
+  const detailRoute =
+    ui.detail?.request.routeId === undefined
+      ? undefined
+      : state.routes.get(ui.detail.request.routeId)?.summary;
+  const detailLimit = ui.detail ? findLimit(state, ui.detail.request, time) : undefined;
+  const detailMaxScroll = ui.detail
+    ? Math.max(0, detailLength(ui.detail, detailRoute, detailLimit, time) - (bodyRows - 1))
+    : 0;
+  const keysOn = useDashboardKeys(() => uiRef.current, setUi, {
+    store,
+    actions,
+    visible,
+    now,
+    onCrash,
+    detailMaxScroll,
+  });
+
   const plan = planLayout({
     rows,
     headerLines: lines,
@@ -60,20 +76,19 @@ export function Dashboard({ store, actions, now, onCrash }: DashboardProps) {
   const routeShown = state.routes.size > plan.routeRows ? Math.max(0, plan.routeRows - 1) : plan.routeRows;
   const selectedIndex = visible.findIndex((entry) => entry.seq === ui.selectedSeq);
   const start = selectedIndex >= plan.liveRows ? selectedIndex - plan.liveRows + 1 : 0;
-  const bodyRows = Math.max(3, rows - 2 - lines);
 
   let body;
   if (ui.mode === 'help') {
     body = <HelpScreen />;
   } else if (ui.mode === 'detail' && ui.detail) {
-    const { request } = ui.detail;
     body = (
       <RequestDetail
         entry={ui.detail}
-        route={request.routeId === undefined ? undefined : state.routes.get(request.routeId)?.summary}
-        limit={findLimit(state, request, time)}
+        route={detailRoute}
+        limit={detailLimit}
         now={time}
         rows={bodyRows}
+        scroll={ui.detailScroll}
       />
     );
   } else {
@@ -94,7 +109,7 @@ export function Dashboard({ store, actions, now, onCrash }: DashboardProps) {
           width={columns}
         />
         {plan.limitRows > 0 ? <LimitsTable rows={limits.slice(0, plan.limitRows)} width={columns} /> : null}
-        {plan.eventRows > 0 ? <EventsPane lines={state.events.slice(-plan.eventRows)} /> : null}
+        {plan.eventRows > 0 ? <EventsPane events={state.events.slice(-plan.eventRows)} /> : null}
       </>
     );
   }

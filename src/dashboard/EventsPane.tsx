@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import type { EventLine } from './event-log.js';
+import { describeGatewayEvent, type EventLine, type PaneEvent } from './event-log.js';
 import { formatClock } from './format.js';
 import { useColor } from './palette.js';
 
@@ -11,8 +11,9 @@ const toneColor: Record<EventLine['tone'], string> = {
 };
 
 /** The newest gateway events (health, reloads, breakers), newest last, as many as fit. */
-export function EventsPane({ lines }: { readonly lines: readonly EventLine[] }) {
+export function EventsPane({ events }: { readonly events: readonly PaneEvent[] }) {
   const color = useColor();
+  const lines = events.flatMap((event) => describeGatewayEvent(event) ?? []);
   return (
     <Box flexDirection="column">
       <Text bold>EVENTS</Text>

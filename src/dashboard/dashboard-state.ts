@@ -12,7 +12,7 @@ import {
   type RouteStats,
   type TargetState,
 } from './dashboard-types.js';
-import { describeGatewayEvent } from './event-log.js';
+import { isPaneEvent } from './event-log.js';
 import { createLatencyWindow, recordLatency } from './latency-histogram.js';
 import { addToMinute, createMinuteCounter } from './minute-window.js';
 
@@ -62,9 +62,10 @@ export function createDashboardState(
 const EVENT_LINES = 50;
 
 export function reduceDashboard(state: DashboardState, action: DashboardAction): DashboardState {
-  if (action.type !== 'request-finished' && action.type !== 'dashboard/clear') {
-    const line = describeGatewayEvent(action);
-    if (line) state.events = [...state.events, line].slice(-EVENT_LINES);
+  if (isPaneEvent(action)) {
+    // The event itself is kept (the view words it): amortised O(1), trimmed in batches.
+    state.events.push(action);
+    if (state.events.length > EVENT_LINES * 2) state.events.splice(0, state.events.length - EVENT_LINES);
   }
   switch (action.type) {
     case 'request-finished':

@@ -1,4 +1,4 @@
-import type { EventLine } from './event-log.js';
+import type { PaneEvent } from './event-log.js';
 import type { ConfigChanges, GatewayEvent, RequestFinished, RouteSummary } from '../events/index.js';
 import type { LatencyWindow } from './latency-histogram.js';
 import type { MinuteCounter } from './minute-window.js';
@@ -105,7 +105,7 @@ export interface DashboardState {
   readonly limits: Map<string, LimitEntry>;
   warnings: Array<{ at: number; message: string; hint?: string }>;
   /** Health changes, reloads and breaker transitions, oldest first (capped). */
-  events: EventLine[];
+  events: PaneEvent[];
   shutdown: { at: number; reason: string } | undefined;
 }
 

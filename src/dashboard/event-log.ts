@@ -8,7 +8,26 @@ export interface EventLine {
   text: string;
 }
 
-/** The events pane's lines for an event, or undefined for events it does not list. */
+/** The events the pane lists: changes to the gateway, not what a request did. */
+export type PaneEvent = Extract<
+  GatewayEvent,
+  { type: 'target-health' | 'breaker-state' | 'config-loaded' | 'config-rejected' }
+>;
+
+export function isPaneEvent(event: { type: string; initial?: boolean }): event is PaneEvent {
+  switch (event.type) {
+    case 'target-health':
+    case 'breaker-state':
+    case 'config-rejected':
+      return true;
+    case 'config-loaded':
+      return event.initial === false;
+    default:
+      return false;
+  }
+}
+
+/** The events pane's line for an event, or undefined for events it does not list. */
 export function describeGatewayEvent(event: GatewayEvent): EventLine | undefined {
   switch (event.type) {
     case 'target-health':

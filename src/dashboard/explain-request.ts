@@ -53,18 +53,23 @@ function describeTimings(request: RequestFinished): string {
   return `${total} · gateway ${formatLatency(gateway)} · upstream ${formatLatency(request.upstreamMs)}`;
 }
 
+/** Who answered, in words: a policy, gw itself (with the error code), or the upstream. */
 function describeAnswer(request: RequestFinished, limit: LimitEntry | undefined, now: number): string {
-  const { answeredBy, reason } = request.outcome;
-  if (answeredBy) {
+  const { answeredBy, reason, code } = request.outcome;
+  const status = code ? `${request.status} ${code}` : String(request.status);
+  // Codes stand in for a policy name when no policy claimed the answer.
+  if (answeredBy && !answeredBy.startsWith('GW_')) {
     const why = reason ?? explainLimit(request, limit, now) ?? 'no reason given';
-    return `${answeredBy} · ${request.status}: ${why}`;
+    return `the ${answeredBy} policy · ${status}: ${why}`;
   }
   if (request.status === 429 || request.outcome.limited) {
     const why = explainLimit(request, limit, now);
-    if (why) return `rate-limit · ${request.status}: ${why}`;
+    if (why) return `the rate-limit policy · ${status}: ${why}`;
   }
-  if (request.target) return `the upstream${request.service ? ` (service ${request.service})` : ''}`;
-  return reason ?? 'the gateway';
+  if (code) return `gw itself · ${status}: ${reason ?? 'no reason given'}`;
+  if (request.target)
+    return `the upstream ${request.target}${request.service ? ` (service ${request.service})` : ''}`;
+  return reason ? `gw itself: ${reason}` : 'gw itself';
 }
 
 /** "mobile-app used 10/10 of 10 per 1m, resets in 42 s", from the newest limit-checked event. */

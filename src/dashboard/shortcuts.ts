@@ -10,10 +10,23 @@ export interface KeyPress {
   downArrow: boolean;
   return: boolean;
   escape: boolean;
+  pageUp: boolean;
+  pageDown: boolean;
 }
 
 export type ShortcutAction =
-  'quit' | 'pause' | 'clear' | 'select-up' | 'select-down' | 'detail' | 'back' | 'filter' | 'reload' | 'help';
+  | 'quit'
+  | 'pause'
+  | 'clear'
+  | 'select-up'
+  | 'select-down'
+  | 'scroll-up'
+  | 'scroll-down'
+  | 'detail'
+  | 'back'
+  | 'filter'
+  | 'reload'
+  | 'help';
 
 export interface Shortcut {
   /** How the key is written in the help and the footer. */
@@ -58,6 +71,18 @@ export const shortcuts: readonly Shortcut[] = [
     description: 'select an older request',
     action: 'select-down',
     matches: (_input, key) => key.downArrow,
+  },
+  {
+    keys: 'j, PgDn',
+    description: 'scroll the open request down',
+    action: 'scroll-down',
+    matches: (input, key) => (input === 'j' && !key.ctrl) || key.pageDown,
+  },
+  {
+    keys: 'k, PgUp',
+    description: 'scroll the open request up',
+    action: 'scroll-up',
+    matches: (input, key) => (input === 'k' && !key.ctrl) || key.pageUp,
   },
   {
     keys: 'Enter',

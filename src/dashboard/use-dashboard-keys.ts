@@ -10,6 +10,8 @@ export interface UiState {
   frozen: LiveRequest[] | undefined;
   selectedSeq: number | undefined;
   detail: LiveRequest | undefined;
+  /** First line shown of the open request. */
+  detailScroll: number;
   filter: string;
   quitting: boolean;
   notice: { text: string; at: number } | undefined;
@@ -20,6 +22,7 @@ export const initialUi: UiState = {
   frozen: undefined,
   selectedSeq: undefined,
   detail: undefined,
+  detailScroll: 0,
   filter: '',
   quitting: false,
   notice: undefined,
@@ -32,7 +35,12 @@ export interface KeyContext {
   visible: readonly LiveRequest[];
   now: () => number;
   onCrash(error: unknown): void;
+  /** The last scroll position at which the open request's final line still shows. */
+  detailMaxScroll: number;
 }
+
+/** Lines one scroll key moves the open request. */
+const SCROLL_STEP = 5;
 
 /**
  * Keys go through the shortcut table; while typing a filter, keys are text instead (only
@@ -100,12 +108,24 @@ function perform(action: ShortcutAction, ui: UiState, context: KeyContext): UiSt
       const step = action === 'select-up' ? -1 : 1;
       const nextIndex = index < 0 ? 0 : Math.min(visible.length - 1, Math.max(0, index + step));
       const entry = visible[nextIndex];
-      return { ...ui, selectedSeq: entry?.seq, detail: ui.mode === 'detail' ? entry : ui.detail };
+      return {
+        ...ui,
+        selectedSeq: entry?.seq,
+        detail: ui.mode === 'detail' ? entry : ui.detail,
+        detailScroll: ui.mode === 'detail' ? 0 : ui.detailScroll,
+      };
+    }
+    case 'scroll-up':
+    case 'scroll-down': {
+      if (ui.mode !== 'detail') return ui;
+      const step = action === 'scroll-up' ? -SCROLL_STEP : SCROLL_STEP;
+      const scroll = Math.max(0, Math.min(context.detailMaxScroll, ui.detailScroll + step));
+      return scroll === ui.detailScroll ? ui : { ...ui, detailScroll: scroll };
     }
     case 'detail': {
       if (ui.mode === 'detail') return { ...ui, mode: 'main' };
       const entry = visible[index] ?? visible[0];
-      return entry ? { ...ui, mode: 'detail', detail: entry, selectedSeq: entry.seq } : ui;
+      return entry ? { ...ui, mode: 'detail', detail: entry, selectedSeq: entry.seq, detailScroll: 0 } : ui;
     }
     case 'back':
       if (ui.mode !== 'main') return { ...ui, mode: 'main' };

@@ -37,7 +37,10 @@ export function sendProblem(
     'content-length': Buffer.byteLength(body),
     'cache-control': 'no-store',
   };
-  res.writeHead(error.status, headers);
+  // Set one by one (not as writeHead's argument) so that res.getHeaders() still sees them: the
+  // request-finished event reports the headers gw answered with (Retry-After, WWW-Authenticate).
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined) res.setHeader(name, value);
+  res.writeHead(error.status);
   res.end(res.req?.method === 'HEAD' ? undefined : body);
 }
 

@@ -298,6 +298,7 @@ describe('bounded memory', () => {
     expect(state.live.items).toHaveLength(500);
     expect(state.live.size).toBe(500);
     expect(state.routes.size).toBeLessThanOrEqual(50);
+    expect(state.events.length).toBeLessThanOrEqual(100);
     expect(state.limits.size).toBe(100);
     expect(state.targets.size).toBe(64);
     expect(state.warnings).toHaveLength(3);

@@ -166,13 +166,16 @@ describe('the dashboard', () => {
     // Then the detail says which policy answered and why, the route, the timings and headers
     expect(detail).toContain('GET /api/orders/7 → 429 Too Many Requests');
     expect(detail).toContain(
-      'answered by rate-limit · 429: mobile-app used 10/10 of 10 per 1m, resets in 42 s',
+      'answered by the rate-limit policy · 429: mobile-app used 10/10 of 10 per 1m, resets in 42 s',
     );
     expect(detail).toContain('orders: any method /api/orders/* matched GET /api/orders/7 → service orders');
     expect(detail).toContain('none (answered before the upstream)');
     expect(detail).toContain('total 0.4ms · all in the gateway (no upstream call)');
-    expect(detail).toContain('x-api-key: [redacted]');
+    expect(detail).toContain('WHAT GW ANSWERED: 429 Too Many Requests');
     expect(detail).toContain('retry-after: 42');
+    // And it says nothing went upstream, instead of listing headers "as sent upstream"
+    expect(detail).toContain('WHAT WENT UPSTREAM: not sent upstream');
+    expect(detail).not.toContain('x-api-key: [redacted]');
 
     // And Esc goes back to the list
     expect(await dashboard.press(keys.escape)).toContain('REQUESTS');
@@ -197,7 +200,9 @@ describe('the dashboard', () => {
     const detail = await dashboard.press(keys.enter);
 
     // Then the newest limit numbers explain it
-    expect(detail).toContain('rate-limit · 429: mobile-app used 10/10 of 10 per 1m, resets in 40 s');
+    expect(detail).toContain(
+      'the rate-limit policy · 429: mobile-app used 10/10 of 10 per 1m, resets in 40 s',
+    );
   });
 
   it('draws no colour under NO_COLOR, and colours by status otherwise', async () => {

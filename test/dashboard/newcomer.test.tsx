@@ -147,3 +147,83 @@ describe('the events pane (issue 15)', () => {
     expect(pane.indexOf('▼ users')).toBeLessThan(pane.indexOf('⚡ orders'));
   });
 });
+
+describe('the request detail view (issue 15)', () => {
+  const refused = finished({
+    id: 'req-503',
+    path: '/api/catalog/1',
+    routeId: 'users',
+    status: 503,
+    upstreamMs: undefined,
+    target: undefined,
+    outcome: {
+      code: 'GW_NO_HEALTHY_TARGET',
+      reason: 'No healthy target for service catalog',
+      hint: 'Start the service or wait for its health check.',
+    },
+    requestHeaders: { 'x-api-key': '[redacted]', accept: 'application/json' },
+    responseHeaders: {
+      'retry-after': '5',
+      'www-authenticate': 'Bearer realm="gw"',
+      'content-type': 'application/problem+json',
+    },
+  });
+
+  it('shows what gw answered — status, its headers and the problem body — and that nothing went upstream', async () => {
+    // Given a 503 gw answered itself, on a tall terminal
+    dashboard = renderDashboardUnderTest({ terminal: { columns: 120, rows: 60 } });
+    dashboard.emit(refused);
+    await dashboard.frame();
+    // When it is opened
+    const detail = await dashboard.press(keys.enter);
+    // Then "answered by" names gw, the code and the reason
+    expect(detail).toContain(
+      'answered by gw itself · 503 GW_NO_HEALTHY_TARGET: No healthy target for service catalog',
+    );
+    // And the answer's headers and body are there
+    expect(detail).toContain('WHAT GW ANSWERED: 503 Service Unavailable');
+    expect(detail).toContain('retry-after: 5');
+    expect(detail).toContain('www-authenticate: Bearer realm="gw"');
+    expect(detail).toContain('"type": "urn:gw:problem:GW_NO_HEALTHY_TARGET"');
+    expect(detail).toContain('"detail": "No healthy target for service catalog"');
+    expect(detail).toContain('"hint": "Start the service or wait for its health check."');
+    // And it says nothing was sent upstream, without listing headers as if they had been
+    expect(detail).toContain('WHAT WENT UPSTREAM: not sent upstream');
+    expect(detail).not.toContain('x-api-key');
+  });
+
+  it('shows the headers that went upstream when the upstream answered', async () => {
+    dashboard = renderDashboardUnderTest({ terminal: { columns: 120, rows: 60 } });
+    dashboard.emit(
+      finished({
+        upstreamUrl: 'http://127.0.0.1:8001/users/1',
+        requestHeaders: { 'x-client-id': 'web-app' },
+        responseHeaders: { 'content-type': 'application/json' },
+      }),
+    );
+    await dashboard.frame();
+    const detail = await dashboard.press(keys.enter);
+    expect(detail).toContain('answered by the upstream http://127.0.0.1:8001 (service users)');
+    expect(detail).toContain('WHAT THE CLIENT GOT: 200 OK (from the upstream)');
+    expect(detail).toContain('WHAT WENT UPSTREAM: http://127.0.0.1:8001/users/1');
+    expect(detail).toContain('x-client-id: web-app');
+  });
+
+  it('scrolls at 80×24 down to the end of the problem body', async () => {
+    // Given the 503 opened on a small terminal
+    dashboard = renderDashboardUnderTest({ terminal: { columns: 80, rows: 24 } });
+    dashboard.emit(refused);
+    await dashboard.frame();
+    const top = await dashboard.press(keys.enter);
+    expect(top).toContain('answered by');
+    expect(top).not.toContain('not sent upstream');
+    expect(top).toMatch(/lines 1–\d+ of \d+ · j\/k/);
+    // When it is scrolled down
+    const bottom = await dashboard.press('j', 'j', 'j', 'j');
+    // Then the end shows, and the start has scrolled away
+    expect(bottom).toContain('WHAT WENT UPSTREAM: not sent upstream');
+    expect(bottom).not.toContain('answered by');
+    // And k scrolls back up
+    expect(await dashboard.press('k', 'k', 'k', 'k')).toContain('answered by');
+  });
+});
