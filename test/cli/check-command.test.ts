@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runGw } from '../fixtures/e2e/gw-process.js';
+import { listeningLine, runGw, spawnGw } from '../fixtures/e2e/gw-process.js';
 import { createProject, repoRoot, type Project } from '../fixtures/e2e/project.js';
 
 let project: Project;
@@ -56,5 +56,26 @@ describe('gw check explains a config mistake (issue 15)', { timeout: 60_000 }, (
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('GW_CONFIG_INVALID');
     expect(result.stderr).toContain(`  • ${line}`);
+  });
+});
+
+describe('gw dev plain output on a save with a syntax error (issue 15)', { timeout: 60_000 }, () => {
+  it('prints file:line:col and the code frame', async () => {
+    const dev = await createProject({
+      'gateway.config.ts': 'export default { port: 0, services: {}, routes: [] };\n',
+    });
+    const gw = spawnGw(['dev'], { cwd: dev.dir });
+    try {
+      await gw.waitForOutput(listeningLine);
+      await dev.write('gateway.config.ts', 'export default {\n  port: 0,\n  routes: [\n\n};\n');
+      await gw.waitForOutput(/config rejected/);
+      const [frame] = await gw.waitForOutput(/^> 5 \| \};$/m);
+      expect(frame).toBeDefined();
+      expect(gw.stdout()).toContain(`${dev.path('gateway.config.ts')}:5:1:`);
+      expect(gw.stdout()).toMatch(/^ {4}\| \^$/m);
+    } finally {
+      await gw.stop();
+      await dev.cleanup();
+    }
   });
 });
