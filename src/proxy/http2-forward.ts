@@ -97,7 +97,9 @@ export function createHttp2Forward(sessions: Http2Sessions) {
           waitForTrailers: streamedBody,
         });
       } catch (error) {
-        // The session closed between the lookup and now (GOAWAY): another try gets a new one.
+        // The session closed between the lookup and now (GOAWAY), or ran out of stream ids
+        // (2^31): it takes no more streams, and the next try dials a new one.
+        upstream.session.close();
         pool.started(target);
         fail(markRetryable(upstreamError(error, target.key, pool.name, ctx.timeoutMs)));
         return;
