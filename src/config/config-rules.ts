@@ -146,6 +146,7 @@ export function checkConfigRules(config: unknown): ConfigProblem[] {
       name: typeof route.name === 'string' ? route.name : undefined,
       path: route.path,
       methods,
+      host: typeof route.host === 'string' ? route.host : undefined,
     });
     const earlier = seen.get(id);
     if (earlier === undefined) seen.set(id, index);

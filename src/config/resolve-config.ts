@@ -1,9 +1,12 @@
+import path from 'node:path';
 import type { ConfigProblem } from '../errors.js';
 import { GatewayError } from '../errors.js';
 import { checkConfigRules } from './config-rules.js';
 import { deepFreeze } from './deep-freeze.js';
 import { formatIssues } from './format-issues.js';
+import { checkHostPatterns } from './host-rules.js';
 import { configSchema, type ResolvedConfig } from './schema.js';
+import { checkTlsConfig } from '../tls/user-certificate.js';
 
 /** In file order: `routes[2]` before `routes[10]`, schema and cross-field problems together. */
 function byPath(a: ConfigProblem, b: ConfigProblem): number {
@@ -19,6 +22,12 @@ export function resolveConfig(raw: unknown, file = '(inline config)'): ResolvedC
   const problems = [
     ...(parsed.success ? [] : formatIssues(parsed.error.issues, raw, configSchema)),
     ...checkConfigRules(parsed.success ? parsed.data : raw),
+    ...checkHostPatterns(parsed.success ? parsed.data : raw),
+    // Certificate files are relative to the config file (inline configs: the working folder).
+    ...checkTlsConfig(
+      parsed.success ? parsed.data : raw,
+      path.isAbsolute(file) ? path.dirname(file) : process.cwd(),
+    ),
   ].sort(byPath);
   if (!parsed.success || problems.length > 0) {
     const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;

@@ -14,6 +14,7 @@ import { faultsSchema } from '../middleware/faults.js';
 import { fallbackSchema, mockSchema } from '../middleware/mock.js';
 import { transformSchema } from '../middleware/transform/transform.js';
 import { stateSchema } from '../state/state-schema.js';
+import { tlsSchema } from '../tls/tls-schema.js';
 
 /**
  * The whole gateway.config schema. Core fields live here; each policy's schema lives beside its
@@ -129,6 +130,12 @@ const routeCoreFields = {
     .startsWith('/', { message: "a route path starts with '/'" })
     .describe("Path prefix at segment boundaries; ':name' matches a segment, a trailing '*' the rest"),
   methods: z.array(httpMethod).min(1).optional().describe('HTTP methods (default: all)'),
+  host: z
+    .string()
+    .optional()
+    .describe(
+      "Host name the route answers (Host or :authority, any case, port ignored): 'api.localhost', or '*.preview.localhost' for one or more labels; an exact host beats a wildcard, which beats a route without host (default: any host)",
+    ),
   service: z.string().optional().describe('The service that answers this route'),
   stripPrefix: z.string().startsWith('/').optional().describe('Removed from the start of the upstream path'),
   rewrite: rewrite.optional().describe('Regex rewrite of the upstream path ({ from, to }) or a function'),
@@ -186,6 +193,7 @@ const topLevelPolicyFields = {
 export const configSchema = z.strictObject({
   port: z.number().int().min(0).max(65535).default(8080).describe('Port to listen on (--port overrides)'),
   host: z.string().default('127.0.0.1').describe('Address to bind; 127.0.0.1 unless you mean to expose gw'),
+  tls: tlsSchema.optional(),
   services: z.record(z.string(), serviceSchema).default({}).describe('Upstream services by name'),
   routes: z.array(routeSchema).default([]).describe('Routes; the most specific match wins'),
   server: serverSchema.default({

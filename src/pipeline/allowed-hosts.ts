@@ -47,7 +47,12 @@ const VERDICT_CACHE_SIZE = 256;
 
 /** Built once per config load; a request costs one Map lookup (clients repeat their Host). */
 export function compileAllowedHosts(
-  config: { readonly allowedHosts?: true | readonly string[] | undefined; readonly host: string },
+  config: {
+    readonly allowedHosts?: true | readonly string[] | undefined;
+    readonly host: string;
+    readonly routes?: ReadonlyArray<{ readonly host?: string | undefined }>;
+    readonly tls?: boolean | { readonly hosts?: readonly string[] | undefined } | undefined;
+  },
   bindHost?: string,
 ): AllowedHosts {
   const any = config.allowedHosts === true;
@@ -56,7 +61,13 @@ export function compileAllowedHosts(
   for (const bound of [config.host, bindHost]) {
     if (bound) exact.add(bound.replace(/^\[|\]$/g, '').toLowerCase());
   }
-  for (const entry of config.allowedHosts === true ? [] : (config.allowedHosts ?? [])) {
+  // A host the config routes by (routes[].host) or issues certificates for (tls.hosts) is one
+  // the user means gw to answer: `*.x.test` there reads as it does in allowedHosts.
+  const named = [
+    ...(config.routes ?? []).flatMap((route) => (route.host === undefined ? [] : [route.host])),
+    ...(typeof config.tls === 'object' ? (config.tls.hosts ?? []) : []),
+  ];
+  for (const entry of [...(config.allowedHosts === true ? [] : (config.allowedHosts ?? [])), ...named]) {
     const name = entry.toLowerCase();
     if (name.startsWith('*.')) suffixes.push(name.slice(1));
     else if (name.startsWith('.')) {

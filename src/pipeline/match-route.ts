@@ -1,3 +1,4 @@
+import { hostnameOfHeader, labelSuffixes, wildcardSuffix } from './host-pattern.js';
 import type { CompiledRoute } from './types.js';
 
 /**
@@ -26,7 +27,11 @@ export type MatchResult =
   | { kind: 'not-found' };
 
 export interface RouteTable {
-  match(method: string, path: string): MatchResult;
+  /**
+   * The route for a request. `host` is the Host header (or `:authority`), port and case ignored;
+   * without it only routes that name no `host` can match.
+   */
+  match(method: string, path: string, host?: string): MatchResult;
   /** Routes that can never win for some methods because an equally specific earlier route takes them. */
   readonly shadowed: ReadonlyArray<{ route: CompiledRoute; by: CompiledRoute; methods: string[] }>;
 }
@@ -56,8 +61,63 @@ function createNode(): TrieNode {
 const patternKey = (p: Pattern) =>
   p.segments.map((s) => (s.startsWith(':') ? ':' : s)).join('/') + (p.wildcard ? '/*' : '');
 
+/** What one search collects: the winner, or the methods the routes with this path allow. */
+interface Search {
+  method: string;
+  segments: string[];
+  found: CompiledRoute | undefined;
+  allowed: Set<string> | undefined;
+}
+
+function insert(root: TrieNode, route: CompiledRoute, pattern: Pattern): void {
+  let node = root;
+  for (const segment of pattern.segments) {
+    if (segment.startsWith(':')) node = node.param ??= createNode();
+    else {
+      let child = node.literal.get(segment);
+      if (!child) node.literal.set(segment, (child = createNode()));
+      node = child;
+    }
+  }
+  (pattern.wildcard ? node.wildcard : node.routes).push(route);
+}
+
+/** The most specific route of one trie for the search's path and method (path rules only). */
+function search(root: TrieNode, s: Search): boolean {
+  const consider = (candidates: CompiledRoute[]): boolean => {
+    for (const route of candidates) {
+      if (route.methods === undefined || route.methods.has(s.method)) {
+        s.found = route;
+        return true;
+      }
+      s.allowed ??= new Set();
+      for (const m of route.methods) s.allowed.add(m);
+    }
+    return false;
+  };
+  const visit = (node: TrieNode, i: number): boolean => {
+    if (i < s.segments.length) {
+      const segment = s.segments[i]!;
+      const child = node.literal.get(segment);
+      if (child && visit(child, i + 1)) return true;
+      if (node.param && segment.length > 0 && visit(node.param, i + 1)) return true;
+    }
+    if (node.wildcard.length > 0 && consider(node.wildcard)) return true;
+    return node.routes.length > 0 && consider(node.routes);
+  };
+  return visit(root, 0);
+}
+
+/**
+ * Host first, then path: a route naming the exact host beats a `*.` wildcard host (the longer
+ * suffix first), which beats a route without `host`; within each, the path rules above. One trie
+ * per exact host and per wildcard suffix, so a request costs a Map lookup per label of its host
+ * on top of the path walk, whatever the number of routes.
+ */
 export function createRouteTable(routes: readonly CompiledRoute[]): RouteTable {
-  const root = createNode();
+  const anyHost = createNode();
+  const exactHosts = new Map<string, TrieNode>();
+  const wildcardHosts = new Map<string, TrieNode>();
   const patterns = new Map<CompiledRoute, Pattern>();
   const byKey = new Map<string, CompiledRoute[]>();
   const shadowed: Array<{ route: CompiledRoute; by: CompiledRoute; methods: string[] }> = [];
@@ -65,18 +125,18 @@ export function createRouteTable(routes: readonly CompiledRoute[]): RouteTable {
   for (const route of routes) {
     const pattern = parsePattern(route.config.path);
     patterns.set(route, pattern);
-    let node = root;
-    for (const segment of pattern.segments) {
-      if (segment.startsWith(':')) node = node.param ??= createNode();
-      else {
-        let child = node.literal.get(segment);
-        if (!child) node.literal.set(segment, (child = createNode()));
-        node = child;
-      }
+    const host = route.config.host?.toLowerCase();
+    const suffix = host === undefined ? undefined : wildcardSuffix(host);
+    let root = anyHost;
+    if (host !== undefined) {
+      const tries = suffix === undefined ? exactHosts : wildcardHosts;
+      const key = suffix ?? host;
+      root = tries.get(key) ?? createNode();
+      tries.set(key, root);
     }
-    (pattern.wildcard ? node.wildcard : node.routes).push(route);
+    insert(root, route, pattern);
 
-    const key = patternKey(pattern);
+    const key = `${host ?? ''} ${patternKey(pattern)}`;
     const same = byKey.get(key) ?? [];
     for (const earlier of same) {
       const overlap = overlappingMethods(earlier, route);
@@ -84,6 +144,7 @@ export function createRouteTable(routes: readonly CompiledRoute[]): RouteTable {
     }
     byKey.set(key, [...same, route]);
   }
+  const byHost = exactHosts.size > 0 || wildcardHosts.size > 0;
 
   function toMatch(route: CompiledRoute, segments: string[]): RouteMatch {
     const pattern = patterns.get(route)!;
@@ -94,36 +155,27 @@ export function createRouteTable(routes: readonly CompiledRoute[]): RouteTable {
     return { route, params };
   }
 
+  function searchHosts(s: Search, host: string): boolean {
+    const hostname = hostnameOfHeader(host);
+    const exact = exactHosts.get(hostname);
+    if (exact && search(exact, s)) return true;
+    if (wildcardHosts.size === 0) return false;
+    for (const suffix of labelSuffixes(hostname)) {
+      const trie = wildcardHosts.get(suffix);
+      if (trie && search(trie, s)) return true;
+    }
+    return false;
+  }
+
   return {
     shadowed,
-    match(method, path) {
+    match(method, path, host) {
       const segments = path.split('/');
       segments.shift();
-      let allowed: Set<string> | undefined;
-      let found: CompiledRoute | undefined;
-      const consider = (candidates: CompiledRoute[]): boolean => {
-        for (const route of candidates) {
-          if (route.methods === undefined || route.methods.has(method)) {
-            found = route;
-            return true;
-          }
-          allowed ??= new Set();
-          for (const m of route.methods) allowed.add(m);
-        }
-        return false;
-      };
-      const visit = (node: TrieNode, i: number): boolean => {
-        if (i < segments.length) {
-          const segment = segments[i]!;
-          const child = node.literal.get(segment);
-          if (child && visit(child, i + 1)) return true;
-          if (node.param && segment.length > 0 && visit(node.param, i + 1)) return true;
-        }
-        if (node.wildcard.length > 0 && consider(node.wildcard)) return true;
-        return node.routes.length > 0 && consider(node.routes);
-      };
-      if (visit(root, 0)) return { kind: 'matched', match: toMatch(found!, segments) };
-      if (allowed) return { kind: 'method-not-allowed', allowed: [...allowed].sort() };
+      const s: Search = { method, segments, found: undefined, allowed: undefined };
+      if ((byHost && host !== undefined && searchHosts(s, host)) || search(anyHost, s))
+        return { kind: 'matched', match: toMatch(s.found!, segments) };
+      if (s.allowed) return { kind: 'method-not-allowed', allowed: [...s.allowed].sort() };
       return { kind: 'not-found' };
     },
   };

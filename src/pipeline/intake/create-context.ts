@@ -107,10 +107,12 @@ export function createIntake(options: IntakeOptions): Intake {
       options.admin(req, res, path);
       return undefined;
     }
-    let result = table.match(method, path);
+    // Routes with `host` match the Host header, checked above.
+    const host = req.headers.host;
+    let result = table.match(method, path, host);
     // A CORS preflight asks about another method: it goes where that method would go.
     const asked = result.kind === 'method-not-allowed' ? preflightMethod(req) : undefined;
-    if (asked !== undefined) result = table.match(asked, path);
+    if (asked !== undefined) result = table.match(asked, path, host);
     if (result.kind !== 'matched') {
       const closest = result.kind === 'not-found' ? closestRoutes(routes, path) : [];
       const error =

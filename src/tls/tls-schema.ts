@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+/**
+ * `tls` at the top of the config: `true` serves HTTPS with certificates from gw's own local CA
+ * (created once in GW_HOME, default ~/.gw), `{ hosts }` adds names beyond localhost and
+ * `*.localhost` that it issues certificates for, and `{ cert, key }` serves your own files (from
+ * mkcert, say) instead. Files are relative to the config file.
+ */
+export const tlsSchema = z
+  .union([
+    z.boolean(),
+    z.strictObject({
+      cert: z
+        .string()
+        .min(1)
+        .optional()
+        .describe("Your own certificate (PEM, chain included), e.g. './certs/dev.pem'; needs `key`"),
+      key: z
+        .string()
+        .min(1)
+        .optional()
+        .describe("The private key of `cert` (PEM), e.g. './certs/dev-key.pem'"),
+      hosts: z
+        .array(z.string().min(1))
+        .optional()
+        .describe(
+          "Host names beyond localhost and *.localhost that gw's local CA issues certificates for: 'shop.test' or '*.shop.test'",
+        ),
+    }),
+  ])
+  .describe(
+    "HTTPS on gw's port: true (certificates from gw's local CA, see `gw cert`), { hosts: [...] } for more names, or { cert, key } for your own files",
+  );
+
+export type TlsConfig = z.output<typeof tlsSchema>;
