@@ -1,5 +1,6 @@
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { GatewayContext, Next, PolicyFactory } from '../pipeline/types.js';
+import { answeredBy } from '../pipeline/hooks.js';
 import { createPublicRoute, PublicContext } from '../pipeline/public-context.js';
 import { sendBufferedResponse } from '../pipeline/send-response.js';
 
@@ -54,8 +55,7 @@ export const createCustomPolicy: PolicyFactory = (route) => {
         },
       );
     }
-    ctx.outcome.answeredBy = 'use';
-    ctx.outcome.reason = `${label} answered ${ctx.response?.status ?? ''}`;
+    answeredBy(ctx, 'use', `${label} answered ${ctx.response?.status ?? ''}`);
     PublicContext.finishAnswer(c);
   }
 

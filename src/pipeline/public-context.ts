@@ -13,6 +13,7 @@ import type {
 } from '../api/middleware-context.js';
 import { checkedValue, checkHeaders, checkStatus, headerNameOf, toBuffer } from '../api/checked-input.js';
 import { hasRequestBody, readRequestBody } from '../middleware/transform/read-body.js';
+import { answeredBy, onAnswerHead, replaceUpstreamBody } from './hooks.js';
 import type { BufferRequest, CompiledRoute, GatewayContext, UpstreamHead } from './types.js';
 
 /**
@@ -92,7 +93,7 @@ class PublicBody implements RequestBody {
     // The stream can be read once: keep the bytes and send them upstream in its place.
     // (Unless a replace() came while it was read: that body goes instead.)
     return (this.#reading ??= readRequestBody(ctx, this.#limit).then((bytes) => {
-      if (!Buffer.isBuffer(ctx.requestBody)) ctx.requestBody = bytes;
+      if (!Buffer.isBuffer(ctx.requestBody)) replaceUpstreamBody(ctx, bytes);
       return bytes;
     }));
   }
@@ -113,7 +114,7 @@ class PublicBody implements RequestBody {
   replace(body: string | Uint8Array, contentType?: string): void {
     const ctx = this.#ctx;
     if (ctx.upgrade) throw new TypeError('A WebSocket upgrade has no body to replace');
-    ctx.requestBody = toBuffer(body);
+    replaceUpstreamBody(ctx, toBuffer(body));
     // The new bytes are sent as given: the old body's coding no longer describes them.
     ctx.upstreamHeaders['content-encoding'] = undefined;
     if (contentType !== undefined) {
@@ -240,7 +241,7 @@ export class PublicContext implements MiddlewareContext {
     // An upstream answer that streams is seen as its head is prepared; a buffered one once the
     // policies after `use` are done with it (finishAnswer), so a cache stores it unedited and
     // every request's answer is edited exactly once.
-    this.#ctx.responseHooks.push((head) => {
+    onAnswerHead(this.#ctx, (head) => {
       if (watch.seen || buffersAnswer(this.#ctx.bufferResponse, head)) return;
       try {
         this.#edit(watch, head, false);
@@ -248,8 +249,7 @@ export class PublicContext implements MiddlewareContext {
         // The head is not written yet but cannot become an error answer any more: close the
         // connection rather than send what the handler meant to change.
         watch.error = this.#handlerError(error);
-        this.#ctx.outcome.answeredBy = 'use';
-        this.#ctx.outcome.reason = watch.error.message;
+        answeredBy(this.#ctx, 'use', watch.error.message);
         this.#ctx.res.destroy();
       }
     });
