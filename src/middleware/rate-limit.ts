@@ -104,14 +104,10 @@ export const createRateLimitPolicy: PolicyFactory = (route, build) => {
     return next();
   };
 
-  // Not async: with the in-process store a request passes without a promise of its own.
-  return function rateLimit(ctx, next) {
+  return async function rateLimit(ctx, next) {
     const tier = ctx.identity?.tier;
     const active = (tier !== undefined && tiers.get(tier)) || base;
     const caller = callerOf(ctx);
-    const decisions = store.consume(prefix + caller, active.rules);
-    return Array.isArray(decisions)
-      ? decide(ctx, next, active, caller, decisions)
-      : decisions.then((settled) => decide(ctx, next, active, caller, settled));
+    return decide(ctx, next, active, caller, await store.consume(prefix + caller, active.rules));
   };
 };

@@ -73,7 +73,8 @@ export function createMemoryRateLimitStore(options: MemoryRateLimitStoreOptions 
       return tats.size;
     },
     sweep,
-    // Synchronous from read to write: no other check interleaves, so limits are exact.
+    // Synchronous from read to write: no other check interleaves, so limits are exact; the
+    // answer comes as a promise like a remote store's, so callers have one path.
     consume(key, rules) {
       const t = now();
       expireOldest(t);
@@ -83,7 +84,7 @@ export function createMemoryRateLimitStore(options: MemoryRateLimitStoreOptions 
         (rule, i) => before[i]! + rule.windowMs / rule.limit - t <= rule.windowMs + EPSILON,
       );
       const allowed = fits.every(Boolean);
-      return rules.map((rule, i): RateLimitDecision => {
+      const decisions = rules.map((rule, i): RateLimitDecision => {
         const interval = rule.windowMs / rule.limit;
         const tat = before[i]!;
         if (!allowed) {
@@ -116,6 +117,7 @@ export function createMemoryRateLimitStore(options: MemoryRateLimitStoreOptions 
           retryAfterMs: 0,
         };
       });
+      return Promise.resolve(decisions);
     },
     async close() {
       if (timer) clearInterval(timer);

@@ -29,8 +29,8 @@ export interface RateLimitDecision {
  * order of `rules`. Every stored entry expires once its budget is whole again.
  */
 export interface RateLimitStore {
-  /** Counts one request against every rule; an in-process store answers at once (no promise). */
-  consume(key: string, rules: readonly RateLimitRule[]): RateLimitDecision[] | Promise<RateLimitDecision[]>;
+  /** Counts one request against every rule. */
+  consume(key: string, rules: readonly RateLimitRule[]): Promise<RateLimitDecision[]>;
   close(): Promise<void>;
 }
 
