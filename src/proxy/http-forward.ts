@@ -218,8 +218,17 @@ export function forwardHttp(
       arm('connect', timeouts.connectMs);
       socket.once(endpoint.secure ? 'secureConnect' : 'connect', connected);
     });
+    // Only a streamed body has an upload to watch. A bodyless request is on the wire at once
+    // ('finish' follows); a body in memory is gw's to send, so its sending counts as waiting.
+    const uploads = body !== undefined ? !Buffer.isBuffer(body) : declaresBody(ctx.upstreamHeaders);
     const connected = () => {
-      if (phase === 'connect') arm('upload', timeouts.idleMs);
+      if (phase !== 'connect') return;
+      if (uploads) arm('upload', timeouts.idleMs);
+      else if (body !== undefined) arm('head', ctx.timeoutMs);
+      else {
+        phase = 'upload';
+        clearTimeout(timer);
+      }
     };
     // The whole request is on the wire: from here the upstream has `timeout` to answer.
     proxyReq.on('finish', () => {
@@ -375,7 +384,7 @@ export function forwardHttp(
     } else if (body !== undefined) {
       body.once('error', (error: Error) => proxyReq.destroy(error));
       upload(body);
-    } else if (declaresBody(ctx.upstreamHeaders)) {
+    } else if (uploads) {
       // A client that breaks off its body mid-way: the upstream request goes with it.
       req.once('error', () => proxyReq.destroy());
       upload(req);
