@@ -73,7 +73,11 @@ export const serviceSchema = z.strictObject({
     .min(1, { message: 'a service needs at least one target' })
     .describe('Upstream URLs'),
   balance: balance.describe('How requests are spread over the targets'),
-  timeout: duration.optional().describe('Time to wait for the upstream (default 30s); a route may override'),
+  timeout: duration
+    .optional()
+    .describe(
+      "Time the upstream has for its answer's head, counted once the request is sent (default 30s; 504 GW_UPSTREAM_TIMEOUT); a route may override",
+    ),
   connectTimeout: duration
     .optional()
     .describe(
@@ -139,7 +143,11 @@ const routeCoreFields = {
   service: z.string().optional().describe('The service that answers this route'),
   stripPrefix: z.string().startsWith('/').optional().describe('Removed from the start of the upstream path'),
   rewrite: rewrite.optional().describe('Regex rewrite of the upstream path ({ from, to }) or a function'),
-  timeout: duration.optional().describe('Time to wait for the upstream; overrides the service'),
+  timeout: duration
+    .optional()
+    .describe(
+      "Time the upstream has for its answer's head, counted once the request is sent; overrides the service",
+    ),
   connectTimeout: duration
     .optional()
     .describe('Time to connect to a target, TLS included; overrides the service'),
