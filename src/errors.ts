@@ -75,6 +75,22 @@ export const errorCatalogue = {
     title: 'The state folder is writable by other users',
     hint: 'Run `chmod 700` on the folder or pass another --state-dir; gw writes no keys or secrets there until then.',
   },
+  // Local HTTPS: gw's CA and the trust stores (CLI and start)
+  GW_TLS_CA_INVALID: {
+    status: 500,
+    title: "gw's local CA cannot be used",
+    hint: 'Remove the CA folder named above to let gw create a new CA, then run `gw cert trust` again.',
+  },
+  GW_TLS_HOME_UNWRITABLE: {
+    status: 500,
+    title: 'gw cannot write its certificate folder',
+    hint: 'Make GW_HOME (default ~/.gw) writable by your user, or point GW_HOME at another folder.',
+  },
+  GW_CERT_TRUST_FAILED: {
+    status: 500,
+    title: 'A trust store could not be changed',
+    hint: 'Run the command shown above yourself (the system store needs root), or see `gw cert trust --dry-run`.',
+  },
   // Requests (problem+json answers)
   GW_BAD_REQUEST: { status: 400, title: 'Bad request', hint: 'The request could not be parsed.' },
   GW_HOST_INVALID: {

@@ -43,6 +43,11 @@ export function hostPatternProblem(pattern: string): HostPatternProblem | undefi
   return undefined;
 }
 
+/** Whether `name` is one exact host name (lowercase), not a pattern. */
+export function isHostName(name: string): boolean {
+  return name.length <= 253 && hostName.test(name);
+}
+
 /** The host name of a Host header (or `:authority`): lowercase, no port, brackets or trailing dot. */
 export function hostnameOfHeader(host: string): string {
   let name: string;
