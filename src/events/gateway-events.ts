@@ -42,6 +42,8 @@ export interface RequestFinished {
   target?: string;
   upstreamUrl?: string;
   clientIp: string;
+  /** The client's HTTP version: '1.1', '1.0' or '2.0'. */
+  httpVersion?: string;
   /** Key name or token subject, once verified. */
   caller?: string;
   outcome: RequestOutcome;

@@ -23,6 +23,7 @@ export function emitFinished(events: EventStream, ctx: GatewayContext): void {
     target: ctx.target,
     upstreamUrl: ctx.upstreamUrl === undefined ? undefined : redactQuery(ctx.upstreamUrl),
     clientIp: ctx.clientIp,
+    httpVersion: ctx.req.httpVersion,
     caller: ctx.identity?.name,
     outcome: ctx.outcome,
     // Redacted when read (only the dashboard's detail does): nothing to pay per request.

@@ -1,4 +1,5 @@
 import type { IncomingMessage, InformationEvent, ServerResponse } from 'node:http';
+import type { InterimWriter } from '../pipeline/intake/http2-response.js';
 import { hopByHopNames } from './forward-headers.js';
 
 /**
@@ -10,6 +11,11 @@ import { hopByHopNames } from './forward-headers.js';
  * odd but valid values that writeEarlyHints' own check refuses) goes through as sent.
  */
 export function relayInformation(req: IncomingMessage, res: ServerResponse, info: InformationEvent): void {
+  // An HTTP/2 client gets it as an interim HEADERS frame, written by its response adapter.
+  if ('writeInterim' in res) {
+    (res as ServerResponse & InterimWriter).writeInterim(info.statusCode, info.rawHeaders);
+    return;
+  }
   const socket = res.socket;
   // A pipelined response that is not at the head of the connection yet has no socket.
   if (socket === null || res.headersSent || req.httpVersionMajor !== 1 || req.httpVersionMinor === 0) return;

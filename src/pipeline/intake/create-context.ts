@@ -70,6 +70,7 @@ export function createIntake(options: IntakeOptions): Intake {
         status: res.statusCode,
         durationMs: performance.now() - info.startedAt,
         clientIp: clientAddress(req),
+        httpVersion: req.httpVersion,
         outcome: { answeredBy: error.code, reason: error.message, code: error.code, hint: error.hint },
       });
     }

@@ -1,6 +1,4 @@
-import { IncomingMessage, type ServerResponse } from 'node:http';
-
-const readBody = IncomingMessage.prototype._read;
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /**
  * For a request with `Expect: 100-continue` (the server's 'checkContinue' event, which stops Node
@@ -14,6 +12,8 @@ const readBody = IncomingMessage.prototype._read;
 export function continueOnFirstRead(req: IncomingMessage, res: ServerResponse): void {
   // The expectation is gw's to meet, never the upstream's.
   req.headers.expect = undefined;
+  // The request's own reader: HTTP/1.1's IncomingMessage or the HTTP/2 adapter's.
+  const readBody = req._read;
   req._read = function continueThenRead(this: IncomingMessage, size: number): void {
     this._read = readBody;
     // After a final answer a 100 would be read as the start of the next response.

@@ -1,0 +1,160 @@
+import type { OutgoingHttpHeader, OutgoingHttpHeaders } from 'node:http';
+import http2 from 'node:http2';
+import { GatewayError } from '../../errors.js';
+import type { GatewayHttp2Request } from './http2-request.js';
+
+/**
+ * Connection-specific fields an HTTP/2 message must not carry (RFC 9113 §8.2.2: an intermediary
+ * "MUST remove" them); Node's HTTP/2 layer throws on all but Connection, which it drops with a
+ * process warning. gw sets `Connection: close` on refusals that end an HTTP/1.1 connection.
+ */
+const connectionSpecific = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+function allowed(name: string): boolean {
+  return !connectionSpecific.has(name.toLowerCase());
+}
+
+/** Fields that never go in trailers: pseudo-headers and connection-specific ones. */
+function allowedInTrailers(name: string): boolean {
+  return name.charCodeAt(0) !== 58 /* : */ && allowed(name);
+}
+
+/** What sends a 1xx on a response whose connection is not an HTTP/1.1 byte stream. */
+export interface InterimWriter {
+  writeInterim(status: number, rawHeaders: readonly string[]): boolean;
+}
+
+/**
+ * An HTTP/2 answer with the surface the pipeline uses on an HTTP/1.1 `ServerResponse`, so the
+ * same forward, policies and problem answers write to either:
+ * - connection-specific headers are dropped rather than thrown on (RFC 9113 §8.2.2);
+ * - trailers can follow any body (`chunkedEncoding`, `useChunkedEncodingByDefault`), and
+ *   `addTrailers` takes the [name, value] pairs the HTTP/1.1 response takes;
+ * - 1xx answers go out as HEADERS frames (`writeInterim`);
+ * - there is no socket to hand over: an upgrade is an HTTP/1.1 affair (WebSockets over HTTP/2,
+ *   RFC 8441, are answered before they reach the pipeline).
+ */
+export class GatewayHttp2Response
+  extends http2.Http2ServerResponse<GatewayHttp2Request>
+  implements InterimWriter
+{
+  /** HTTP/2 frames every body, so an answer can always end with trailers (RFC 9113 §8.1). */
+  chunkedEncoding = true;
+  useChunkedEncodingByDefault = true;
+  /** The session outlives each stream; GOAWAY, not a header, ends it. */
+  shouldKeepAlive = true;
+  strictContentLength = false;
+  readonly maxRequestsOnConnectionReached = false;
+
+  override setHeader(name: string, value: number | string | readonly string[]): this {
+    if (allowed(name)) super.setHeader(name, value);
+    return this;
+  }
+
+  override appendHeader(name: string, value: string | readonly string[]): this {
+    if (allowed(name)) super.appendHeader(name, typeof value === 'string' ? value : [...value]);
+    return this;
+  }
+
+  override writeHead(
+    statusCode: number,
+    reasonOrHeaders?: string | OutgoingHttpHeaders | OutgoingHttpHeader[],
+    headers?: OutgoingHttpHeaders | OutgoingHttpHeader[],
+  ): this {
+    // A reason phrase does not exist in HTTP/2 (RFC 9113 §8.3.2).
+    const given = typeof reasonOrHeaders === 'string' ? headers : reasonOrHeaders;
+    if (given === undefined) return super.writeHead(statusCode);
+    return super.writeHead(statusCode, withoutConnectionFields(given));
+  }
+
+  override addTrailers(trailers: OutgoingHttpHeaders | ReadonlyArray<[string, string]>): void {
+    const fields: Record<string, string | string[]> = {};
+    const add = (name: string, value: string | number | readonly string[]) => {
+      if (!allowedInTrailers(name)) return;
+      const key = name.toLowerCase();
+      const values = typeof value === 'object' ? [...value] : [String(value)];
+      const previous = fields[key];
+      fields[key] =
+        previous === undefined ? (values.length === 1 ? values[0]! : values) : [previous, values].flat();
+    };
+    if (Array.isArray(trailers))
+      for (const [name, value] of trailers as ReadonlyArray<[string, string]>) add(name, value);
+    else {
+      const object = trailers as OutgoingHttpHeaders;
+      for (const name of Object.keys(object)) if (object[name] !== undefined) add(name, object[name]);
+    }
+    super.addTrailers(fields);
+  }
+
+  /** Any 1xx (100, 102, 103 …) as an interim HEADERS frame; false once the final head went out. */
+  writeInterim(status: number, rawHeaders: readonly string[]): boolean {
+    if (this.headersSent || this.stream.destroyed || this.stream.closed) return false;
+    const fields: OutgoingHttpHeaders = { ':status': status };
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i]!.toLowerCase();
+      if (!allowedInTrailers(name)) continue;
+      const previous = fields[name];
+      fields[name] =
+        previous === undefined ? rawHeaders[i + 1]! : [String(previous), rawHeaders[i + 1]!].flat();
+    }
+    this.stream.additionalHeaders(fields);
+    return true;
+  }
+
+  override setTimeout(msecs: number, callback?: () => void): this {
+    super.setTimeout(msecs, callback);
+    return this;
+  }
+
+  setHeaders(headers: Headers | Map<string, number | string | readonly string[]>): this {
+    for (const [name, value] of headers) this.setHeader(name, value);
+    return this;
+  }
+
+  flushHeaders(): void {
+    if (!this.headersSent) this.writeHead(this.statusCode);
+  }
+
+  writeProcessing(): void {
+    this.writeInterim(102, []);
+  }
+
+  assignSocket(): void {
+    throw noSocket();
+  }
+
+  detachSocket(): void {
+    throw noSocket();
+  }
+}
+
+function noSocket(): GatewayError {
+  return new GatewayError('GW_INTERNAL', 'An HTTP/2 stream has no socket of its own to hand over');
+}
+
+/**
+ * The head without connection-specific fields, as an object (a flat [name, value, …] list, which
+ * the forward writes, becomes one with repeated names as arrays: Set-Cookie stays several fields).
+ */
+function withoutConnectionFields(headers: OutgoingHttpHeaders | OutgoingHttpHeader[]): OutgoingHttpHeaders {
+  const object: OutgoingHttpHeaders = {};
+  if (Array.isArray(headers)) {
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = String(headers[i]).toLowerCase();
+      if (!allowed(name)) continue;
+      const value = headers[i + 1]!;
+      const previous = object[name];
+      object[name] = previous === undefined ? value : [previous, value].flat().map(String);
+    }
+    return object;
+  }
+  for (const name of Object.keys(headers))
+    if (allowed(name)) object[name] = (headers as OutgoingHttpHeaders)[name];
+  return object;
+}
