@@ -134,6 +134,30 @@ export class GatewayHttp2Response
   }
 }
 
+/**
+ * Node's compatibility response reports a stream the client reset as finished (it ends the
+ * writable side as it closes the stream), and emits 'finish' for it too. The forward reads
+ * `writableFinished` on 'close' to tell a delivered answer from an abandoned one, whose upstream
+ * request it must cut: an answer is finished only when its stream closed without a reset.
+ * (Defined on the prototype: the type declares it as a field, which a subclass may not turn into
+ * an accessor.)
+ */
+const finishedOf = Object.getOwnPropertyDescriptor(
+  http2.Http2ServerResponse.prototype,
+  'writableFinished',
+)!.get!;
+Object.defineProperty(GatewayHttp2Response.prototype, 'writableFinished', {
+  get(this: GatewayHttp2Response): boolean {
+    const stream = this.stream;
+    const code = stream.rstCode;
+    return (
+      (finishedOf.call(this) as boolean) &&
+      !stream.aborted &&
+      (code === undefined || code === http2.constants.NGHTTP2_NO_ERROR)
+    );
+  },
+});
+
 function noSocket(): GatewayError {
   return new GatewayError('GW_INTERNAL', 'An HTTP/2 stream has no socket of its own to hand over');
 }
