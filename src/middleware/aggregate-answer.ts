@@ -1,4 +1,5 @@
 import { GatewayError } from '../errors.js';
+import { markOutcome } from '../pipeline/hooks.js';
 import type { BufferedResponse, GatewayContext } from '../pipeline/types.js';
 import type { CompiledPart, PartResult } from './aggregate-part.js';
 import type { AggregateMerge, AggregateResults } from './aggregate-schema.js';
@@ -26,7 +27,7 @@ export async function answerFrom(
     }
   });
   if (missing.length > 0) {
-    ctx.outcome.partial = true;
+    markOutcome(ctx, 'partial', true);
     ctx.responseHeaders['x-gw-partial'] = missing.join(', ');
   }
   const body = merge ? await runMerge(merge, results, ctx) : results;
@@ -39,7 +40,7 @@ export async function answerFrom(
 
 /** A required part failed: the whole call does, 504 when the part ran out of time, else 502. */
 export function requiredFailed(ctx: GatewayContext, part: CompiledPart, outcome: FailedPart): GatewayError {
-  ctx.outcome.reason = `required part ${part.name} failed: ${outcome.error.message}`;
+  markOutcome(ctx, 'reason', `required part ${part.name} failed: ${outcome.error.message}`);
   const extensions = { part: part.name, partStatus: outcome.status };
   const where = `Required part ${part.name} (${part.pool.name})`;
   if (outcome.error.code === 'GW_UPSTREAM_TIMEOUT') {

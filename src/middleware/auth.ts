@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
 import { GatewayError } from '../errors.js';
+import { answeredBy } from '../pipeline/hooks.js';
 import type { GatewayContext, Identity, Next, PolicyFactory } from '../pipeline/types.js';
 import type { ApiKeyLookup, ApiKeyRecord } from '../state/types.js';
 import type { VerifiedToken } from '../identity/token-verifier.js';
@@ -76,8 +77,7 @@ export const createAuthPolicy: PolicyFactory = (route, build) => {
   const missingChallenge = methods.map((method) => challenge(method, keyHeader)).join(', ');
 
   const refuse = (ctx: GatewayContext, error: GatewayError, caller?: string): never => {
-    ctx.outcome.answeredBy = 'auth';
-    ctx.outcome.reason = error.message;
+    answeredBy(ctx, 'auth', error.message);
     if (events.wants('auth-failed')) {
       events.emit({
         type: 'auth-failed',

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { duration } from '../config/fields.js';
 import { GatewayError } from '../errors.js';
 import type { PolicyFactory } from '../pipeline/types.js';
-import { answeredBy } from '../pipeline/hooks.js';
+import { answeredBy, markOutcome } from '../pipeline/hooks.js';
 
 export const faultsSchema = z
   .strictObject({
@@ -46,11 +46,11 @@ export const createFaultsPolicy: PolicyFactory = (route) => {
   return async function injectFaults(ctx, next) {
     const delay = low === high ? low : Math.round(low + Math.random() * (high - low));
     if (delay > 0) {
-      ctx.outcome.fault = `+${delay}ms`;
+      markOutcome(ctx, 'fault', `+${delay}ms`);
       await sleep(delay);
     }
     if (errorRate > 0 && Math.random() < errorRate) {
-      ctx.outcome.fault = delay > 0 ? `+${delay}ms, ${errorStatus}` : String(errorStatus);
+      markOutcome(ctx, 'fault', delay > 0 ? `+${delay}ms, ${errorStatus}` : String(errorStatus));
       answeredBy(ctx, 'faults', `injected ${errorStatus} (errorRate ${errorRate})`);
       throw new GatewayError(
         'GW_FAULT_INJECTED',

@@ -5,7 +5,7 @@ import type { BufferedResponse, GatewayContext, PolicyFactory } from '../pipelin
 import { mockAnswerSchema, type MockFunction, type MockRequest } from './mock-schema.js';
 import { isJsonType } from './transform/json-body.js';
 import { readRequestBody } from './transform/read-body.js';
-import { answeredBy } from '../pipeline/hooks.js';
+import { answeredBy, markOutcome } from '../pipeline/hooks.js';
 
 export { fallbackSchema, mockSchema } from './mock-schema.js';
 
@@ -104,7 +104,7 @@ export const createMockPolicy: PolicyFactory = (route, build) => {
     const { response, delay } = await answer(ctx);
     if (delay > 0) await sleep(delay);
     ctx.response = response;
-    ctx.outcome.mocked = true;
+    markOutcome(ctx, 'mocked', true);
     answeredBy(ctx, 'mock', reason);
   }
 

@@ -2,7 +2,7 @@ import { GatewayError } from '../errors.js';
 import type { GatewayContext, Next, PolicyFactory } from '../pipeline/types.js';
 import type { RateLimitDecision, RateLimitRule } from '../state/types.js';
 import { describeRule, policyHeader, type ResolvedRateLimit } from './rate-limit-schema.js';
-import { answeredBy } from '../pipeline/hooks.js';
+import { answeredBy, markOutcome } from '../pipeline/hooks.js';
 
 export { rateLimitSchema } from './rate-limit-schema.js';
 
@@ -70,7 +70,7 @@ export const createRateLimitPolicy: PolicyFactory = (route, build) => {
     headers['ratelimit-reset'] = String(Math.ceil(decision.resetMs / 1000));
     headers['ratelimit-policy'] = active.policy;
     const callerName = ctx.identity?.name ?? caller.slice(caller.indexOf(':') + 1);
-    ctx.outcome.limitRemaining = decision.remaining;
+    markOutcome(ctx, 'limitRemaining', decision.remaining);
     if (events.wants('limit-checked')) {
       events.emit({
         type: 'limit-checked',
@@ -86,7 +86,7 @@ export const createRateLimitPolicy: PolicyFactory = (route, build) => {
     }
     if (!decision.allowed) {
       const retryAfter = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
-      ctx.outcome.limited = true;
+      markOutcome(ctx, 'limited', true);
       answeredBy(
         ctx,
         'rate-limit',

@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { ErrorCode } from '../errors.js';
-import type { GatewayContext, UpstreamHead } from './types.js';
+import type { RequestOutcome } from '../events/gateway-events.js';
+import type { BufferRequest, GatewayContext, UpstreamHead } from './types.js';
 
 /**
  * How policies talk to the forward and to each other: a call per intent instead of fields each
@@ -30,11 +31,32 @@ export function answeredBy(ctx: GatewayContext, by: AnsweredBy, reason: string):
 }
 
 /**
+ * What a policy may note about a request for the log and the dashboard: a marker, or the reason a
+ * failure it throws happened (when the error's own message says less).
+ */
+export type OutcomeMark =
+  'cache' | 'limited' | 'limitRemaining' | 'retries' | 'mocked' | 'fault' | 'partial' | 'reason';
+
+/** Notes one fact about the request (a cache hit, a rate limit's remainder, an injected fault …). */
+export function markOutcome<K extends OutcomeMark>(
+  ctx: GatewayContext,
+  mark: K,
+  value: RequestOutcome[K],
+): void {
+  ctx.outcome[mark] = value;
+}
+
+/**
  * Sends `body` upstream instead of the client's: a Buffer goes with its Content-Length (and may be
  * sent again by a retry), a stream goes chunked; an error the stream emits fails the forward with it.
  */
 export function replaceUpstreamBody(ctx: GatewayContext, body: Buffer | Readable): void {
   ctx.requestBody = body;
+}
+
+/** The body that goes upstream when a policy replaced it (a Buffer once read, or a stream), else undefined. */
+export function upstreamBody(ctx: GatewayContext): Buffer | Readable | undefined {
+  return ctx.requestBody;
 }
 
 /** Calls `edit` with the upstream's head before it is written to the client (status, headers). */
@@ -63,4 +85,9 @@ export function bufferAnswer(ctx: GatewayContext, buffering: AnswerBuffering): v
     when: buffering.when,
     streamOverflow: buffering.overflow === 'stream',
   };
+}
+
+/** The buffering a policy asked for on this request, if any. */
+export function answerBuffering(ctx: GatewayContext): BufferRequest | undefined {
+  return ctx.bufferResponse;
 }

@@ -13,7 +13,7 @@ import type {
 } from '../api/middleware-context.js';
 import { checkedValue, checkHeaders, checkStatus, headerNameOf, toBuffer } from '../api/checked-input.js';
 import { hasRequestBody, readRequestBody } from '../middleware/transform/read-body.js';
-import { answeredBy, onAnswerHead, replaceUpstreamBody } from './hooks.js';
+import { answerBuffering, answeredBy, onAnswerHead, replaceUpstreamBody, upstreamBody } from './hooks.js';
 import type { BufferRequest, CompiledRoute, GatewayContext, UpstreamHead } from './types.js';
 
 /**
@@ -88,12 +88,13 @@ class PublicBody implements RequestBody {
   buffer(): Promise<Buffer> {
     const ctx = this.#ctx;
     // A replaced (or already read) body is what goes upstream, so it is what a later read sees.
-    if (Buffer.isBuffer(ctx.requestBody)) return Promise.resolve(ctx.requestBody);
+    const replaced = upstreamBody(ctx);
+    if (Buffer.isBuffer(replaced)) return Promise.resolve(replaced);
     if (ctx.upgrade || !hasRequestBody(ctx)) return Promise.resolve(Buffer.alloc(0));
     // The stream can be read once: keep the bytes and send them upstream in its place.
     // (Unless a replace() came while it was read: that body goes instead.)
     return (this.#reading ??= readRequestBody(ctx, this.#limit).then((bytes) => {
-      if (!Buffer.isBuffer(ctx.requestBody)) replaceUpstreamBody(ctx, bytes);
+      if (!Buffer.isBuffer(upstreamBody(ctx))) replaceUpstreamBody(ctx, bytes);
       return bytes;
     }));
   }
@@ -242,7 +243,7 @@ export class PublicContext implements MiddlewareContext {
     // policies after `use` are done with it (finishAnswer), so a cache stores it unedited and
     // every request's answer is edited exactly once.
     onAnswerHead(this.#ctx, (head) => {
-      if (watch.seen || buffersAnswer(this.#ctx.bufferResponse, head)) return;
+      if (watch.seen || buffersAnswer(answerBuffering(this.#ctx), head)) return;
       try {
         this.#edit(watch, head, false);
       } catch (error) {

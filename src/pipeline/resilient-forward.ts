@@ -21,7 +21,7 @@ import {
   serviceRetries,
 } from '../middleware/retries.js';
 import type { BuildContext, CompiledRoute, GatewayContext } from './types.js';
-import { answeredBy, replaceUpstreamBody } from './hooks.js';
+import { answeredBy, markOutcome, replaceUpstreamBody } from './hooks.js';
 
 /**
  * The forward for services with a circuit breaker or retries (issue 4). Each try goes to a target
@@ -66,7 +66,7 @@ export function createResilientForward(
       if (attempt > 0) {
         if (remaining < 1 || ctx.res.closed) throw lastError!;
         // Set before the try: a streamed answer's request-finished event fires before web() settles.
-        ctx.outcome.retries = attempt;
+        markOutcome(ctx, 'retries', attempt);
       }
       ctx.timeoutMs = Math.max(1, Math.round(remaining));
       const picked = pickTarget(

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { bufferAnswer, markOutcome } from '../../pipeline/hooks.js';
 import type { GatewayContext, PolicyFactory } from '../../pipeline/types.js';
 import type { CachedResponse } from '../../state/types.js';
 import { decideStore, readRequestDirectives } from './cache-control.js';
@@ -54,7 +55,7 @@ export const createCachePolicy: PolicyFactory = (route, build) => {
       body: variant.body,
     };
     ctx.responseHeaders['x-cache'] = 'HIT';
-    ctx.outcome.cache = 'HIT';
+    markOutcome(ctx, 'cache', 'HIT');
   }
 
   async function save(
@@ -84,7 +85,7 @@ export const createCachePolicy: PolicyFactory = (route, build) => {
       if (hit) return serve(ctx, hit);
     }
     ctx.responseHeaders['x-cache'] = 'MISS';
-    ctx.outcome.cache = refresh ? 'BYPASS' : 'MISS';
+    markOutcome(ctx, 'cache', refresh ? 'BYPASS' : 'MISS');
     if (noStore || ctx.method === 'HEAD') return next();
     // Policies further in edit the request headers; Vary is judged on what the client sent.
     const requestHeaders = { ...ctx.req.headers };
@@ -94,7 +95,7 @@ export const createCachePolicy: PolicyFactory = (route, build) => {
     if (leads) inflight.set(key, pending);
     let stored: CachedResponse | undefined;
     try {
-      ctx.bufferResponse = { maxBytes: config.maxEntrySize, streamOverflow: true };
+      bufferAnswer(ctx, { maxBytes: config.maxEntrySize, overflow: 'stream' });
       await next();
       stored = await save(ctx, key, requestHeaders);
     } finally {

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { GatewayError } from '../../errors.js';
+import { upstreamBody } from '../../pipeline/hooks.js';
 import type { GatewayContext } from '../../pipeline/types.js';
 import { bodyTooLarge, isChunked } from '../body-limit.js';
 
@@ -19,8 +20,9 @@ export function readRequestBody(ctx: GatewayContext, maxBytes: number): Promise<
   if (declared !== undefined && Number(declared) > maxBytes) {
     return Promise.reject(bodyTooLarge(ctx.route.id, maxBytes, Number(declared)));
   }
-  if (Buffer.isBuffer(ctx.requestBody)) return Promise.resolve(ctx.requestBody);
-  const source: Readable = ctx.requestBody ?? ctx.req;
+  const replaced = upstreamBody(ctx);
+  if (Buffer.isBuffer(replaced)) return Promise.resolve(replaced);
+  const source: Readable = replaced ?? ctx.req;
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

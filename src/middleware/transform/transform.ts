@@ -1,5 +1,13 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { GatewayError } from '../../errors.js';
+import {
+  answerBuffering,
+  answeredBy,
+  bufferAnswer,
+  onAnswerHead,
+  replaceUpstreamBody,
+  type AnswerBuffering,
+} from '../../pipeline/hooks.js';
 import type { BufferedResponse, GatewayContext, PolicyFactory, UpstreamHead } from '../../pipeline/types.js';
 import { compileFieldRules } from './field-rules.js';
 import { compileHeaderRules } from './header-rules.js';
@@ -26,7 +34,7 @@ async function runTransform(
     return serializeJson(result === undefined ? value : result);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    ctx.outcome.answeredBy = 'transform';
+    answeredBy(ctx, 'transform', message);
     throw new GatewayError(
       'GW_TRANSFORM_FAILED',
       `The ${side} body transform of route ${ctx.route.id} threw: ${message}`,
@@ -60,6 +68,7 @@ export const createTransformPolicy: PolicyFactory = (route) => {
   const inflateHint = `Send a smaller body, or raise transform.maxInflatedSize (${maxInflated} bytes) on route ${route.id}.`;
   const responseHook = editResponseHeaders && ((head: UpstreamHead) => editResponseHeaders(head.headers));
   if (!editRequestHeaders && !responseHook && !requestBody && !responseBody) return undefined;
+  const everyAnswer: AnswerBuffering = { maxBytes, overflow: 'fail' };
 
   async function transformRequest(ctx: GatewayContext, fn: BodyTransform): Promise<void> {
     const raw = await readRequestBody(ctx, maxBytes);
@@ -68,7 +77,7 @@ export const createTransformPolicy: PolicyFactory = (route) => {
       decoded = await decodeBody(raw, ctx.upstreamHeaders, maxInflated);
     } catch (error) {
       if (error instanceof InflateLimitExceeded) {
-        ctx.outcome.answeredBy = 'transform';
+        answeredBy(ctx, 'transform', error.message);
         throw new GatewayError(
           'GW_BODY_TOO_LARGE',
           `The request body of route ${route.id}: ${error.message}`,
@@ -85,13 +94,13 @@ export const createTransformPolicy: PolicyFactory = (route) => {
     }
     if (decoded === undefined) {
       // A coding gw cannot read: send the body on as it came.
-      ctx.requestBody = raw;
+      replaceUpstreamBody(ctx, raw);
       return;
     }
     const parsed = parseJson(decoded);
     if (!parsed.ok)
       throw new GatewayError('GW_BODY_INVALID_JSON', `The request body is not valid JSON: ${parsed.message}`);
-    ctx.requestBody = await runTransform(fn, parsed.value, ctx, 'request');
+    replaceUpstreamBody(ctx, await runTransform(fn, parsed.value, ctx, 'request'));
     delete ctx.upstreamHeaders['content-encoding'];
   }
 
@@ -141,12 +150,15 @@ export const createTransformPolicy: PolicyFactory = (route) => {
     if (requestBody && !ctx.upgrade && isJsonType(ctx.req.headers) && hasRequestBody(ctx))
       await transformRequest(ctx, requestBody);
     if (editRequestHeaders) editRequestHeaders(ctx.upstreamHeaders);
-    if (responseHook) ctx.responseHooks.push(responseHook);
+    if (responseHook) onAnswerHead(ctx, responseHook);
     const bodyWanted = responseBody !== undefined && !ctx.upgrade && ctx.method !== 'HEAD';
     // Alone, only JSON successes are buffered and everything else streams; under a cache, which
     // keeps whole answers anyway, every answer is.
     if (bodyWanted)
-      ctx.bufferResponse = ctx.bufferResponse ? { maxBytes } : { maxBytes, when: isTransformable };
+      bufferAnswer(
+        ctx,
+        answerBuffering(ctx) ? everyAnswer : { maxBytes, when: isTransformable, overflow: 'fail' },
+      );
     await next();
     if (bodyWanted && ctx.response) await transformResponse(ctx, ctx.response, responseBody);
   };
