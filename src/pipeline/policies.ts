@@ -9,6 +9,7 @@ import { createFaultsPolicy } from '../middleware/faults.js';
 import { createMockPolicy } from '../middleware/mock.js';
 import { createCachePolicy } from '../middleware/cache/cache.js';
 import { createTransformPolicy } from '../middleware/transform/transform.js';
+import { createGrpcCallPolicy } from '../protocols/grpc/grpc-call.js';
 
 /**
  * The order policies run in, for every route: one array a reader can see. Each entry is a
@@ -19,7 +20,8 @@ import { createTransformPolicy } from '../middleware/transform/transform.js';
  * Intended order (outermost first): CORS (preflights answer before auth), auth, rate limit, body limit, the route's own `use` middlewares, faults,
  * mock (answers, or falls back when the service is down), cache (outside transform: it stores
  * the transformed answer), transform, aggregate (answers from several services). Breakers and
- * retries live in the forward itself.
+ * retries live in the forward itself. Last, the gRPC adapter of routes to a gRPC service (the
+ * call's deadline, gRPC-Web translation), so every policy before it sees the request as it came.
  */
 export const policyOrder: readonly PolicyFactory[] = [
   createCorsPolicy,
@@ -32,4 +34,5 @@ export const policyOrder: readonly PolicyFactory[] = [
   createCachePolicy,
   createTransformPolicy,
   createAggregatePolicy,
+  createGrpcCallPolicy,
 ];

@@ -1,5 +1,6 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { GatewayError } from '../errors.js';
+import { sendGrpcRefusal } from '../protocols/grpc/grpc-refusal.js';
 
 /** The RFC 9457 body: `type` is a stable URN per code, so clients can switch on it. */
 function problemBody(error: GatewayError, context: { requestId?: string; instance?: string }): string {
@@ -25,6 +26,8 @@ export function sendProblem(
   error: GatewayError,
   context: { requestId?: string; instance?: string; headers?: OutgoingHttpHeaders } = {},
 ): void {
+  // A gRPC or gRPC-Web call gets its refusal in its own protocol (src/protocols/grpc/).
+  if (sendGrpcRefusal(res, error, context)) return;
   if (res.headersSent) {
     res.destroy();
     return;

@@ -11,24 +11,56 @@ import { framingOf, type Framing } from './upstream-head.js';
  * policies' hooks), and its body relayed with backpressure, then its trailers.
  */
 
-/** Writes the client's head for an upstream HTTP/2 head; returns how the answer is framed. */
+/**
+ * Writes the client's head for an upstream HTTP/2 head; returns how the answer is framed.
+ * `withEnd`: the head is only set, to leave with the caller's res.end() (on HTTP/2 one HEADERS
+ * frame that ends the stream, the shape of a gRPC trailers-only answer).
+ */
 export function writeHttp2Head(
   ctx: GatewayContext,
   status: number,
   received: Http2Headers,
   location: LocationRewrite | undefined,
+  withEnd = false,
 ): Framing {
   const { req, res } = ctx;
   const framing = framingOf(status, ctx.method, res.useChunkedEncodingByDefault);
   if (ctx.responseHooks.length === 0) {
     const list = responseHeadList(received, ctx.responseHeaders, framing, location, req);
     ctx.sentHeaders = list;
-    res.writeHead(status, list);
+    if (withEnd) setHead(res, status, list);
+    else res.writeHead(status, list);
   } else {
     const head = hookedHead(ctx, status, http2HeadOf(received, framing, location, req));
-    res.writeHead(head.status, head.headers);
+    if (withEnd) setHead(res, head.status, head.headers);
+    else res.writeHead(head.status, head.headers);
   }
   return framing;
+}
+
+/** Sets a head on the response without sending it (it leaves with end()). */
+function setHead(
+  res: ServerResponse,
+  status: number,
+  headers: IncomingHttpHeaders | readonly string[],
+): void {
+  res.statusCode = status;
+  if (!Array.isArray(headers)) {
+    const object = headers as IncomingHttpHeaders;
+    for (const name in object) {
+      const value = object[name];
+      if (value !== undefined) res.setHeader(name, value);
+    }
+    return;
+  }
+  const grouped = new Map<string, string[]>();
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!.toLowerCase();
+    const values = grouped.get(name);
+    if (values) values.push(headers[i + 1]!);
+    else grouped.set(name, [headers[i + 1]!]);
+  }
+  for (const [name, values] of grouped) res.setHeader(name, values.length === 1 ? values[0]! : values);
 }
 
 /**
@@ -46,6 +78,8 @@ export function relayHttp2Body(stream: ClientHttp2Stream, res: ServerResponse, t
   };
   stream.on('data', (chunk: Buffer) => {
     touch();
+    // An answer gw ended early (a gRPC deadline) takes no more; the forward resets the stream.
+    if (res.writableEnded) return;
     if (!res.write(chunk)) {
       stream.pause();
       res.once('drain', resume);

@@ -29,7 +29,7 @@ import {
 } from './upstream-errors.js';
 import type { Target, UpstreamPool } from './upstream-types.js';
 
-const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM } = http2.constants;
+const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM, NGHTTP2_REFUSED_STREAM } = http2.constants;
 
 /** Where a forward is when its clock runs out (as in http-forward.ts). */
 type Phase = 'connect' | 'upload' | 'head' | 'body';
@@ -69,6 +69,8 @@ export function createHttp2Forward(sessions: Http2Sessions) {
       let tripped: Phase | undefined;
       let timer: NodeJS.Timeout | undefined;
       let responded = false;
+      /** The answer's HEADERS frame ended the stream (no body, no trailers). */
+      let headEnded = false;
       /** The client's head is written: the answer streams. */
       let streaming = false;
       const finish = (outcome: 'ok' | 'connect-failed' | 'failed') => {
@@ -196,8 +198,9 @@ export function createHttp2Forward(sessions: Http2Sessions) {
       });
 
       res.on('close', () => {
-        // The client went away (or the answer is done): an unfinished upstream stream is reset.
-        if (!res.writableFinished && !stream.closed) stream.close(NGHTTP2_CANCEL);
+        // The client went away, or its answer ended before the upstream's did (a gRPC call's
+        // deadline answered by gw): an unfinished upstream stream is reset.
+        if (!stream.closed && !(res.writableFinished && stream.readableEnded)) stream.close(NGHTTP2_CANCEL);
         if (finish(res.writableFinished ? 'ok' : 'failed')) resolve(undefined);
       });
 
@@ -207,8 +210,9 @@ export function createHttp2Forward(sessions: Http2Sessions) {
         relayInformation(req, res, informationOf(informational)),
       );
 
-      stream.on('response', (received: Http2Headers) => {
+      stream.on('response', (received: Http2Headers, flags: number) => {
         responded = true;
+        headEnded = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
         arm('body', timeouts.idleMs);
         ctx.upstreamMs = performance.now() - sentAt;
         const status = Number(received[':status'] ?? 502);
@@ -233,7 +237,11 @@ export function createHttp2Forward(sessions: Http2Sessions) {
 
       const streamAnswer = (status: number, received: Http2Headers, already: Buffer[]) => {
         streaming = true;
-        if (writeHttp2Head(ctx, status, received, mode?.location) === 'none') {
+        // A gRPC answer whose HEADERS ended the stream is trailers-only (its grpc-status is in
+        // the head): it goes on the same way, head and end together, or gRPC clients miss it.
+        const trailersOnly = pool.protocol === 'grpc' && headEnded && already.length === 0;
+        const framing = writeHttp2Head(ctx, status, received, mode?.location, trailersOnly);
+        if (framing === 'none' || trailersOnly) {
           // A 204/304 has no body, whatever follows its head.
           res.end();
           stream.resume();
@@ -295,8 +303,10 @@ export function createHttp2Forward(sessions: Http2Sessions) {
        */
       function upload(source: Readable) {
         stream.once('wantTrailers', () => stream.sendTrailers(trailersFor(req.trailers)));
+        // A call that keeps sending is not idle, also once the answer started (a gRPC client
+        // stream whose server sent its head first and answers at the end).
         source.on('data', () => {
-          if (phase === 'upload') touch();
+          if (phase === 'upload' || phase === 'body') touch();
         });
         source.pipe(stream);
       }
