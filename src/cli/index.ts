@@ -7,6 +7,7 @@ import { registerCheckCommand } from './check-command.js';
 import { registerRoutesCommand } from './routes-command.js';
 import { registerKeysCommand } from './keys-command.js';
 import { registerTokenCommand } from './token-command.js';
+import { registerCertCommand } from './cert-command.js';
 
 /**
  * gw's own version, from its package.json (two folders above src/cli/ and dist/cli/). Not
@@ -32,6 +33,7 @@ export function createCli(): Command {
   registerRoutesCommand(program);
   registerKeysCommand(program);
   registerTokenCommand(program);
+  registerCertCommand(program);
   return program;
 }
 
