@@ -6,6 +6,7 @@ import { normalizePath, splitUrl } from '../pipeline/normalize-path.js';
 import { GatewayError } from '../errors.js';
 import { printTable } from './print-table.js';
 import { formatPolicy, pathChanges, policiesOfRoute } from './route-policies.js';
+import { explainHost, parseTestUrl } from './test-url.js';
 
 function targetsOf(
   config: Awaited<ReturnType<typeof loadConfig>>['config'],
@@ -59,17 +60,22 @@ export function registerRoutesCommand(program: Command): void {
     .command('test')
     .description('which route matches a request, the upstream URL it would call, and why')
     .argument('<method>', 'HTTP method, e.g. GET')
-    .argument('<url>', 'request path with optional query, e.g. /api/users/7?x=1')
+    .argument(
+      '<url>',
+      'request path with optional query, e.g. /api/users/7?x=1, or a URL to match its host too',
+    )
     .option('-c, --config <file>', 'config file')
     .option('--json', 'print JSON')
     .action(async (methodArg: string, url: string, flags: { config?: string; json?: boolean }) => {
       const { config } = await loadConfig({ file: flags.config });
       const method = methodArg.toUpperCase();
-      const { path: rawPath, search } = splitUrl(url);
+      // An absolute URL's host is matched like a request's Host (routes with `host`).
+      const { host, target } = parseTestUrl(url);
+      const { path: rawPath, search } = splitUrl(target);
       const normalized = normalizePath(rawPath);
       if (!normalized.ok) throw new GatewayError('GW_BAD_PATH', normalized.reason);
       const compiled = config.routes.map(compileRoute);
-      const result = createRouteTable(compiled).match(method, normalized.path);
+      const result = createRouteTable(compiled).match(method, normalized.path, host);
       if (result.kind !== 'matched') {
         const report = {
           matched: false,
@@ -93,6 +99,9 @@ export function registerRoutesCommand(program: Command): void {
       const targets = targetsOf(config, route.config.service);
       const why = [
         normalized.path !== rawPath ? `the path normalises to ${normalized.path}` : undefined,
+        config.routes.some((r) => r.host !== undefined) || host !== undefined
+          ? explainHost(route.config.host, host)
+          : undefined,
         `${route.config.path} matches ${normalized.path} at a segment boundary`,
         Object.keys(params).length ? `params ${JSON.stringify(params)}` : undefined,
         route.methods
@@ -109,6 +118,7 @@ export function registerRoutesCommand(program: Command): void {
         method,
         path: normalized.path,
         route: route.id,
+        host: route.config.host ?? null,
         service: route.config.service ?? null,
         upstreamUrls: targets.map((t) => t.replace(/\/$/, '') + upstreamPath),
         params,

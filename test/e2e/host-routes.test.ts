@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startTestGateway } from '../helpers/gateway.js';
 import { startUpstream } from '../helpers/upstream.js';
 import { request } from '../fixtures/e2e/http.js';
+import { runGw } from '../fixtures/e2e/gw-process.js';
+import { createProject } from '../fixtures/e2e/project.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -49,5 +51,41 @@ describe('host-based routes through a real gateway (plain HTTP)', () => {
     const evil = await request(gw.url, '/', { headers: { host: 'evil.test' } });
     expect(evil.json?.code).toBe('GW_HOST_NOT_ALLOWED');
     expect(app.requests).toHaveLength(2);
+  });
+});
+
+describe('gw routes test with a URL', () => {
+  it('explains which host rule won for https://, http:// and a bare path', async () => {
+    const p = await createProject({
+      'gateway.config.json': JSON.stringify({
+        services: {
+          api: { targets: ['http://127.0.0.1:8001'] },
+          app: { targets: ['http://127.0.0.1:8002'] },
+        },
+        routes: [
+          { path: '/', service: 'app' },
+          { host: '*.localhost', path: '/billing', service: 'app' },
+          { host: 'api.localhost', path: '/billing', service: 'api', stripPrefix: '/billing' },
+        ],
+      }),
+    });
+    cleanup.push(() => p.cleanup());
+    const exact = await runGw(['routes', 'test', 'GET', 'https://api.localhost/billing/x?y=1'], {
+      cwd: p.dir,
+    });
+    expect(exact.code).toBe(0);
+    expect(exact.stdout).toContain("host api.localhost is the route's exact host api.localhost");
+    expect(exact.stdout).toContain('http://127.0.0.1:8001/x?y=1');
+    const json = JSON.parse(
+      (await runGw(['routes', 'test', 'GET', 'http://shop.localhost:8080/billing', '--json'], { cwd: p.dir }))
+        .stdout,
+    );
+    expect(json).toMatchObject({ route: '* *.localhost/billing', host: '*.localhost', service: 'app' });
+    expect(json.why).toContain(
+      'host shop.localhost matches the wildcard *.localhost (no exact host route took it)',
+    );
+    const bare = await runGw(['routes', 'test', 'GET', '/billing', '--json'], { cwd: p.dir });
+    expect(JSON.parse(bare.stdout)).toMatchObject({ route: '* /', host: null });
+    expect(JSON.parse(bare.stdout).why).toContain('no host given: only routes without `host` can match');
   });
 });
