@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
 import { isGatewayError } from '../errors.js';
-import { defaultIdentityConfig, type IdentityConfig } from '../identity/identity-config.js';
+import { defaultIdentityConfig, type IdentityConfig } from '../identity/identity-schema.js';
 import { resolveStateDir } from '../state/state-dir.js';
 import type { StateConfig } from '../state/state-schema.js';
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { DEFAULT_AUDIENCE, DEFAULT_ISSUER } from '../identity/identity-config.js';
+import { DEFAULT_AUDIENCE, DEFAULT_ISSUER } from '../identity/identity-schema.js';
 import { issueToken } from '../identity/issue-token.js';
 import { readStateFile, writeStateFile } from '../identity/state-files.js';
 import { createGatewayState } from '../state/create-state.js';

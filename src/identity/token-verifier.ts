@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { SigningKeySet, SigningKeyStore } from '../state/types.js';
 import { describeTokenError, TokenRejected } from './describe-token-error.js';
-import type { JwtConfig } from './identity-config.js';
+import type { JwtConfig } from './identity-schema.js';
 import { keyRingOf } from './key-ring.js';
 import { createRemoteJwks } from './remote-jwks.js';
 import { checkTokenTimes, readIdentityClaims } from './token-claims.js';

@@ -4,8 +4,8 @@ import type { EventStream } from '../events/event-stream.js';
 import type { GatewayContext } from '../pipeline/types.js';
 import { callTarget } from '../proxy/service-client.js';
 import type { UpstreamPool } from '../proxy/upstream-types.js';
-import { settle } from './circuit-breaker.js';
-import { pickTarget, type ServiceBreakers } from './circuit-breaker-registry.js';
+import { settle } from '../proxy/resilience/circuit-breaker.js';
+import { pickTarget, type ServiceBreakers } from '../proxy/resilience/circuit-breaker-registry.js';
 import type { ResolvedAggregatePart } from './aggregate-schema.js';
 
 /** A part's answer is buffered whole; anything larger is an upstream mistake, not a dashboard. */

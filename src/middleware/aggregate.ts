@@ -1,7 +1,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { GatewayError } from '../errors.js';
 import type { GatewayContext, PolicyFactory } from '../pipeline/types.js';
-import { serviceBreakers } from './circuit-breaker-registry.js';
+import { serviceBreakers } from '../proxy/resilience/circuit-breaker-registry.js';
 import { callPart, compilePartPath, type CompiledPart, type PartResult } from './aggregate-part.js';
 import { answerFrom, requiredFailed } from './aggregate-answer.js';
 

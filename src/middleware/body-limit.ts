@@ -1,11 +1,8 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
-import { byteSize } from '../config/fields.js';
 import { GatewayError } from '../errors.js';
 import type { GatewayContext, PolicyFactory } from '../pipeline/types.js';
 import { answeredBy, replaceUpstreamBody } from '../pipeline/hooks.js';
-
-export const bodyLimitSchema = byteSize.describe("Largest request body accepted, e.g. '1mb' (413 above it)");
 
 /** 413 with `Connection: close`: the rest of the body is never read, so the connection cannot be reused. */
 export function bodyTooLarge(route: string, limit: number, size?: number): GatewayError {

@@ -12,14 +12,18 @@ import { createLocationRewrite } from '../proxy/rewrite-location.js';
 import type { UpstreamPool } from '../proxy/upstream-types.js';
 import { declaresBody } from '../proxy/forward-headers.js';
 import { noHealthyTarget } from '../proxy/upstream-errors.js';
-import { pickTarget, serviceBreakers, type PickedTarget } from '../middleware/circuit-breaker-registry.js';
-import { settle } from '../middleware/circuit-breaker.js';
+import {
+  pickTarget,
+  serviceBreakers,
+  type PickedTarget,
+} from '../proxy/resilience/circuit-breaker-registry.js';
+import { settle } from '../proxy/resilience/circuit-breaker.js';
 import {
   IDEMPOTENT_METHODS,
   readReplayableBody,
   RETRY_STATUSES,
   serviceRetries,
-} from '../middleware/retries.js';
+} from '../proxy/resilience/retries.js';
 import type { BuildContext, CompiledRoute, GatewayContext } from './types.js';
 import { answeredBy, markOutcome, replaceUpstreamBody } from './hooks.js';
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFileSigningKeyStore } from '../../src/identity/file-signing-key-store.js';
-import { identitySchema } from '../../src/identity/identity-config.js';
+import { identitySchema } from '../../src/identity/identity-schema.js';
 import { createTokenVerifier } from '../../src/identity/token-verifier.js';
 import { startTestIdp, type TestIdp } from '../helpers/jwks-server.js';
 import { createTempStateDir } from './temp-state.js';

@@ -2,8 +2,9 @@ import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { defineConfig } from '../../src/config/define-config.js';
 import { resolveConfig } from '../../src/config/resolve-config.js';
-import { compileFieldRules, fieldRulesSchema } from '../../src/middleware/transform/field-rules.js';
-import { compileHeaderRules, headerRulesSchema } from '../../src/middleware/transform/header-rules.js';
+import { compileFieldRules } from '../../src/middleware/transform/field-rules.js';
+import { compileHeaderRules } from '../../src/middleware/transform/header-rules.js';
+import { fieldRulesSchema, headerRulesSchema } from '../../src/middleware/transform/transform-schema.js';
 import {
   decodeBody,
   InflateLimitExceeded,

@@ -5,13 +5,13 @@ import {
   ADMITTED,
   REFUSED,
   admit,
-  circuitBreakerSchema,
   createBreakerRecord,
   retryAfterMs,
   settle,
   type BreakerOutcome,
-} from '../../src/middleware/circuit-breaker.js';
-import { RollingCounts } from '../../src/middleware/circuit-breaker-window.js';
+} from '../../src/proxy/resilience/circuit-breaker.js';
+import { circuitBreakerSchema } from '../../src/proxy/resilience/circuit-breaker-schema.js';
+import { RollingCounts } from '../../src/proxy/resilience/circuit-breaker-window.js';
 
 function breaker(settings: Record<string, unknown> = {}) {
   const events = createEventStream();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createRetryBudget } from '../../src/middleware/retries-budget.js';
-import { createRetryPolicy, IDEMPOTENT_METHODS, retriesSchema } from '../../src/middleware/retries.js';
+import { createRetryBudget } from '../../src/proxy/resilience/retries-budget.js';
+import { createRetryPolicy, IDEMPOTENT_METHODS } from '../../src/proxy/resilience/retries.js';
+import { retriesSchema } from '../../src/proxy/resilience/retries-schema.js';
 import { declaresBody } from '../../src/proxy/forward-headers.js';
 
 describe('retry policy', () => {

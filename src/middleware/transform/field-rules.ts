@@ -1,19 +1,5 @@
-import { z } from 'zod';
+import type { FieldRules } from './transform-schema.js';
 
-const fieldPath = z.string().min(1).describe("A field name, or a dotted path such as 'user.email'");
-
-export const fieldRulesSchema = z
-  .strictObject({
-    pick: z.array(fieldPath).min(1).optional().describe('Keep only these fields'),
-    omit: z.array(fieldPath).min(1).optional().describe('Drop these fields'),
-    rename: z
-      .record(fieldPath, z.string().min(1))
-      .optional()
-      .describe('Old path → new name (at the same level)'),
-  })
-  .describe('Declarative JSON body edits for JSON/YAML configs, applied in the order pick, omit, rename');
-
-export type FieldRules = z.output<typeof fieldRulesSchema>;
 type Json = Record<string, unknown>;
 
 const isRecord = (value: unknown): value is Json =>

@@ -1,18 +1,5 @@
-import { z } from 'zod';
-import { headerName } from '../../config/fields.js';
+import type { HeaderRules } from './transform-schema.js';
 
-const headerValue = z.union([z.string(), z.array(z.string()).min(1)]);
-
-export const headerRulesSchema = z
-  .strictObject({
-    remove: z.array(headerName).optional().describe('Headers to drop'),
-    rename: z.record(headerName, headerName).optional().describe('Old name → new name (the value moves)'),
-    set: z.record(headerName, headerValue).optional().describe('Headers to set, replacing any value'),
-    add: z.record(headerName, headerValue).optional().describe('Values appended to what is there'),
-  })
-  .describe('Header rules, applied in the order remove, rename, set, add');
-
-export type HeaderRules = z.output<typeof headerRulesSchema>;
 type Headers = Record<string, string | string[] | number | undefined>;
 
 /** Compiles the rules once into a function that edits a header object in place. */

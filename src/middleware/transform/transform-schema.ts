@@ -1,9 +1,33 @@
 import { z } from 'zod';
-import { byteSize, fn } from '../../config/fields.js';
+import { byteSize, fn, headerName } from '../../config/fields.js';
 import type { GatewayContext } from '../../pipeline/types.js';
-import { fieldRulesSchema } from './field-rules.js';
-import { headerRulesSchema } from './header-rules.js';
 
+const headerValue = z.union([z.string(), z.array(z.string()).min(1)]);
+
+export const headerRulesSchema = z
+  .strictObject({
+    remove: z.array(headerName).optional().describe('Headers to drop'),
+    rename: z.record(headerName, headerName).optional().describe('Old name → new name (the value moves)'),
+    set: z.record(headerName, headerValue).optional().describe('Headers to set, replacing any value'),
+    add: z.record(headerName, headerValue).optional().describe('Values appended to what is there'),
+  })
+  .describe('Header rules, applied in the order remove, rename, set, add');
+
+export type HeaderRules = z.output<typeof headerRulesSchema>;
+const fieldPath = z.string().min(1).describe("A field name, or a dotted path such as 'user.email'");
+
+export const fieldRulesSchema = z
+  .strictObject({
+    pick: z.array(fieldPath).min(1).optional().describe('Keep only these fields'),
+    omit: z.array(fieldPath).min(1).optional().describe('Drop these fields'),
+    rename: z
+      .record(fieldPath, z.string().min(1))
+      .optional()
+      .describe('Old path → new name (at the same level)'),
+  })
+  .describe('Declarative JSON body edits for JSON/YAML configs, applied in the order pick, omit, rename');
+
+export type FieldRules = z.output<typeof fieldRulesSchema>;
 /**
  * A JSON body transform in a TS/JS config: gets the parsed body, returns the new one (or
  * undefined to keep the edited input). The body is `any` on purpose: a config writes

@@ -1,7 +1,7 @@
-import { GatewayError } from '../errors.js';
-import type { EventStream } from '../events/event-stream.js';
-import type { BuildContext } from '../pipeline/types.js';
-import type { PickInput, Target, UpstreamPool } from '../proxy/upstream-types.js';
+import { GatewayError } from '../../errors.js';
+import type { EventStream } from '../../events/event-stream.js';
+import type { BuildContext } from '../../pipeline/types.js';
+import type { PickInput, Target, UpstreamPool } from '../upstream-types.js';
 import { admit, createBreakerRecord, REFUSED, retryAfterMs, type BreakerRecord } from './circuit-breaker.js';
 
 /** Where breakers live in the gateway state: one record per service and target. */

@@ -1,8 +1,7 @@
-import type { EventStream } from '../events/event-stream.js';
+import type { EventStream } from '../../events/event-stream.js';
 import { RollingCounts } from './circuit-breaker-window.js';
 import type { ResolvedCircuitBreaker } from './circuit-breaker-schema.js';
 
-export { circuitBreakerSchema, type ResolvedCircuitBreaker } from './circuit-breaker-schema.js';
 export type BreakerState = 'closed' | 'open' | 'half-open';
 export type BreakerOutcome = 'success' | 'failure' | 'cancel';
 
