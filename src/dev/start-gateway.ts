@@ -9,6 +9,7 @@ import { createForwarder } from '../proxy/forwarder.js';
 import { createGatewayState } from '../state/create-state.js';
 import type { GatewayState } from '../state/types.js';
 import { createGatewayServer } from './gateway-server.js';
+import { redirectPortOf, resolveListenerTls, startHttpsRedirect } from './listener-tls.js';
 import { summarizeRoutes } from './route-summary.js';
 import { createWebSocketCloser } from './websocket-going-away.js';
 import { metricsOf, metricsSkip } from '../metrics/gateway-metrics.js';
@@ -27,6 +28,10 @@ export interface StartGatewayOptions {
   events?: EventStream;
   /** Set when `config` came from loadConfig and is already validated and frozen. */
   resolved?: boolean;
+  /** Serve HTTPS (h2 and http/1.1) from gw's local CA even when the config has no `tls`. */
+  https?: boolean;
+  /** A plain HTTP port that answers 308 to the HTTPS one (`tls.redirectHttpFrom`). */
+  redirectHttpFrom?: number;
 }
 
 export interface RunningGateway {
@@ -59,6 +64,11 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const config = options.resolved
     ? (options.config as ResolvedConfig)
     : resolveConfig(options.config, options.configFile);
+  const tls = await resolveListenerTls(config, {
+    https: options.https,
+    configDir,
+    configFile: options.configFile,
+  });
   const state = await createGatewayState({ config, configDir, stateDir: options.stateDir, events });
   // Metrics follow the event stream, once per process; the registry lives as long as the state.
   const stopMetrics = events.subscribe(metricsOf(state).observe, { skip: metricsSkip });
@@ -66,7 +76,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const build = (next: ResolvedConfig, previous?: BuiltGateway) =>
     buildGateway(next, { events, state, configDir, forwarder, previous, bindHost: options.host });
   const first = build(config);
-  const server = createGatewayServer(first, config.server);
+  const server = createGatewayServer(first, config.server, tls);
   // WebSockets are told 1001 "going away" as shutdown starts, not dropped when the grace ends.
   const webSockets = createWebSocketCloser();
   server.server.on('upgrade', (_req, socket: Duplex) => webSockets.track(socket));
@@ -79,6 +89,19 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     await state.close();
     throw error;
   }
+  const redirectFrom = redirectPortOf(config, options.redirectHttpFrom);
+  const redirect =
+    tls && redirectFrom !== undefined
+      ? await startHttpsRedirect({ port: redirectFrom, host: address.host, httpsPort: address.port }).catch(
+          async (error: unknown) => {
+            await server.shutdown(0);
+            first.close();
+            stopMetrics();
+            await state.close();
+            throw error;
+          },
+        )
+      : undefined;
   events.emit({
     type: 'config-loaded',
     at: Date.now(),
@@ -129,7 +152,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     async close(graceMs = config.server.shutdownGrace) {
       events.emit({ type: 'shutdown', at: Date.now(), reason: 'closed' });
       webSockets.goAway();
-      await server.shutdown(graceMs);
+      await Promise.all([server.shutdown(graceMs), redirect?.close()]);
       server.current().close();
       forwarder.close();
       stopMetrics();
