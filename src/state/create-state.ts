@@ -1,9 +1,9 @@
 import type { ResolvedConfig } from '../config/schema.js';
 import type { EventStream } from '../events/event-stream.js';
-import { createFileKeyStore } from '../identity/file-key-store.js';
-import { createFileSigningKeyStore } from '../identity/file-signing-key-store.js';
+import { createFileKeyStore } from './keys/file-key-store.js';
+import { createFileSigningKeyStore } from './signing-keys/file-signing-key-store.js';
 import { ensureStateDir } from '../identity/state-files.js';
-import { createMemoryRateLimitStore } from './memory-rate-limit-store.js';
+import { createMemoryRateLimitStore } from './rate-limits/memory-rate-limit-store.js';
 import { resolveStateDir, warnIfSharedStateDir } from './state-dir.js';
 import type { StateConfig } from './state-schema.js';
 import type { GatewayState, KeyStore, SigningKeyStore, StateMap } from './types.js';

@@ -1,7 +1,7 @@
 import { base64url, SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayConfigInput } from '../../src/config/schema.js';
-import { createFileSigningKeyStore } from '../../src/identity/file-signing-key-store.js';
+import { createFileSigningKeyStore } from '../../src/state/signing-keys/file-signing-key-store.js';
 import { importSignKey } from '../../src/identity/key-ring.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { runGw as runGwIn } from '../fixtures/e2e/gw-process.js';

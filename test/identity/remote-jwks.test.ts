@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createFileSigningKeyStore } from '../../src/identity/file-signing-key-store.js';
+import { createFileSigningKeyStore } from '../../src/state/signing-keys/file-signing-key-store.js';
 import { identitySchema } from '../../src/identity/identity-schema.js';
 import { createTokenVerifier } from '../../src/identity/token-verifier.js';
 import { startTestIdp, type TestIdp } from '../helpers/jwks-server.js';

@@ -2,7 +2,10 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { base64url, generateKeyPair, SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createFileSigningKeyStore, SIGNING_KEYS_FILE } from '../../src/identity/file-signing-key-store.js';
+import {
+  createFileSigningKeyStore,
+  SIGNING_KEYS_FILE,
+} from '../../src/state/signing-keys/file-signing-key-store.js';
 import { defaultIdentityConfig } from '../../src/identity/identity-schema.js';
 import { issueToken } from '../../src/identity/issue-token.js';
 import { importSignKey } from '../../src/identity/key-ring.js';

@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { GatewayError } from '../errors.js';
-import type { EventStream } from '../events/event-stream.js';
-import type { ApiKeyLookup, ApiKeyRecord, KeyStore, NewApiKey } from '../state/types.js';
-import { lookupApiKey, mintApiKey, storedKeySchema } from './api-key-format.js';
-import { ensureStateDir, readStateFile, withFileLock, writeStateFile } from './state-files.js';
-import { throttledRefresh } from './throttled-refresh.js';
-import { watchStateFile } from './watch-state-file.js';
+import { GatewayError } from '../../errors.js';
+import type { EventStream } from '../../events/event-stream.js';
+import type { ApiKeyLookup, ApiKeyRecord, KeyStore, NewApiKey } from '../types.js';
+import { lookupApiKey, mintApiKey, storedKeySchema } from '../../identity/api-key-format.js';
+import { ensureStateDir, readStateFile, withFileLock, writeStateFile } from '../../identity/state-files.js';
+import { throttledRefresh } from '../../identity/throttled-refresh.js';
+import { watchStateFile } from '../../identity/watch-state-file.js';
 
 export const KEYS_FILE = 'keys.json';
 // Written only by the gateway, so it never races the CLI's writes to keys.json.

@@ -3,7 +3,7 @@ import type { EventStream } from '../../events/event-stream.js';
 import { lookupApiKey, mintApiKey, storedKeySchema } from '../../identity/api-key-format.js';
 import { throttledRefresh } from '../../identity/throttled-refresh.js';
 import type { ApiKeyLookup, ApiKeyRecord, KeyStore, NewApiKey } from '../types.js';
-import type { RedisConnection } from './redis-client.js';
+import type { RedisConnection } from '../redis/redis-client.js';
 
 /**
  * API keys in Redis, in three hashes under the prefix: `keys` (id → record JSON, hash of the key

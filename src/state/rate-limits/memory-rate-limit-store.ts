@@ -1,4 +1,4 @@
-import type { RateLimitDecision, RateLimitRule, RateLimitStore } from './types.js';
+import type { RateLimitDecision, RateLimitRule, RateLimitStore } from '../types.js';
 
 /**
  * GCRA (the generic cell rate algorithm, as in ATM networks and redis-cell): per key one number,

@@ -1,7 +1,7 @@
 import { GatewayError } from '../../errors.js';
 import type { RateLimitDecision, RateLimitRule, RateLimitStore } from '../types.js';
 import { GCRA_SCRIPT } from './rate-limit-script.js';
-import type { RedisConnection } from './redis-client.js';
+import type { RedisConnection } from '../redis/redis-client.js';
 
 // The same float slack as the in-memory store, so both admit exactly the same requests.
 const EPSILON = 1e-6;

@@ -1,11 +1,11 @@
 import type { EventStream } from '../../events/event-stream.js';
 import type { StateConfig } from '../state-schema.js';
 import type { GatewayState, KeyStore, SigningKeyStore, StateMap } from '../types.js';
-import { createRedisCacheStore } from './redis-cache-store.js';
+import { createRedisCacheStore } from '../cache/redis-cache-store.js';
 import { connectRedis, type RedisConnection } from './redis-client.js';
-import { createRedisKeyStore } from './redis-key-store.js';
-import { createRedisRateLimitStore } from './redis-rate-limit-store.js';
-import { createRedisSigningKeyStore } from './redis-signing-key-store.js';
+import { createRedisKeyStore } from '../keys/redis-key-store.js';
+import { createRedisRateLimitStore } from '../rate-limits/redis-rate-limit-store.js';
+import { createRedisSigningKeyStore } from '../signing-keys/redis-signing-key-store.js';
 
 export interface RedisStateOptions {
   state: StateConfig;

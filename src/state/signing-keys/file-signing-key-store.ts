@@ -1,11 +1,11 @@
 import path from 'node:path';
 import { z } from 'zod';
-import type { EventStream } from '../events/event-stream.js';
-import type { SigningAlgorithm, SigningKeyEntry, SigningKeySet, SigningKeyStore } from '../state/types.js';
-import { generateSigningKey } from './generate-signing-key.js';
-import { ensureStateDir, readStateFile, withFileLock, writeStateFile } from './state-files.js';
-import { throttledRefresh } from './throttled-refresh.js';
-import { watchStateFile } from './watch-state-file.js';
+import type { EventStream } from '../../events/event-stream.js';
+import type { SigningAlgorithm, SigningKeyEntry, SigningKeySet, SigningKeyStore } from '../types.js';
+import { generateSigningKey } from '../../identity/generate-signing-key.js';
+import { ensureStateDir, readStateFile, withFileLock, writeStateFile } from '../../identity/state-files.js';
+import { throttledRefresh } from '../../identity/throttled-refresh.js';
+import { watchStateFile } from '../../identity/watch-state-file.js';
 
 export const SIGNING_KEYS_FILE = 'signing-keys.json';
 

@@ -4,7 +4,7 @@ import type { EventStream } from '../../events/event-stream.js';
 import { generateSigningKey } from '../../identity/generate-signing-key.js';
 import { throttledRefresh } from '../../identity/throttled-refresh.js';
 import type { SigningAlgorithm, SigningKeyEntry, SigningKeySet, SigningKeyStore } from '../types.js';
-import type { RedisConnection } from './redis-client.js';
+import type { RedisConnection } from '../redis/redis-client.js';
 
 /**
  * Token signing keys in one Redis hash, `<prefix>signing-keys`: field `current` names the signing

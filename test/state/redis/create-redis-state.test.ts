@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../src/config/resolve-config.js';
 import { isGatewayError } from '../../../src/errors.js';
 import { createGatewayState, openKeyStore, openSigningKeyStore } from '../../../src/state/create-state.js';
-import { createRedisCacheStore } from '../../../src/state/redis/redis-cache-store.js';
+import { createRedisCacheStore } from '../../../src/state/cache/redis-cache-store.js';
 import type { CachedResponse } from '../../../src/state/types.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
 

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isGatewayError } from '../../../src/errors.js';
 import { connectRedis, type RedisConnection } from '../../../src/state/redis/redis-client.js';
-import { createRedisKeyStore } from '../../../src/state/redis/redis-key-store.js';
-import { createRedisSigningKeyStore } from '../../../src/state/redis/redis-signing-key-store.js';
+import { createRedisKeyStore } from '../../../src/state/keys/redis-key-store.js';
+import { createRedisSigningKeyStore } from '../../../src/state/signing-keys/redis-signing-key-store.js';
 import type { KeyStore, SigningKeyStore } from '../../../src/state/types.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
 import { waitFor } from '../../helpers/upstream.js';

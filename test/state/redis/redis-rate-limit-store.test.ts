@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventStream } from '../../../src/events/event-stream.js';
 import type { GatewayEvent } from '../../../src/events/gateway-events.js';
 import { isGatewayError } from '../../../src/errors.js';
-import { createMemoryRateLimitStore } from '../../../src/state/memory-rate-limit-store.js';
+import { createMemoryRateLimitStore } from '../../../src/state/rate-limits/memory-rate-limit-store.js';
 import { connectRedis, type RedisConnection } from '../../../src/state/redis/redis-client.js';
-import { createRedisRateLimitStore } from '../../../src/state/redis/redis-rate-limit-store.js';
+import { createRedisRateLimitStore } from '../../../src/state/rate-limits/redis-rate-limit-store.js';
 import type { RateLimitDecision, RateLimitRule, RateLimitStore } from '../../../src/state/types.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
 

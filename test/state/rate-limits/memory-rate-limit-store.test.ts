@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryRateLimitStore } from '../../src/state/memory-rate-limit-store.js';
-import type { RateLimitRule } from '../../src/state/types.js';
+import { createMemoryRateLimitStore } from '../../../src/state/rate-limits/memory-rate-limit-store.js';
+import type { RateLimitRule } from '../../../src/state/types.js';
 
 function fakeClock(start = 1_000_000) {
   let t = start;

@@ -1,13 +1,16 @@
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isGatewayError } from '../../src/errors.js';
-import { hashApiKey } from '../../src/identity/api-key-format.js';
-import { createFileKeyStore, KEYS_FILE } from '../../src/identity/file-key-store.js';
-import { createFileSigningKeyStore, SIGNING_KEYS_FILE } from '../../src/identity/file-signing-key-store.js';
-import { waitFor } from '../helpers/upstream.js';
-import { createTempStateDir } from './temp-state.js';
-import { createEventStream } from '../../src/events/event-stream.js';
+import { isGatewayError } from '../../../src/errors.js';
+import { hashApiKey } from '../../../src/identity/api-key-format.js';
+import { createFileKeyStore, KEYS_FILE } from '../../../src/state/keys/file-key-store.js';
+import {
+  createFileSigningKeyStore,
+  SIGNING_KEYS_FILE,
+} from '../../../src/state/signing-keys/file-signing-key-store.js';
+import { waitFor } from '../../helpers/upstream.js';
+import { createTempStateDir } from '../../identity/temp-state.js';
+import { createEventStream } from '../../../src/events/event-stream.js';
 
 let dir: string;
 let remove: () => Promise<void>;

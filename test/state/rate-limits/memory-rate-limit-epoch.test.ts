@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryRateLimitStore } from '../../src/state/memory-rate-limit-store.js';
+import { createMemoryRateLimitStore } from '../../../src/state/rate-limits/memory-rate-limit-store.js';
 
 // At today's epoch a double's step is ~2e-4 ms; limits whose interval is not a whole number of
 // milliseconds must still pass exactly `limit` requests in a burst.
