@@ -7,6 +7,7 @@ interface DevFlags {
   host?: string;
   stateDir?: string;
   demo?: boolean;
+  https?: boolean;
   dashboard: boolean;
   logFormat: string;
 }
@@ -32,6 +33,10 @@ export function registerDevCommand(program: Command): void {
       'where keys and token secrets live (default .gw/ beside the config; env GW_STATE_DIR)',
     )
     .option('--demo', 'run the built-in demo: mock services and their routes')
+    .option(
+      '--https',
+      "serve HTTPS (h2 and http/1.1) with certificates from gw's local CA, as tls: true does",
+    )
     .option('--no-dashboard', 'print plain lines instead of the live dashboard')
     .option('--log-format <format>', 'pretty or json', 'pretty')
     .action(async (flags: DevFlags) => {
@@ -55,6 +60,7 @@ export function registerDevCommand(program: Command): void {
         config: demo?.config ?? flags.config,
         port,
         host: flags.host,
+        https: flags.https,
         stateDir: demo?.stateDir ?? flags.stateDir ?? process.env.GW_STATE_DIR,
         dashboard: flags.dashboard && logFormat === 'pretty',
         logFormat,

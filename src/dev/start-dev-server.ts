@@ -15,6 +15,8 @@ export interface DevServerOptions {
   cwd?: string;
   port?: number;
   host?: string;
+  /** `--https`: serve HTTPS from gw's local CA even when the config has no `tls`. */
+  https?: boolean;
   stateDir?: string;
   /** Show the Ink dashboard (only when stdout is a TTY and CI is not set). */
   dashboard: boolean;
@@ -99,6 +101,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       configDir: loaded.dir,
       port: options.port,
       host: options.host,
+      https: options.https,
       stateDir: options.stateDir,
       events,
     });
