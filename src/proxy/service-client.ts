@@ -3,6 +3,7 @@ import https from 'node:https';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { GatewayError } from '../errors.js';
 import { classifyUpstreamError, upstreamError } from './upstream-errors.js';
+import { timeoutError } from './upstream-head.js';
 import type { Target, UpstreamPool } from './upstream-types.js';
 
 export interface ServiceRequest {
@@ -89,8 +90,4 @@ export function callTarget(
     pool.started(target);
     req.end();
   });
-}
-
-function timeoutError(ms: number): Error {
-  return Object.assign(new Error(`upstream did not answer within ${ms} ms`), { code: 'GW_UPSTREAM_TIMEOUT' });
 }
