@@ -1,0 +1,90 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+
+/**
+ * A real @grpc/grpc-js Library server (library.proto) on 127.0.0.1:0 that records each request
+ * as grpc-js decoded it (64-bit integers and enums as strings), for the transcoding tests.
+ */
+
+export const libraryProto = path.join(path.dirname(fileURLToPath(import.meta.url)), 'library.proto');
+const protobufDir = path.dirname(createRequire(import.meta.url).resolve('protobufjs/package.json'));
+
+export interface Received {
+  method: string;
+  request: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+}
+
+export interface LibraryServer {
+  url: string;
+  received: Received[];
+  close(): Promise<void>;
+}
+
+type Call = grpc.ServerUnaryCall<Record<string, unknown>, unknown>;
+type Done = grpc.sendUnaryData<unknown>;
+
+export async function startLibraryServer(): Promise<LibraryServer> {
+  const definition = protoLoader.loadSync(libraryProto, {
+    longs: String,
+    enums: String,
+    defaults: true,
+    includeDirs: [protobufDir],
+  });
+  const service = definition['gwtest.library.Library'] as grpc.ServiceDefinition;
+  const received: Received[] = [];
+  const note = (method: string, call: { request: Record<string, unknown>; metadata: grpc.Metadata }) =>
+    received.push({ method, request: call.request, metadata: call.metadata.getMap() });
+  const server = new grpc.Server();
+  server.addService(service, {
+    GetShelf(call: Call, done: Done) {
+      note('GetShelf', call);
+      const name = String(call.request.name);
+      if (name === 'shelves/missing') return done({ code: grpc.status.NOT_FOUND, details: 'no shelf missing' });
+      if (name === 'shelves/locked') return done({ code: grpc.status.PERMISSION_DENIED, details: 'locked' });
+      done(null, { name, bookCount: '9007199254740993', genre: 'FICTION' });
+    },
+    ListBooks(call: Call, done: Done) {
+      note('ListBooks', call);
+      done(null, { books: [{ title: 'Dune', pageCount: '412', genre: 'FICTION' }, { title: 'Empty' }] });
+    },
+    CreateBook(call: Call, done: Done) {
+      note('CreateBook', call);
+      done(null, call.request.book);
+    },
+    CreateShelf(call: Call, done: Done) {
+      note('CreateShelf', call);
+      done(null, call.request);
+    },
+    WatchShelf(call: grpc.ServerWritableStream<Record<string, unknown>, unknown>) {
+      note('WatchShelf', call);
+      for (let n = 1; n <= 3; n++) call.write({ title: `chapter ${n}`, pageCount: String(n) });
+      if (call.request.name === 'shelves/broken') {
+        call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'the shelf fell over' });
+        return;
+      }
+      call.end();
+    },
+    Ping(call: Call, done: Done) {
+      note('Ping', call);
+      const text = String(call.request.text);
+      done(null, { text: `pong ${text}`, length: text.length });
+    },
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
+  );
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.tryShutdown(() => resolve());
+      }),
+  };
+}
