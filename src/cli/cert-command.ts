@@ -4,8 +4,6 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { GatewayError } from '../errors.js';
 import { summarize, summarizeLeaves } from '../tls/certificate-summary.js';
-import { DEFAULT_LEAF_NAMES, loadOrIssueLeaf } from '../tls/leaf-store.js';
-import { loadOrCreateCa } from '../tls/local-ca.js';
 import { tlsPaths } from '../tls/tls-home.js';
 import { trustPlan, type TrustContext, type TrustStep } from '../tls/trust-stores.js';
 
@@ -15,7 +13,11 @@ function has(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 }
 
+/** The X.509 library loads in about a second: only `gw cert` pays for it, not every command. */
+const loadIssuer = () => Promise.all([import('../tls/local-ca.js'), import('../tls/leaf-store.js')]);
+
 async function openCa() {
+  const [{ loadOrCreateCa }] = await loadIssuer();
   const paths = tlsPaths();
   const ca = await loadOrCreateCa(paths, new Date());
   // Stable for this CA and different for the next: the stores keep one entry per CA.
@@ -131,6 +133,7 @@ export function registerCertCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (flags: { json?: boolean }) => {
       const { paths, ca } = await openCa();
+      const [, { DEFAULT_LEAF_NAMES, loadOrIssueLeaf }] = await loadIssuer();
       const leaves = await summarizeLeaves(paths, ca.certificate);
       // The default leaf first, then every name a client asked for so far.
       const names: Array<readonly string[]> = [
