@@ -164,6 +164,16 @@ export const errorCatalogue = {
     title: 'The gateway failed',
     hint: 'This is a bug in gw or in a function in the config.',
   },
+  GW_REPLAY_MISS: {
+    status: 404,
+    title: 'No recording matches the request',
+    hint: "Record it first (gw dev --record DIR), ignore the fields that change (replay: { ignoreQuery, ignoreBody }), or send misses upstream with replay: { onMiss: 'forward' }.",
+  },
+  GW_REPLAY_FILE_INVALID: {
+    status: 500,
+    title: 'A recording file is not valid',
+    hint: 'Fix or delete the file named in the detail; gw reads the folder again on the next config load.',
+  },
   GW_MOCK_FAILED: {
     status: 500,
     title: 'A mock function failed',

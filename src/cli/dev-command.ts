@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { formatCliError } from './print-error.js';
 
@@ -10,6 +11,8 @@ interface DevFlags {
   https?: boolean;
   dashboard: boolean;
   logFormat: string;
+  record?: string;
+  replay?: string;
 }
 
 /** Commander reports a bad value as a usage error (exit 1, no stack trace). */
@@ -39,8 +42,13 @@ export function registerDevCommand(program: Command): void {
     )
     .option('--no-dashboard', 'print plain lines instead of the live dashboard')
     .option('--log-format <format>', 'pretty or json', 'pretty')
+    .option('--record <dir>', 'record every upstream answer into DIR/<service> (docs/record-replay.md)')
+    .option('--replay <dir>', 'answer from the recordings in DIR/<service> instead of the upstreams')
     .action(async (flags: DevFlags) => {
       const { startDevServer } = await import('../dev/start-dev-server.js');
+      // Read by the record/replay policy at every config load (src/middleware/replay-sources.ts).
+      if (flags.record) process.env.GW_RECORD_DIR = path.resolve(flags.record);
+      if (flags.replay) process.env.GW_REPLAY_DIR = path.resolve(flags.replay);
       const port = flags.port;
       const logFormat = flags.logFormat === 'json' ? 'json' : 'pretty';
       // Listen from the first moment: a signal during startup (the watcher may take a while to be

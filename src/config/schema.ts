@@ -12,6 +12,7 @@ import { cacheSchema, cacheStoreSchema } from '../middleware/cache/cache-schema.
 import { corsSchema } from '../middleware/cors/cors-schema.js';
 import { faultsSchema } from '../middleware/faults-schema.js';
 import { fallbackSchema, mockSchema } from '../middleware/mock-schema.js';
+import { recordSchema, replaySchema } from '../observe/replay-schema.js';
 import { transformSchema } from '../middleware/transform/transform-schema.js';
 import { stateSchema } from '../state/state-schema.js';
 import { tlsSchema } from '../tls/tls-schema.js';
@@ -99,6 +100,8 @@ export const serviceSchema = z.strictObject({
   circuitBreaker: circuitBreakerSchema.optional(),
   retries: retriesSchema.optional(),
   fallback: fallbackSchema.optional(),
+  record: recordSchema.optional(),
+  replay: replaySchema.optional(),
   protocol: z
     .enum(['http1', 'http2', 'grpc'])
     .default('http1')

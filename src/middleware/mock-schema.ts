@@ -40,5 +40,7 @@ export const mockSchema = z
 
 /** On a service: answer from the route's mock while no target can answer. */
 export const fallbackSchema = z
-  .literal('mock')
-  .describe("'mock': answer from the route's mock while the service is down");
+  .enum(['mock', 'replay'])
+  .describe(
+    "'mock': answer from the route's mock while the service is down; 'replay': from the service's recordings",
+  );

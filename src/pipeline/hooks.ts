@@ -20,6 +20,7 @@ export type AnsweredBy =
   | 'use'
   | 'faults'
   | 'mock'
+  | 'replay'
   | 'transform'
   | 'circuit-breaker'
   | ErrorCode;

@@ -7,9 +7,11 @@ import { createCorsPolicy } from '../middleware/cors/cors.js';
 import { createBodyLimitPolicy } from '../middleware/body-limit.js';
 import { createFaultsPolicy } from '../middleware/faults.js';
 import { createMockPolicy } from '../middleware/mock.js';
+import { createReplayPolicy } from '../middleware/replay.js';
 import { createCachePolicy } from '../middleware/cache/cache.js';
 import { createTransformPolicy } from '../middleware/transform/transform.js';
 import { createGrpcCallPolicy } from '../protocols/grpc/grpc-call.js';
+import { createTranscodePolicy } from '../protocols/grpc/transcode/transcode-policy.js';
 
 /**
  * The order policies run in, for every route: one array a reader can see. Each entry is a
@@ -18,7 +20,8 @@ import { createGrpcCallPolicy } from '../protocols/grpc/grpc-call.js';
  *
  * Spoofed identity headers are gone before the first policy (the request's context strips them).
  * Intended order (outermost first): CORS (preflights answer before auth), auth, rate limit, body limit, the route's own `use` middlewares, faults,
- * mock (answers, or falls back when the service is down), cache (outside transform: it stores
+ * mock (answers, or falls back when the service is down), record/replay (answers from recordings,
+ * or records what the rest of the chain answered), cache (outside transform: it stores
  * the transformed answer), transform, aggregate (answers from several services). Breakers and
  * retries live in the forward itself. Last, the gRPC adapter of routes to a gRPC service (the
  * call's deadline, gRPC-Web translation), so every policy before it sees the request as it came.
@@ -31,8 +34,10 @@ export const policyOrder: readonly PolicyFactory[] = [
   createCustomPolicy,
   createFaultsPolicy,
   createMockPolicy,
+  createReplayPolicy,
   createCachePolicy,
   createTransformPolicy,
   createAggregatePolicy,
+  createTranscodePolicy,
   createGrpcCallPolicy,
 ];

@@ -1,0 +1,142 @@
+import { GatewayError, isGatewayError, type ErrorCode } from '../errors.js';
+import type { GatewayContext, PolicyFactory } from '../pipeline/types.js';
+import { answerBuffering, answeredBy, bufferAnswer, replaceUpstreamBody } from '../pipeline/hooks.js';
+import {
+  decodeBody,
+  encodeBody,
+  isRedacted,
+  queryPairs,
+  selectHeaders,
+  type Recording,
+} from '../observe/recording.js';
+import type { RecordingStore, StoredRecording } from '../observe/recording-store.js';
+import { replaySources } from './replay-sources.js';
+import { hasRequestBody, readRequestBody } from './transform/read-body.js';
+
+/** Bodies gw keeps to match and record; a bigger answer streams through unrecorded. */
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+const CLOSEST_SHOWN = 3;
+
+/** Failures that mean "the upstream is down", which `fallback: 'replay'` answers from recordings. */
+const downCodes: ReadonlySet<ErrorCode> = new Set([
+  'GW_NO_HEALTHY_TARGET',
+  'GW_UPSTREAM_UNREACHABLE',
+  'GW_UPSTREAM_CONNECT_TIMEOUT',
+  'GW_CIRCUIT_OPEN',
+]);
+
+/** The request as a recording describes it; reads a body (then sent upstream from the buffer). */
+async function describeRequest(ctx: GatewayContext): Promise<Recording['request']> {
+  const request: Recording['request'] = {
+    method: ctx.method,
+    path: ctx.path,
+    query: queryPairs(ctx.search),
+    headers: selectHeaders(ctx.req.headers, 'request'),
+  };
+  if (hasRequestBody(ctx)) {
+    const body = await readRequestBody(ctx, MAX_BODY_BYTES);
+    replaceUpstreamBody(ctx, body);
+    if (body.length > 0) request.body = encodeBody(body, ctx.req.headers);
+  }
+  return request;
+}
+
+function answerFrom(ctx: GatewayContext, stored: StoredRecording, reason: string): void {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(stored.recording.response.headers)) {
+    // A redacted Set-Cookie is a placeholder, not an answer: it stays in the file only.
+    if (!isRedacted(value)) headers[name] = value;
+  }
+  ctx.response = {
+    status: stored.recording.response.status,
+    headers,
+    body: decodeBody(stored.recording.response.body),
+  };
+  answeredBy(ctx, 'replay', reason);
+}
+
+function miss(store: RecordingStore, request: Recording['request'], serviceName: string): GatewayError {
+  const closest = store.closest(request, CLOSEST_SHOWN).map(({ file, differs }) => ({
+    file: file.slice(store.dir.length + 1),
+    differs,
+  }));
+  const named = closest
+    .map((c) => `${c.file} (${c.differs.join(', ') || 'ignored fields'} differ)`)
+    .join('; ');
+  return new GatewayError(
+    'GW_REPLAY_MISS',
+    `No recording of ${serviceName} matches ${request.method} ${request.path}: ` +
+      (named ? `closest are ${named}` : `${store.dir} holds no recordings`),
+    { extensions: { recordings: store.dir, closest } },
+  );
+}
+
+/**
+ * Records a service's upstream answers to files and answers from them (issue 17, item 3):
+ * `record` writes one file per request, `replay` answers without the upstream (a miss is a 404
+ * or goes on with onMiss: 'forward'), `fallback: 'replay'` answers from recordings only while the
+ * upstream is down. Runs after mock and before cache and transform: what it records and replays
+ * is the answer those gave the client.
+ */
+export const createReplayPolicy: PolicyFactory = (route, build) => {
+  const serviceName = route.config.service;
+  const service = serviceName === undefined ? undefined : build.config.services[serviceName];
+  if (serviceName === undefined || service === undefined) return undefined;
+  const sources = replaySources(build, serviceName, service);
+  if (!sources) return undefined;
+  const { record, replay, fallback, onMiss } = sources;
+  let warned = false;
+
+  async function save(ctx: GatewayContext, request: Recording['request']): Promise<void> {
+    const answer = ctx.response;
+    if (!record || !answer || ctx.outcome.answeredBy !== undefined) return;
+    try {
+      await record.save({
+        version: 1,
+        request,
+        response: {
+          status: answer.status,
+          headers: selectHeaders(answer.headers, 'response'),
+          body: encodeBody(answer.body, answer.headers),
+        },
+      });
+    } catch (error) {
+      // Recording is a side job: the client still gets its answer; say once why files are missing.
+      if (warned) return;
+      warned = true;
+      build.events.emit({
+        type: 'warning',
+        at: Date.now(),
+        message: `Recording ${serviceName} into ${record.dir} failed: ${(error as Error).message}`,
+        hint: 'Check that the folder is writable; gw keeps answering and retries on every request.',
+      });
+    }
+  }
+
+  return async function recordReplay(ctx, next) {
+    if (ctx.upgrade) return next();
+    const request = await describeRequest(ctx);
+    if (replay) {
+      const hit = replay.find(request);
+      if (hit) return answerFrom(ctx, hit, `replayed from ${hit.file}`);
+      if (onMiss === 'fail') throw miss(replay, request, serviceName);
+    }
+    if (record && !answerBuffering(ctx)) {
+      bufferAnswer(ctx, {
+        maxBytes: MAX_BODY_BYTES,
+        // Event streams go through as they come: buffering them would hold every event back.
+        when: (_status, headers) => !String(headers['content-type'] ?? '').startsWith('text/event-stream'),
+        overflow: 'stream',
+      });
+    }
+    try {
+      await next();
+    } catch (error) {
+      const stored = fallback?.find(request);
+      if (!stored || ctx.res.headersSent || !isGatewayError(error) || !downCodes.has(error.code)) throw error;
+      ctx.response = undefined;
+      return answerFrom(ctx, stored, `${serviceName} is down (${error.code}): replayed from ${stored.file}`);
+    }
+    await save(ctx, request);
+  };
+};
