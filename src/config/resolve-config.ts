@@ -7,6 +7,7 @@ import { formatIssues } from './format-issues.js';
 import { checkHostPatterns } from './host-rules.js';
 import { configSchema, type ResolvedConfig } from './schema.js';
 import { checkTlsConfig } from '../tls/user-certificate.js';
+import { checkProtoConfig } from '../protocols/grpc/proto/service-protos.js';
 
 /** In file order: `routes[2]` before `routes[10]`, schema and cross-field problems together. */
 function byPath(a: ConfigProblem, b: ConfigProblem): number {
@@ -25,6 +26,11 @@ export function resolveConfig(raw: unknown, file = '(inline config)'): ResolvedC
     ...checkHostPatterns(parsed.success ? parsed.data : raw),
     // Certificate files are relative to the config file (inline configs: the working folder).
     ...checkTlsConfig(
+      parsed.success ? parsed.data : raw,
+      path.isAbsolute(file) ? path.dirname(file) : process.cwd(),
+    ),
+    // Proto files, like certificates, are relative to the config file.
+    ...checkProtoConfig(
       parsed.success ? parsed.data : raw,
       path.isAbsolute(file) ? path.dirname(file) : process.cwd(),
     ),

@@ -65,6 +65,8 @@ export function readProtoApi(root: Root): ProtoApi {
       }
     }
   }
+  // `{name=shelves/*}` would take 'fiction:watch' whole: templates with a verb are tried first.
+  bindings.sort((a, b) => Number(b.template.verb !== '') - Number(a.template.verb !== ''));
   return { methods, bindings, problems };
 }
 
@@ -135,7 +137,8 @@ export function missingField(type: Type, fieldPath: string): string | undefined 
     if (!field || !current) return `no field ${names.slice(0, n + 1).join('.')} in ${type.name}`;
     const resolved: unknown = field.resolve().resolvedType;
     current = resolved instanceof protobuf.Type ? resolved : undefined;
-    if (n < names.length - 1 && !current) return `no message field ${names.slice(0, n + 1).join('.')} in ${type.name}`;
+    if (n < names.length - 1 && !current)
+      return `no message field ${names.slice(0, n + 1).join('.')} in ${type.name}`;
   }
   return undefined;
 }

@@ -79,7 +79,8 @@ function describeFailure(error: unknown): string {
     return `${file}:${line}:${columnOf(file!, line, token!)}: ${what}`;
   }
   const missing = /^ENOENT: no such file or directory, open '(.+)'$/.exec(message);
-  if (missing) return `no proto file at ${missing[1]} (an import, looked up beside the importing file and in includeDirs)`;
+  if (missing)
+    return `no proto file at ${missing[1]} (an import, looked up beside the importing file and in includeDirs)`;
   return message;
 }
 

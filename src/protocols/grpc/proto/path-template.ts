@@ -11,6 +11,8 @@ export interface PathTemplate {
   readonly source: string;
   /** The variables' field paths ('shelf.name'), in the order of the groups. */
   readonly fields: readonly string[];
+  /** The ':verb' suffix, '' without one. */
+  readonly verb: string;
   /** The variables' values (percent-decoded) by field path, or undefined when the path does not match. */
   match(path: string): Record<string, string> | undefined;
 }
@@ -50,7 +52,8 @@ export function compilePathTemplate(source: string): PathTemplate {
           const saved = i;
           i = saved + 1 + equals + 1;
           const sub = segments(true);
-          if (i !== close) throw new TemplateSyntaxError(`"${source}" has an unexpected '${source[i]}' in {${inner}}`);
+          if (i !== close)
+            throw new TemplateSyntaxError(`"${source}" has an unexpected '${source[i]}' in {${inner}}`);
           segment = `(${sub})`;
           i = close + 1;
         }
@@ -79,6 +82,7 @@ export function compilePathTemplate(source: string): PathTemplate {
   return {
     source,
     fields,
+    verb,
     match(path) {
       const found = regex.exec(path);
       if (!found) return undefined;

@@ -37,7 +37,10 @@ export function serviceProtos(service: ProtoFields, configDir: string): ServiceP
 }
 
 /** Every proto file a config's services read (gw dev watches them like the config). */
-export function protoFilesOf(config: { services?: Record<string, ProtoFields> }, configDir: string): string[] {
+export function protoFilesOf(
+  config: { services?: Record<string, ProtoFields> },
+  configDir: string,
+): string[] {
   const files = new Set<string>();
   for (const service of Object.values(config.services ?? {})) {
     for (const file of serviceProtos(service, configDir)?.files ?? []) files.add(file);

@@ -44,6 +44,9 @@ export function grpcCallError(code: number, message: string, method: string): Ga
   return new GatewayError(
     'GW_GRPC_CALL_FAILED',
     `${method} failed with ${name}${message ? `: ${message}` : ''}`,
-    { status: httpStatusForGrpc(code), extensions: { grpcStatus: code, grpcCode: name, grpcMessage: message } },
+    {
+      status: httpStatusForGrpc(code),
+      extensions: { grpcStatus: code, grpcCode: name, grpcMessage: message },
+    },
   );
 }

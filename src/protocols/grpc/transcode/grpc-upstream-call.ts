@@ -3,7 +3,12 @@ import type { GatewayError } from '../../../errors.js';
 import type { GatewayContext } from '../../../pipeline/types.js';
 import { createHttp2Sessions, type Http2Sessions } from '../../../proxy/http2-sessions.js';
 import { timeoutError } from '../../../proxy/upstream-head.js';
-import { classifyUpstreamError, idleTimeout, noHealthyTarget, upstreamError } from '../../../proxy/upstream-errors.js';
+import {
+  classifyUpstreamError,
+  idleTimeout,
+  noHealthyTarget,
+  upstreamError,
+} from '../../../proxy/upstream-errors.js';
 import type { UpstreamPool } from '../../../proxy/upstream-types.js';
 import { createFrameReader } from './grpc-frames.js';
 import { decodeGrpcMessage } from './grpc-http-status.js';
@@ -27,9 +32,23 @@ export interface GrpcCall {
 
 /** Request headers that describe the client's HTTP request, not the call: never metadata. */
 const notMetadata = new Set([
-  'host', 'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te',
-  'content-type', 'content-length', 'content-encoding', 'accept', 'accept-encoding', 'expect',
-  'http2-settings', 'grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding',
+  'host',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'accept',
+  'accept-encoding',
+  'expect',
+  'http2-settings',
+  'grpc-timeout',
+  'grpc-encoding',
+  'grpc-accept-encoding',
 ]);
 
 let sessions: Http2Sessions | undefined;
@@ -42,7 +61,10 @@ let sessions: Http2Sessions | undefined;
  * a status. `timeoutMs` runs until the answer's head, then the idle clock; a client that goes
  * away cancels the call (RST_STREAM CANCEL).
  */
-export function callGrpc(ctx: GatewayContext, call: GrpcCall): { done: Promise<GrpcCallStatus>; stream?: ClientHttp2Stream } {
+export function callGrpc(
+  ctx: GatewayContext,
+  call: GrpcCall,
+): { done: Promise<GrpcCallStatus>; stream?: ClientHttp2Stream } {
   const { pool } = call;
   const target = pool.pick({ req: ctx.req, clientIp: ctx.clientIp });
   if (!target) return { done: Promise.reject(noHealthyTarget(pool)) };
@@ -103,11 +125,22 @@ export function callGrpc(ctx: GatewayContext, call: GrpcCall): { done: Promise<G
       head = received;
       ctx.upstreamMs = performance.now() - sentAt;
       clearTimeout(timer);
-      timer = setTimeout(() => settle('failed', idleTimeout(target.key, pool.name, call.idleMs)), call.idleMs);
+      timer = setTimeout(
+        () => settle('failed', idleTimeout(target.key, pool.name, call.idleMs)),
+        call.idleMs,
+      );
       const status = Number(received[':status']);
       if (received['grpc-status'] !== undefined) return settle('ok', statusOf(received));
       if (status !== 200 || !/^application\/grpc/i.test(String(received['content-type'] ?? ''))) {
-        settle('failed', upstreamError(Object.assign(new Error(`answered HTTP ${status}, not gRPC`), { code: 'HPE_INVALID_CONSTANT' }), target.key, pool.name, ctx.timeoutMs));
+        settle(
+          'failed',
+          upstreamError(
+            Object.assign(new Error(`answered HTTP ${status}, not gRPC`), { code: 'HPE_INVALID_CONSTANT' }),
+            target.key,
+            pool.name,
+            ctx.timeoutMs,
+          ),
+        );
       }
     });
     stream.on('data', (chunk: Buffer) => {
@@ -121,11 +154,22 @@ export function callGrpc(ctx: GatewayContext, call: GrpcCall): { done: Promise<G
     stream.on('trailers', (trailers) => settle('ok', statusOf(trailers)));
     stream.on('error', (error) => {
       const cause = (error as { cause?: unknown }).cause ?? error;
-      settle(classifyUpstreamError(cause) === 'connect' ? 'connect-failed' : 'failed', upstreamError(cause, target.key, pool.name, ctx.timeoutMs));
+      settle(
+        classifyUpstreamError(cause) === 'connect' ? 'connect-failed' : 'failed',
+        upstreamError(cause, target.key, pool.name, ctx.timeoutMs),
+      );
     });
     stream.on('close', () => {
       untrack();
-      settle('failed', upstreamError(Object.assign(new Error('stream closed'), { code: 'ECONNRESET' }), target.key, pool.name, ctx.timeoutMs));
+      settle(
+        'failed',
+        upstreamError(
+          Object.assign(new Error('stream closed'), { code: 'ECONNRESET' }),
+          target.key,
+          pool.name,
+          ctx.timeoutMs,
+        ),
+      );
     });
   });
   stream.end(call.body);

@@ -81,11 +81,15 @@ export function normalizeValue(field: Field, value: unknown, at: string): unknow
     throw invalid(at, 'expected true or false');
   }
   if (type === 'bytes') {
-    if (typeof value !== 'string' || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(value)) throw invalid(at, 'expected base64');
+    if (typeof value !== 'string' || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(value))
+      throw invalid(at, 'expected base64');
     return value;
   }
   if (int64Types.has(type)) {
-    if ((typeof value === 'number' && Number.isInteger(value)) || (typeof value === 'string' && /^-?\d+$/.test(value)))
+    if (
+      (typeof value === 'number' && Number.isInteger(value)) ||
+      (typeof value === 'string' && /^-?\d+$/.test(value))
+    )
       return String(value);
     throw invalid(at, 'expected an integer (a string for 64-bit values)');
   }

@@ -1,6 +1,6 @@
 import type { Type } from 'protobufjs';
 import { GatewayError } from '../../../errors.js';
-import { fieldOf, type GrpcMethod, type HttpBinding } from '../proto/grpc-methods.js';
+import { fieldOf, type GrpcMethod } from '../proto/grpc-methods.js';
 import { MAX_MESSAGE_BYTES } from './grpc-frames.js';
 import type { GatewayContext } from '../../../pipeline/types.js';
 import { upstreamBody } from '../../../pipeline/hooks.js';
@@ -21,7 +21,10 @@ export interface TranscodeTarget {
  * dotted name reaches a nested field; a repeated field takes the parameter repeated).
  * https://github.com/googleapis/googleapis/blob/master/google/api/http.proto
  */
-export async function requestJson(ctx: GatewayContext, reached: TranscodeTarget): Promise<Record<string, unknown>> {
+export async function requestJson(
+  ctx: GatewayContext,
+  reached: TranscodeTarget,
+): Promise<Record<string, unknown>> {
   const type = reached.method.requestType;
   let json: Record<string, unknown> = {};
   if (reached.body !== '') {
@@ -29,7 +32,10 @@ export async function requestJson(ctx: GatewayContext, reached: TranscodeTarget)
     if (reached.body === '*') {
       if (parsed !== undefined) {
         if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-          throw new GatewayError('GW_TRANSCODE_INVALID_MESSAGE', `the body must be a JSON object (${type.name})`);
+          throw new GatewayError(
+            'GW_TRANSCODE_INVALID_MESSAGE',
+            `the body must be a JSON object (${type.name})`,
+          );
         json = parsed as Record<string, unknown>;
       }
     } else if (parsed !== undefined) setPath(json, reached.body.split('.'), parsed);
@@ -60,9 +66,13 @@ function setField(type: Type, json: Record<string, unknown>, path: string, value
   for (let n = 0; n < names.length; n++) {
     const field = fieldOf(current, names[n]!);
     if (!field) {
-      throw new GatewayError('GW_TRANSCODE_INVALID_MESSAGE', `${type.name} has no field ${names.slice(0, n + 1).join('.')}`, {
-        extensions: { field: path },
-      });
+      throw new GatewayError(
+        'GW_TRANSCODE_INVALID_MESSAGE',
+        `${type.name} has no field ${names.slice(0, n + 1).join('.')}`,
+        {
+          extensions: { field: path },
+        },
+      );
     }
     const key = names[n]!;
     if (n === names.length - 1) {
@@ -74,13 +84,20 @@ function setField(type: Type, json: Record<string, unknown>, path: string, value
     }
     const resolved = field.resolve().resolvedType;
     if (!resolved || !('fields' in resolved)) {
-      throw new GatewayError('GW_TRANSCODE_INVALID_MESSAGE', `${names.slice(0, n + 1).join('.')} is not a message field`, {
-        extensions: { field: path },
-      });
+      throw new GatewayError(
+        'GW_TRANSCODE_INVALID_MESSAGE',
+        `${names.slice(0, n + 1).join('.')} is not a message field`,
+        {
+          extensions: { field: path },
+        },
+      );
     }
     current = resolved;
     const next = into[key];
-    into = next !== null && typeof next === 'object' && !Array.isArray(next) ? (next as Record<string, unknown>) : (into[key] = {});
+    into =
+      next !== null && typeof next === 'object' && !Array.isArray(next)
+        ? (next as Record<string, unknown>)
+        : (into[key] = {});
   }
 }
 
@@ -93,7 +110,10 @@ async function readJsonBody(ctx: GatewayContext): Promise<unknown> {
   for await (const chunk of source as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > MAX_MESSAGE_BYTES) {
-      throw new GatewayError('GW_BODY_TOO_LARGE', `The body is larger than ${MAX_MESSAGE_BYTES} bytes, gRPC's message limit`);
+      throw new GatewayError(
+        'GW_BODY_TOO_LARGE',
+        `The body is larger than ${MAX_MESSAGE_BYTES} bytes, gRPC's message limit`,
+      );
     }
     chunks.push(chunk);
   }
@@ -102,6 +122,10 @@ async function readJsonBody(ctx: GatewayContext): Promise<unknown> {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new GatewayError('GW_BODY_INVALID_JSON', `The body is not valid JSON: ${(error as Error).message}`, { cause: error });
+    throw new GatewayError(
+      'GW_BODY_INVALID_JSON',
+      `The body is not valid JSON: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }

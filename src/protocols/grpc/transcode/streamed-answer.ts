@@ -50,7 +50,11 @@ export function startStreamedAnswer(ctx: GatewayContext) {
         requestId: ctx.id,
         ...error.extensions,
       };
-      res.end(sse ? `event: error\ndata: ${JSON.stringify(problem)}\n\n` : `${JSON.stringify({ error: problem })}\n`);
+      res.end(
+        sse
+          ? `event: error\ndata: ${JSON.stringify(problem)}\n\n`
+          : `${JSON.stringify({ error: problem })}\n`,
+      );
     },
   };
 }

@@ -31,9 +31,13 @@ export const createTranscodePolicy: PolicyFactory = (route, build) => {
   const pool = name === undefined ? undefined : build.upstreams.get(name);
   const protos = service ? serviceProtos(service, build.configDir) : undefined;
   if (!service || !pool || service.protocol !== 'grpc' || !protos?.ok) {
-    throw new GatewayError('GW_CONFIG_INVALID', `Route ${route.id}: transcode needs a gRPC service with a proto`, {
-      hint: protos && !protos.ok ? protos.message : "set protocol: 'grpc' and proto on the route's service",
-    });
+    throw new GatewayError(
+      'GW_CONFIG_INVALID',
+      `Route ${route.id}: transcode needs a gRPC service with a proto`,
+      {
+        hint: protos && !protos.ok ? protos.message : "set protocol: 'grpc' and proto on the route's service",
+      },
+    );
   }
   const { bindings, methods } = protos.api;
   const byPath = new Map<string, GrpcMethod>(methods.map((method) => [method.path, method]));
@@ -46,14 +50,28 @@ export const createTranscodePolicy: PolicyFactory = (route, build) => {
     const body = frameMessage(encodeRequest(method.requestType, json));
     if (method.serverStreaming) return streamCall(ctx, method, body);
     const answers: Buffer[] = [];
-    const { done } = callGrpc(ctx, { pool, path: method.path, body, idleMs, onMessage: (m) => answers.push(Buffer.from(m)) });
+    const { done } = callGrpc(ctx, {
+      pool,
+      path: method.path,
+      body,
+      idleMs,
+      onMessage: (m) => answers.push(Buffer.from(m)),
+    });
     const status = await done;
-    if (status.code !== 0) throw grpcCallError(status.code, status.message, `${method.service}/${method.name}`);
+    if (status.code !== 0)
+      throw grpcCallError(status.code, status.message, `${method.service}/${method.name}`);
     if (answers.length !== 1) {
-      throw new GatewayError('GW_UPSTREAM_BAD_RESPONSE', `${method.path} answered ${answers.length} messages to a unary call`);
+      throw new GatewayError(
+        'GW_UPSTREAM_BAD_RESPONSE',
+        `${method.path} answered ${answers.length} messages to a unary call`,
+      );
     }
     const answer = JSON.stringify(decodeAnswer(method.responseType, answers[0]!));
-    ctx.response = { status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(answer) };
+    ctx.response = {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from(answer),
+    };
   };
 
   async function streamCall(ctx: GatewayContext, method: GrpcMethod, body: Buffer): Promise<void> {
@@ -86,7 +104,11 @@ export const createTranscodePolicy: PolicyFactory = (route, build) => {
 };
 
 /** The method a REST call reaches: an annotation's verb and template, else POST /pkg.Service/Method. */
-function reach(ctx: GatewayContext, bindings: readonly HttpBinding[], byPath: ReadonlyMap<string, GrpcMethod>): TranscodeTarget {
+function reach(
+  ctx: GatewayContext,
+  bindings: readonly HttpBinding[],
+  byPath: ReadonlyMap<string, GrpcMethod>,
+): TranscodeTarget {
   for (const binding of bindings) {
     if (binding.verb !== ctx.method) continue;
     const variables = binding.template.match(ctx.path);

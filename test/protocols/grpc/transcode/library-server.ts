@@ -43,7 +43,8 @@ export async function startLibraryServer(): Promise<LibraryServer> {
     GetShelf(call: Call, done: Done) {
       note('GetShelf', call);
       const name = String(call.request.name);
-      if (name === 'shelves/missing') return done({ code: grpc.status.NOT_FOUND, details: 'no shelf missing' });
+      if (name === 'shelves/missing')
+        return done({ code: grpc.status.NOT_FOUND, details: 'no shelf missing' });
       if (name === 'shelves/locked') return done({ code: grpc.status.PERMISSION_DENIED, details: 'locked' });
       done(null, { name, bookCount: '9007199254740993', genre: 'FICTION' });
     },
