@@ -37,18 +37,7 @@ export async function createTempProject(files: Record<string, string> = {}): Pro
   return project;
 }
 
-/** Polls until `check` returns true; fails after `timeoutMs` (generous: the test box is busy). */
-export async function waitFor(check: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { sleep, waitFor } from '../helpers/wait.js';
 
 /** The GatewayError a load rejects with (any other outcome fails the test). */
 export async function failure(promise: Promise<unknown>): Promise<GatewayError> {

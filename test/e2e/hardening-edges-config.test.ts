@@ -36,7 +36,7 @@ const goodConfig = (up: TestUpstream, path: string) =>
   configSource({ api: [up.url] }, [{ path, service: 'api' }]);
 
 async function answersOn(url: string, path: string): Promise<void> {
-  await waitFor(async () => (await request(url, path)).status === 200, 20_000, 100);
+  await waitFor(async () => (await request(url, path)).status === 200, 20_000, 'a 200', 100);
 }
 
 describe('a config that never settles', () => {
@@ -85,7 +85,12 @@ describe('a config that calls process.exit', () => {
         '',
       ].join('\n'),
     );
-    await waitFor(() => (gw.stdout().match(/GW_CONFIG_EXIT/g) ?? []).length >= 2, 20_000, 100);
+    await waitFor(
+      () => (gw.stdout().match(/GW_CONFIG_EXIT/g) ?? []).length >= 2,
+      20_000,
+      'two GW_CONFIG_EXIT lines',
+      100,
+    );
     expect(gw.stdout()).toContain('process.exit(3)');
     expect((await request(url, '/first/x')).status).toBe(200);
     await project.renameSave('gateway.config.ts', goodConfig(up, '/second'));

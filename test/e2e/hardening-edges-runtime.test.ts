@@ -38,12 +38,22 @@ describe('/__gw/health with state shared through Redis', () => {
     expect(before.json).toMatchObject({ status: 'ok', store: { kind: 'redis', status: 'up' } });
 
     await redis.kill();
-    await waitFor(async () => (await request(gw.url, '/__gw/health')).status === 503, 15_000, 50);
+    await waitFor(
+      async () => (await request(gw.url, '/__gw/health')).status === 503,
+      15_000,
+      'health 503',
+      50,
+    );
     const during = await request(gw.url, '/__gw/health');
     expect(during.json).toMatchObject({ status: 'degraded', store: { kind: 'redis', status: 'down' } });
 
     await redis.restart();
-    await waitFor(async () => (await request(gw.url, '/__gw/health')).status === 200, 15_000, 50);
+    await waitFor(
+      async () => (await request(gw.url, '/__gw/health')).status === 200,
+      15_000,
+      'health 200',
+      50,
+    );
     expect((await request(gw.url, '/__gw/health')).json).toMatchObject({
       status: 'ok',
       store: { status: 'up' },

@@ -135,7 +135,7 @@ describe('JWKS fetching', () => {
     const { gw } = await gatewayTrusting(idp, { cooldown: '300ms' });
     expect((await call(gw.url, await sign('alice'))).status).toBe(401);
     published.jwks = jwks;
-    await waitFor(async () => (await call(gw.url, await sign('alice'))).status === 200, 5000, 100);
+    await waitFor(async () => (await call(gw.url, await sign('alice'))).status === 200, 5000, 'a 200', 100);
     expect(idp.fetches).toBeGreaterThanOrEqual(2);
     expect(idp.fetches).toBeLessThan(20);
   });

@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import { freePort } from './ports.js';
 
 /**
  * A real `redis-server` of the test's own: a free loopback port, no persistence, stopped by PID.
@@ -24,17 +25,6 @@ function requireRedisServer(): void {
       'redis-server was not found on PATH: install it (apt-get install -y redis-server); the Redis tests do not skip',
     );
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** One PING over a raw socket: true when Redis answers +PONG. */

@@ -56,16 +56,4 @@ export async function startUpstream(
   };
 }
 
-/** Polls until `check` returns true (no fixed sleeps: the machine may be loaded). */
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-  stepMs = 20,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, stepMs));
-  }
-}
+export { waitFor } from './wait.js';

@@ -71,12 +71,7 @@ export async function startUpstream(host = '127.0.0.1', port = 0): Promise<TestU
   return upstream;
 }
 
-/** A port nothing listens on (bound once, then released). */
-export async function freePort(): Promise<number> {
-  const upstream = await startUpstream();
-  await upstream.close();
-  return upstream.port;
-}
+export { freePort } from '../helpers/ports.js';
 
 /** GET through an agent; resolves with the status and body, rejects with the socket error. */
 export function get(url: string, agent: Agent | false): Promise<{ status: number; body: string }> {
@@ -92,14 +87,7 @@ export function get(url: string, agent: Agent | false): Promise<{ status: number
   });
 }
 
-/** Polls until `check` returns true; generous by default because the test machine is shared. */
-export async function waitFor(check: () => boolean, timeoutMs = 5_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+export { sleep, waitFor } from '../helpers/wait.js';
 
 /** An event stream that remembers the target-health events it saw. */
 export function recordHealthEvents() {
@@ -109,10 +97,6 @@ export function recordHealthEvents() {
     if (event.type === 'target-health') seen.push(event);
   });
   return { events, seen };
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**
