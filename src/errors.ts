@@ -32,6 +32,11 @@ export const errorCatalogue = {
     title: 'The config called process.exit',
     hint: 'A config must not end the gateway: throw an Error to report a problem instead.',
   },
+  GW_OPENAPI_INVALID: {
+    status: 500,
+    title: 'An OpenAPI document could not be loaded',
+    hint: 'Fix the file or $ref named in the message; gw reads OpenAPI 3.0 and 3.1 in YAML or JSON.',
+  },
   GW_PORT_IN_USE: {
     status: 500,
     title: 'The port is already in use',
@@ -107,6 +112,21 @@ export const errorCatalogue = {
     status: 400,
     title: 'The request body is not valid JSON',
     hint: 'Send a JSON body, or drop the Content-Type: application/json header.',
+  },
+  GW_REQUEST_INVALID: {
+    status: 400,
+    title: "The request does not match the service's OpenAPI document",
+    hint: 'Fix the fields listed in `violations` (location, what was expected), or the spec if it is wrong.',
+  },
+  GW_OPERATION_NOT_FOUND: {
+    status: 404,
+    title: "No operation in the service's OpenAPI document matches the path",
+    hint: 'Call a path the spec lists, or add it to the spec.',
+  },
+  GW_OPERATION_METHOD_NOT_ALLOWED: {
+    status: 405,
+    title: "The service's OpenAPI document has no operation for this method",
+    hint: 'See the Allow header for the methods the spec lists on this path.',
   },
   GW_UNAUTHENTICATED: {
     status: 401,
@@ -228,21 +248,6 @@ export const errorCatalogue = {
     status: 502,
     title: 'A required part of the aggregate failed',
     hint: 'The part named in the detail failed; start or fix its service, or make the part optional.',
-  },
-  GW_GRPC_CALL_FAILED: {
-    status: 500,
-    title: 'The gRPC service answered the call with an error status',
-    hint: 'The grpcStatus and grpcMessage members say what the service reported; the HTTP status follows the standard gRPC to HTTP mapping.',
-  },
-  GW_TRANSCODE_NO_METHOD: {
-    status: 404,
-    title: 'No gRPC method answers this path',
-    hint: 'Call a path from a google.api.http annotation in the proto, or POST /package.Service/Method with a JSON body (`gw routes list` shows them).',
-  },
-  GW_TRANSCODE_INVALID_MESSAGE: {
-    status: 400,
-    title: 'The request does not fit the gRPC request message',
-    hint: "Send JSON in the proto3 JSON mapping of the method's request message (lowerCamel or proto field names, int64 as strings, enums by name).",
   },
   GW_NO_HEALTHY_TARGET: {
     status: 503,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { openapiSpecSchema, serviceMockSchema, validateSchema } from '../openapi/openapi-schema.js';
 import { useSchema } from '../middleware/custom-schema.js';
 import { duration, byteSize, fn, httpMethod, httpUrl } from './fields.js';
 import { authSchema, forwardCredentialsSchema, scopesSchema } from '../middleware/auth-schema.js';
@@ -68,11 +69,12 @@ const passiveHealth = z.strictObject({
   cooldown: duration.default(10_000).describe('How long a target stays out before it is tried again'),
 });
 
-export const serviceSchema = z.strictObject({
+const serviceFields = z.strictObject({
   targets: z
     .array(target)
     .min(1, { message: 'a service needs at least one target' })
-    .describe('Upstream URLs'),
+    .default([])
+    .describe("Upstream URLs (none on a service with mock: 'openapi')"),
   balance: balance.describe('How requests are spread over the targets'),
   timeout: duration
     .optional()
@@ -108,16 +110,13 @@ export const serviceSchema = z.strictObject({
     .describe(
       "How gw talks to the targets: 'http1' (default), 'http2' (h2c with prior knowledge for http:// targets, h2 by ALPN for https://), 'grpc' (HTTP/2 for now)",
     ),
-  proto: z
-    .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
-    .optional()
-    .describe(
-      "The service's .proto file(s), relative to the config file (gRPC services; JSON transcoding reads their google.api.http annotations); gw brings google/api/*.proto and the well-known types",
-    ),
-  includeDirs: z
-    .array(z.string().min(1))
-    .optional()
-    .describe("Folders that the proto files' imports are resolved against, relative to the config file"),
+  openapi: openapiSpecSchema.optional(),
+  mock: serviceMockSchema.optional(),
+});
+/** A service answers from its targets, or from its OpenAPI document when it is mocked. */
+export const serviceSchema = serviceFields.superRefine((service, check) => {
+  if (service.targets.length === 0 && service.mock !== 'openapi')
+    check.addIssue({ code: 'custom', path: ['targets'], message: 'a service needs at least one target' });
 });
 
 const rewriteFunction = fn<(path: string) => string>('(path) => newPath');
@@ -172,12 +171,6 @@ const routeCoreFields = {
       "Map a Location that names a target back to gw's own origin and this route's prefix; overrides the service",
     ),
   websocket: z.boolean().default(false).describe('Allow WebSocket upgrades on this route'),
-  transcode: z
-    .boolean()
-    .optional()
-    .describe(
-      "JSON ⇄ gRPC: answer REST+JSON calls from the service's proto (google.api.http annotations, else POST /package.Service/Method); the service must be protocol: 'grpc' with a proto",
-    ),
 };
 
 /** Policy route keys. One line per policy; the schema beside the middleware says what it takes. */
@@ -194,6 +187,7 @@ const routePolicyFields = {
   cache: cacheSchema.optional(),
   transform: transformSchema.optional(),
   use: useSchema.optional(),
+  validate: validateSchema.optional(),
 };
 
 export const routeSchema = z.strictObject({ ...routeCoreFields, ...routePolicyFields });

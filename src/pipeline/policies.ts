@@ -7,6 +7,8 @@ import { createCorsPolicy } from '../middleware/cors/cors.js';
 import { createBodyLimitPolicy } from '../middleware/body-limit.js';
 import { createFaultsPolicy } from '../middleware/faults.js';
 import { createMockPolicy } from '../middleware/mock.js';
+import { createOpenapiValidatePolicy } from '../middleware/openapi-validate.js';
+import { createOpenapiMockPolicy } from '../middleware/openapi-mock.js';
 import { createReplayPolicy } from '../middleware/replay.js';
 import { createCachePolicy } from '../middleware/cache/cache.js';
 import { createTransformPolicy } from '../middleware/transform/transform.js';
@@ -20,7 +22,8 @@ import { createTranscodePolicy } from '../protocols/grpc/transcode/transcode-pol
  *
  * Spoofed identity headers are gone before the first policy (the request's context strips them).
  * Intended order (outermost first): CORS (preflights answer before auth), auth, rate limit, body limit, the route's own `use` middlewares, faults,
- * mock (answers, or falls back when the service is down), record/replay (answers from recordings,
+ * OpenAPI request validation, mock (answers, or falls back when the service is down), the spec's
+ * mock of `mock: 'openapi'` services, record/replay (answers from recordings,
  * or records what the rest of the chain answered), cache (outside transform: it stores
  * the transformed answer), transform, aggregate (answers from several services). Breakers and
  * retries live in the forward itself. Last, the gRPC adapter of routes to a gRPC service (the
@@ -32,8 +35,10 @@ export const policyOrder: readonly PolicyFactory[] = [
   createRateLimitPolicy,
   createBodyLimitPolicy,
   createCustomPolicy,
+  createOpenapiValidatePolicy,
   createFaultsPolicy,
   createMockPolicy,
+  createOpenapiMockPolicy,
   createReplayPolicy,
   createCachePolicy,
   createTransformPolicy,
