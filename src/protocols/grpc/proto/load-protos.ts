@@ -36,9 +36,13 @@ export type ProtoLoad =
 export function loadProtos(sources: ProtoSources): ProtoLoad {
   const read = new Set<string>();
   const root = new protobuf.Root();
+  // protobufjs parses each file right after resolving its path (imports after their importer),
+  // so the last path resolved is the one a syntax error is in (its message may not say).
+  let current = '';
   root.resolvePath = (origin, target) => {
     const resolved = resolveImport(origin, target, sources.includeDirs);
     if (!resolved.startsWith(protobufDir)) read.add(resolved);
+    current = resolved;
     return resolved;
   };
   for (const file of sources.files) {
@@ -49,7 +53,7 @@ export function loadProtos(sources: ProtoSources): ProtoLoad {
     root.resolveAll();
     return { ok: true, root, files: [...read] };
   } catch (error) {
-    return { ok: false, message: describeFailure(error), files: [...read] };
+    return { ok: false, message: describeFailure(error, current), files: [...read] };
   }
 }
 
@@ -67,16 +71,18 @@ function resolveImport(origin: string, target: string, includeDirs: readonly str
 }
 
 /**
- * protobufjs says "illegal token 'x' (file, line 5)": gw adds the column, the token's place on
- * that line, so an editor jumps to it (file:line:col).
+ * protobufjs says "illegal token 'x' (file, line 5)" or "illegal token 'x', '(' expected (line 5)":
+ * gw names the file and adds the column, the token's place on that line, so an editor jumps to
+ * it (file:line:col).
  */
-function describeFailure(error: unknown): string {
+function describeFailure(error: unknown, parsing: string): string {
   const message = error instanceof Error ? error.message : String(error);
-  const syntax = /^(illegal \w+ '(.*)') \((.+), line (\d+)\)$/s.exec(message);
+  const syntax = /^(illegal \w+ '(.*?)'(?:, .*?)?) \((?:(.+), )?line (\d+)\)$/s.exec(message);
   if (syntax) {
-    const [, what, token, file, lineText] = syntax;
+    const [, what, token, named, lineText] = syntax;
+    const file = named ?? parsing;
     const line = Number(lineText);
-    return `${file}:${line}:${columnOf(file!, line, token!)}: ${what}`;
+    return `${file}:${line}:${columnOf(file, line, token!)}: ${what}`;
   }
   const missing = /^ENOENT: no such file or directory, open '(.+)'$/.exec(message);
   if (missing)
