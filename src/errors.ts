@@ -249,6 +249,21 @@ export const errorCatalogue = {
     title: 'A required part of the aggregate failed',
     hint: 'The part named in the detail failed; start or fix its service, or make the part optional.',
   },
+  GW_GRPC_CALL_FAILED: {
+    status: 500,
+    title: 'The gRPC service answered the call with an error status',
+    hint: 'The grpcStatus and grpcMessage members say what the service reported; the HTTP status follows the standard gRPC to HTTP mapping.',
+  },
+  GW_TRANSCODE_NO_METHOD: {
+    status: 404,
+    title: 'No gRPC method answers this path',
+    hint: 'Call a path from a google.api.http annotation in the proto, or POST /package.Service/Method with a JSON body (`gw routes list` shows them).',
+  },
+  GW_TRANSCODE_INVALID_MESSAGE: {
+    status: 400,
+    title: 'The request does not fit the gRPC request message',
+    hint: "Send JSON in the proto3 JSON mapping of the method's request message (lowerCamel or proto field names, int64 as strings, enums by name).",
+  },
   GW_NO_HEALTHY_TARGET: {
     status: 503,
     title: 'No healthy target',

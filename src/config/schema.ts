@@ -110,6 +110,16 @@ const serviceFields = z.strictObject({
     .describe(
       "How gw talks to the targets: 'http1' (default), 'http2' (h2c with prior knowledge for http:// targets, h2 by ALPN for https://), 'grpc' (HTTP/2 for now)",
     ),
+  proto: z
+    .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+    .optional()
+    .describe(
+      "The service's .proto file(s), relative to the config file (gRPC services; JSON transcoding reads their google.api.http annotations); gw brings google/api/*.proto and the well-known types",
+    ),
+  includeDirs: z
+    .array(z.string().min(1))
+    .optional()
+    .describe("Folders that the proto files' imports are resolved against, relative to the config file"),
   openapi: openapiSpecSchema.optional(),
   mock: serviceMockSchema.optional(),
 });
@@ -171,6 +181,12 @@ const routeCoreFields = {
       "Map a Location that names a target back to gw's own origin and this route's prefix; overrides the service",
     ),
   websocket: z.boolean().default(false).describe('Allow WebSocket upgrades on this route'),
+  transcode: z
+    .boolean()
+    .optional()
+    .describe(
+      "JSON ⇄ gRPC: answer REST+JSON calls from the service's proto (google.api.http annotations, else POST /package.Service/Method); the service must be protocol: 'grpc' with a proto",
+    ),
 };
 
 /** Policy route keys. One line per policy; the schema beside the middleware says what it takes. */
