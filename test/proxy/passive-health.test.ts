@@ -8,9 +8,9 @@ import {
   recordHealthEvents,
   service,
   sleep,
-  startUpstream,
+  startHealthUpstream,
 } from './upstream-fixtures.js';
-import type { TestUpstream } from './upstream-fixtures.js';
+import type { HealthUpstream } from './upstream-fixtures.js';
 
 let cleanups: Array<() => unknown> = [];
 
@@ -19,7 +19,7 @@ afterEach(async () => {
   cleanups = [];
 });
 
-function track<T extends UpstreamRegistry | TestUpstream>(thing: T): T {
+function track<T extends UpstreamRegistry | HealthUpstream>(thing: T): T {
   cleanups.push(() => ('reopen' in thing ? thing.close().catch(() => {}) : thing.close()));
   return thing;
 }
@@ -41,7 +41,7 @@ async function send(pool: UpstreamPool): Promise<string | undefined> {
 
 describe('passive health over real connections', () => {
   it('connect failures take a target out; after the cooldown one request brings it back', async () => {
-    const up = track(await startUpstream());
+    const up = track(await startHealthUpstream());
     const port = await freePort();
     const { events, seen } = recordHealthEvents();
     const registry = track(
@@ -66,7 +66,7 @@ describe('passive health over real connections', () => {
     // While it is out, every request goes to the live target.
     for (let i = 0; i < 6; i++) expect(await send(pool)).toBe(up.url);
 
-    const back = track(await startUpstream('127.0.0.1', port));
+    const back = track(await startHealthUpstream('127.0.0.1', port));
     // Keep sending: once the cooldown is over, one of these is the trial that brings it back.
     const deadline = Date.now() + 5_000;
     while (!down.healthy && Date.now() < deadline) {

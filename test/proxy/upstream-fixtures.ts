@@ -26,7 +26,7 @@ export function pickInput(
   return { req, clientIp: options.clientIp ?? '127.0.0.1', exclude: options.exclude };
 }
 
-export interface TestUpstream {
+export interface HealthUpstream {
   readonly port: number;
   readonly url: string;
   /** Paths of every request received, in order. */
@@ -39,7 +39,7 @@ export interface TestUpstream {
 }
 
 /** A real upstream on loopback: answers `status` on every path and records what it got. */
-export async function startUpstream(host = '127.0.0.1', port = 0): Promise<TestUpstream> {
+export async function startHealthUpstream(host = '127.0.0.1', port = 0): Promise<HealthUpstream> {
   const hits: string[] = [];
   let server: Server;
   const upstream = {
@@ -138,8 +138,8 @@ export function useUpstreamCleanup() {
   });
   return {
     cleanups,
-    async upstreams(count: number): Promise<TestUpstream[]> {
-      const started = await Promise.all(Array.from({ length: count }, () => startUpstream()));
+    async upstreams(count: number): Promise<HealthUpstream[]> {
+      const started = await Promise.all(Array.from({ length: count }, () => startHealthUpstream()));
       for (const upstream of started) cleanups.push(() => upstream.close().catch(() => {}));
       return started;
     },
