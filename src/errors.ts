@@ -244,6 +244,11 @@ export const errorCatalogue = {
     title: 'The upstream sent an answer the gateway could not use',
     hint: 'Check what the service returns.',
   },
+  GW_UPSTREAM_TLS: {
+    status: 502,
+    title: 'The TLS connection to the upstream failed',
+    hint: "The detail names the cause; the service's `tls` settings (ca, servername, cert and key, insecure) fix it.",
+  },
   GW_AGGREGATE_PART_FAILED: {
     status: 502,
     title: 'A required part of the aggregate failed',

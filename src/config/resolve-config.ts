@@ -7,6 +7,8 @@ import { formatIssues } from './format-issues.js';
 import { checkHostPatterns } from './host-rules.js';
 import { configSchema, type ResolvedConfig } from './schema.js';
 import { checkTlsConfig } from '../tls/user-certificate.js';
+import { checkUpstreamTls } from '../proxy/upstream-tls-files.js';
+import { checkHealthCheckFields } from '../proxy/health-check-config.js';
 import { checkProtoConfig } from '../protocols/grpc/proto/service-protos.js';
 
 /** In file order: `routes[2]` before `routes[10]`, schema and cross-field problems together. */
@@ -34,6 +36,12 @@ export function resolveConfig(raw: unknown, file = '(inline config)'): ResolvedC
       parsed.success ? parsed.data : raw,
       path.isAbsolute(file) ? path.dirname(file) : process.cwd(),
     ),
+    // A service's `tls` files too; what is read is kept for the build (upstream-tls-files.ts).
+    ...checkUpstreamTls(
+      parsed.success ? parsed.data : raw,
+      path.isAbsolute(file) ? path.dirname(file) : process.cwd(),
+    ),
+    ...checkHealthCheckFields(parsed.success ? parsed.data : raw),
   ].sort(byPath);
   if (!parsed.success || problems.length > 0) {
     const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;

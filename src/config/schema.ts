@@ -17,6 +17,7 @@ import { recordSchema, replaySchema } from '../observe/replay-schema.js';
 import { transformSchema } from '../middleware/transform/transform-schema.js';
 import { stateSchema } from '../state/state-schema.js';
 import { tlsSchema } from '../tls/tls-schema.js';
+import { hostHeaderSchema, upstreamTlsSchema } from '../proxy/upstream-tls-schema.js';
 
 /**
  * The whole gateway.config schema. Core fields live here; each policy's schema lives beside its
@@ -44,7 +45,19 @@ const balance = z
   .default('round-robin');
 
 const healthCheck = z.strictObject({
-  path: z.string().startsWith('/').describe('Path probed with GET; 2xx/3xx means healthy'),
+  path: z
+    .string()
+    .startsWith('/')
+    .optional()
+    .describe(
+      "Path probed with GET (over HTTP/2 for protocol: 'http2'); 2xx/3xx means healthy. Required, except on protocol: 'grpc' services, which are probed with grpc.health.v1.Health/Check",
+    ),
+  grpcService: z
+    .string()
+    .optional()
+    .describe(
+      "protocol: 'grpc' only: the service name asked about in grpc.health.v1.Health/Check ('' asks about the server as a whole, the default)",
+    ),
   interval: duration
     .pipe(z.number().min(50, { message: 'a health check interval is at least 50ms' }))
     .default(5000)
@@ -102,6 +115,8 @@ const serviceFields = z.strictObject({
   circuitBreaker: circuitBreakerSchema.optional(),
   retries: retriesSchema.optional(),
   fallback: fallbackSchema.optional(),
+  tls: upstreamTlsSchema.optional(),
+  hostHeader: hostHeaderSchema,
   record: recordSchema.optional(),
   replay: replaySchema.optional(),
   protocol: z

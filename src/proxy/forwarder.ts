@@ -9,6 +9,7 @@ import { createHttp2Sessions } from './http2-sessions.js';
 import { connectOptions } from './keep-alive-agent.js';
 import { timeoutError } from './upstream-head.js';
 import { classifyUpstreamError, upstreamError } from './upstream-errors.js';
+import { upgradeAgentOf } from './upstream-tls.js';
 
 /**
  * What the pipeline forwards with. HTTP requests go out on Node's own client (http-forward.ts);
@@ -78,8 +79,14 @@ export function createForwarder(): Forwarder {
       });
       // Policies remove a header by setting it to undefined; the library would send that as is.
       for (const name in req.headers) if (req.headers[name] === undefined) delete req.headers[name];
-      const agent = target.url.protocol === 'https:' ? upgradeAgents.https : upgradeAgents.http;
-      proxy.ws(req, socket, head, { target: target.url, agent }, (error: Error) => {
+      const agent =
+        target.url.protocol !== 'https:'
+          ? upgradeAgents.http
+          : target.tls
+            ? upgradeAgentOf(target.tls)
+            : upgradeAgents.https;
+      const changeOrigin = pool.hostHeader === 'target';
+      proxy.ws(req, socket, head, { target: target.url, agent, changeOrigin }, (error: Error) => {
         clearTimeout(handshakeTimer);
         // Called synchronously before the library ends the socket, so a refusal can still be
         // written as an HTTP answer instead of a dropped connection.

@@ -4,34 +4,45 @@ import { connect } from 'node:net';
 import type { EventStream } from '../events/event-stream.js';
 import type { ResolvedService } from '../config/schema.js';
 import { connectOptions } from './keep-alive-agent.js';
+import { probeHttp2, type Http2Probe, type ProbeResult } from './health-check-http2.js';
 import { changeHealth } from './target-health.js';
 import type { HealthOwner, HealthRecord } from './target-health.js';
+import { describeTlsFailure, tlsFailureOf } from './upstream-tls-errors.js';
+import type { TargetTls } from './upstream-tls.js';
 
 export type HealthCheckConfig = NonNullable<ResolvedService['healthCheck']>;
+export type ServiceProtocol = ResolvedService['protocol'];
 
 export interface CheckedTarget {
   readonly record: HealthRecord;
   readonly url: URL;
+  /** The service's TLS settings for an https:// target: probes verify as requests do. */
+  readonly tls?: TargetTls | undefined;
 }
 
-interface ProbeResult {
-  ok: boolean;
-  /** e.g. "GET /health answered 500" */
-  detail: string;
+/** A failed probe's reason; TLS failures in the words a request's 502 would use. */
+function describeError(error: Error): string {
+  const tls = tlsFailureOf(error);
+  return tls ? `TLS: the target ${describeTlsFailure(tls)}` : error.message;
 }
 
 /**
- * One GET on its own connection (no keep-alive): a probe must prove a fresh connect works, and a
- * stale pooled socket must not fail it. The socket is unref'd so probes never hold the process.
- * Returns the abort function (no result is reported after it).
+ * One probe on its own connection (no keep-alive): a probe must prove a fresh connect works, and
+ * a stale pooled socket must not fail it. Its socket is unref'd so probes never hold the process.
+ * HTTP services get GET `path` (over HTTP/2 for protocol: 'http2', so an h2c-only service is not
+ * shown down); gRPC services get grpc.health.v1.Health/Check, healthy when SERVING
+ * (https://github.com/grpc/grpc/blob/master/doc/health-checking.md). Returns the abort function
+ * (no result is reported after it).
  */
 export function probeTarget(
-  url: URL,
-  path: string,
-  timeoutMs: number,
+  target: { readonly url: URL; readonly tls?: TargetTls | undefined },
+  config: HealthCheckConfig,
+  protocol: ServiceProtocol | undefined,
   done: (result: ProbeResult) => void,
 ): () => void {
-  const fullPath = url.pathname.replace(/\/+$/, '') + path;
+  const { url, tls } = target;
+  const path = config.path ?? '/';
+  const timeoutMs = config.timeout;
   let settled = false;
   const settle = (result: ProbeResult) => {
     if (settled) return;
@@ -39,6 +50,36 @@ export function probeTarget(
     clearTimeout(timer);
     done(result);
   };
+  const label = protocol === 'grpc' ? 'grpc.health.v1.Health/Check' : `GET ${path}`;
+  const timer = setTimeout(() => {
+    settle({ ok: false, detail: `${label} timed out after ${timeoutMs} ms` });
+    abort();
+  }, timeoutMs);
+  timer.unref();
+  const abort =
+    protocol === 'grpc' || protocol === 'http2'
+      ? probeHttp2(url, tls, http2Probe(config, protocol), settle, describeError)
+      : probeHttp1(url, tls, path, settle);
+  return function abortProbe() {
+    settled = true;
+    clearTimeout(timer);
+    abort();
+  };
+}
+
+function http2Probe(config: HealthCheckConfig, protocol: 'grpc' | 'http2'): Http2Probe {
+  return protocol === 'grpc'
+    ? { kind: 'grpc', service: config.grpcService ?? '' }
+    : { kind: 'get', path: config.path ?? '/' };
+}
+
+function probeHttp1(
+  url: URL,
+  tls: TargetTls | undefined,
+  path: string,
+  settle: (result: ProbeResult) => void,
+): () => void {
+  const fullPath = url.pathname.replace(/\/+$/, '') + path;
   const request = url.protocol === 'https:' ? requestHttps : requestHttp;
   const req = request(
     {
@@ -50,6 +91,11 @@ export function probeTarget(
       agent: false,
       headers: { 'user-agent': 'gw-health-check', connection: 'close' },
       ...connectOptions,
+      ...(tls && {
+        secureContext: tls.secureContext,
+        rejectUnauthorized: tls.rejectUnauthorized,
+        servername: tls.servername,
+      }),
     },
     (res) => {
       const status = res.statusCode ?? 0;
@@ -59,18 +105,9 @@ export function probeTarget(
     },
   );
   req.on('socket', (socket) => socket.unref());
-  req.on('error', (error) => settle({ ok: false, detail: `GET ${path} failed: ${error.message}` }));
-  const timer = setTimeout(() => {
-    settle({ ok: false, detail: `GET ${path} timed out after ${timeoutMs} ms` });
-    req.destroy();
-  }, timeoutMs);
-  timer.unref();
+  req.on('error', (error) => settle({ ok: false, detail: `GET ${path} failed: ${describeError(error)}` }));
   req.end();
-  return function abortProbe() {
-    settled = true;
-    clearTimeout(timer);
-    req.destroy();
-  };
+  return () => req.destroy();
 }
 
 /** Counts a probe result against the thresholds; only the build that owns the record may write. */
@@ -118,6 +155,7 @@ export function startHealthChecks(
   owner: HealthOwner,
   events: EventStream,
   now: () => number,
+  protocol?: ServiceProtocol,
 ): () => void {
   let stopped = false;
   const timers = new Set<NodeJS.Timeout>();
@@ -126,7 +164,7 @@ export function startHealthChecks(
   function schedule(target: CheckedTarget, delay: number): void {
     const timer = setTimeout(() => {
       timers.delete(timer);
-      const abort = probeTarget(target.url, config.path, config.timeout, (result) => {
+      const abort = probeTarget(target, config, protocol, (result) => {
         probes.delete(abort);
         if (stopped) return;
         applyProbe(target.record, owner, result, config, events, now());

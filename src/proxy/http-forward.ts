@@ -44,8 +44,10 @@ interface Endpoint {
   readonly port: number;
   /** The target URL's own path ('/base' of http://host/base), prefixed to every request path. */
   readonly basePath: string;
-  /** Host header for clients that sent none (HTTP/1.0): the target's host[:port]. */
+  /** Host header for clients that sent none (HTTP/1.0), or all with `hostHeader: 'target'`. */
   readonly host: string;
+  /** https: the name verified and sent as SNI (upstream-tls.ts), not the client's Host. */
+  readonly servername: string | undefined;
 }
 
 const endpoints = new WeakMap<Target, Endpoint>();
@@ -64,6 +66,7 @@ function endpointOf(target: Target): Endpoint {
     port: url.port === '' ? (secure ? 443 : 80) : Number(url.port),
     basePath: url.pathname.replace(/\/+$/, ''),
     host: url.host,
+    servername: target.tls?.servername,
   };
   endpoints.set(target, endpoint);
   return endpoint;
@@ -92,6 +95,7 @@ function upstreamHeaderList(
   headers: IncomingHttpHeaders,
   body: Buffer | Readable | undefined,
   endpoint: Endpoint,
+  targetHost: boolean,
 ): string[] {
   const named = namedInConnection(headers.connection);
   const list: string[] = [];
@@ -101,12 +105,15 @@ function upstreamHeaderList(
     if (value === undefined || notForwarded.has(name) || named?.has(name)) continue;
     // A policy's body brings its own length (below).
     if (body !== undefined && name === 'content-length') continue;
-    if (name === 'host') hasHost = true;
+    if (name === 'host') {
+      if (targetHost) continue;
+      hasHost = true;
+    }
     if (typeof value === 'string') list.push(name, value);
     else for (const item of value) list.push(name, item);
   }
-  // The client's Host goes through as it came (no `changeOrigin`); one is added only when the
-  // client sent none (HTTP/1.0).
+  // The client's Host goes through as it came (no `changeOrigin`); the target's is sent when the
+  // client sent none (HTTP/1.0), or when the service says `hostHeader: 'target'`.
   if (!hasHost) list.push('host', endpoint.host);
   if (Buffer.isBuffer(body)) list.push('content-length', String(body.length));
   // A chunked client body stays chunked on the next hop (Transfer-Encoding itself is hop-by-hop,
@@ -149,7 +156,13 @@ export function forwardHttp(
   const { req, res } = ctx;
   const endpoint = endpointOf(target);
   const body = ctx.requestBody;
-  const headers = upstreamHeaderList(ctx.method, ctx.upstreamHeaders, body, endpoint);
+  const headers = upstreamHeaderList(
+    ctx.method,
+    ctx.upstreamHeaders,
+    body,
+    endpoint,
+    pool.hostHeader === 'target',
+  );
   const timeouts = mode?.timeouts ?? defaultTimeouts;
   ctx.target = target.key;
   ctx.upstreamUrl = target.key + ctx.upstreamPath + ctx.search;
@@ -201,15 +214,17 @@ export function forwardHttp(
       }
     };
 
-    const proxyReq: ClientRequest = endpoint.request({
+    const options: https.RequestOptions = {
       agent: target.agent,
       protocol: endpoint.protocol,
       hostname: endpoint.hostname,
       port: endpoint.port,
+      servername: endpoint.servername,
       method: ctx.method,
       path: endpoint.basePath + ctx.upstreamPath + ctx.search,
       headers,
-    });
+    };
+    const proxyReq: ClientRequest = endpoint.request(options);
     pool.started(target);
     const sentAt = performance.now();
 

@@ -58,10 +58,11 @@ export function createHttp2Forward(sessions: Http2Sessions) {
     const body = ctx.requestBody;
     const clientBody = body === undefined && declaresBody(ctx.upstreamHeaders);
     const headers = http2RequestHeaders(ctx, target, body, pool.protocol === 'grpc');
+    if (pool.hostHeader === 'target') headers[':authority'] = target.url.host;
     const timeouts = mode?.timeouts ?? defaultTimeouts;
     ctx.target = target.key;
     ctx.upstreamUrl = target.key + ctx.upstreamPath + ctx.search;
-    const upstream = sessions.open(target.url.origin);
+    const upstream = sessions.open(target.url.origin, target.tls);
 
     return new Promise<UpstreamResponse | undefined>((resolve, reject) => {
       let done = false;

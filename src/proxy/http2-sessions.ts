@@ -1,5 +1,6 @@
 import http2, { type ClientHttp2Session } from 'node:http2';
 import { connectOptions, FREE_SOCKET_TIMEOUT_MS } from './keep-alive-agent.js';
+import type { TargetTls } from './upstream-tls.js';
 
 /**
  * One HTTP/2 session per upstream origin, shared by every request to it (HTTP/2 multiplexes, so
@@ -9,11 +10,12 @@ import { connectOptions, FREE_SOCKET_TIMEOUT_MS } from './keep-alive-agent.js';
  * keep-alive agents' idle time, so the sessions of a retired config (a reload) do not linger.
  *
  * http:// targets speak h2c with prior knowledge (RFC 9113 §3.3, no Upgrade dance); https://
- * targets negotiate h2 by ALPN (RFC 9113 §3.2), which node:http2 asks for on its own.
+ * targets negotiate h2 by ALPN (RFC 9113 §3.2), which node:http2 asks for on its own, with the
+ * service's TLS settings (upstream-tls.ts): sessions are shared only between equal settings.
  */
 export interface Http2Sessions {
-  /** The live session to `origin`, dialled now if there is none. */
-  open(origin: string): Http2Session;
+  /** The live session to `origin` (with these TLS settings), dialled now if there is none. */
+  open(origin: string, tls?: TargetTls): Http2Session;
   /** Closes every session (gateway shutdown); streams still open finish first. */
   close(): void;
 }
@@ -30,8 +32,18 @@ export interface Http2Session {
 export function createHttp2Sessions(idleMs = FREE_SOCKET_TIMEOUT_MS): Http2Sessions {
   const live = new Map<string, Http2Session>();
 
-  function dial(origin: string): Http2Session {
-    const session = http2.connect(origin, { ...connectOptions });
+  function dial(origin: string, key: string, tls: TargetTls | undefined): Http2Session {
+    const session = http2.connect(
+      origin,
+      tls
+        ? {
+            ...connectOptions,
+            secureContext: tls.secureContext,
+            rejectUnauthorized: tls.rejectUnauthorized,
+            servername: tls.servername,
+          }
+        : { ...connectOptions },
+    );
     let open = 0;
     // One 'connect' listener for every request that waits on it (no listener per request).
     let waiting: Array<() => void> | undefined = [];
@@ -41,7 +53,7 @@ export function createHttp2Sessions(idleMs = FREE_SOCKET_TIMEOUT_MS): Http2Sessi
       for (const callback of callbacks) callback();
     });
     const forget = () => {
-      if (live.get(origin) === entry) live.delete(origin);
+      if (live.get(key) === entry) live.delete(key);
     };
     // Its streams see the error (ECONNREFUSED as their cause); the session just leaves the table.
     session.on('error', forget);
@@ -72,15 +84,16 @@ export function createHttp2Sessions(idleMs = FREE_SOCKET_TIMEOUT_MS): Http2Sessi
         };
       },
     };
-    live.set(origin, entry);
+    live.set(key, entry);
     return entry;
   }
 
   return {
-    open(origin) {
-      const entry = live.get(origin);
+    open(origin, tls) {
+      const key = tls ? `${origin} ${tls.id} ${tls.servername}` : origin;
+      const entry = live.get(key);
       if (entry && !entry.session.closed && !entry.session.destroyed) return entry;
-      return dial(origin);
+      return dial(origin, key, tls);
     },
     close() {
       for (const entry of live.values()) entry.session.close();

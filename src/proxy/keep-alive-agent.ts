@@ -4,6 +4,7 @@ import { Agent as HttpAgent } from 'node:http';
 import type { Agent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { LookupFunction } from 'node:net';
+import type { SecureContext } from 'node:tls';
 
 /**
  * How long an idle upstream socket is kept. Below Node's own server default (5 s keep-alive), so
@@ -70,8 +71,14 @@ export const lookupLocalhostDualStack = function lookupLocalhostDualStack(
 /** Options every upstream connection of gw gets (agents and health probes alike). */
 export const connectOptions = { lookup: lookupLocalhostDualStack, autoSelectFamily: true } as const;
 
-/** A keep-alive agent for one service and protocol. */
-export function createKeepAliveAgent(protocol: string): Agent {
+/**
+ * A keep-alive agent for one service and protocol. An https agent gets the service's TLS settings
+ * (upstream-tls.ts); the name verified and sent as SNI is set per request (it is the target's).
+ */
+export function createKeepAliveAgent(
+  protocol: string,
+  tls?: { readonly secureContext: SecureContext; readonly rejectUnauthorized: boolean },
+): Agent {
   const options = {
     keepAlive: true,
     maxSockets: Infinity,
@@ -81,7 +88,12 @@ export function createKeepAliveAgent(protocol: string): Agent {
     timeout: FREE_SOCKET_TIMEOUT_MS,
     ...connectOptions,
   };
-  return protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options);
+  if (protocol !== 'https:') return new HttpAgent(options);
+  return new HttpsAgent(
+    tls
+      ? { ...options, secureContext: tls.secureContext, rejectUnauthorized: tls.rejectUnauthorized }
+      : options,
+  );
 }
 
 /**

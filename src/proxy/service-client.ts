@@ -59,7 +59,13 @@ export function callTarget(
     };
     const req = client.request(
       url,
-      { method: request.method, headers: request.headers, agent: target.agent },
+      {
+        method: request.method,
+        headers: request.headers,
+        agent: target.agent,
+        // https: the target's name for SNI and verification (upstream-tls.ts), not the Host sent.
+        servername: target.tls?.servername,
+      },
       (res) => {
         const status = res.statusCode ?? 502;
         request.onHead?.(status);

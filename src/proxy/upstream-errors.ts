@@ -1,7 +1,8 @@
 import { GatewayError } from '../errors.js';
+import { tlsFailureOf, upstreamTlsError } from './upstream-tls-errors.js';
 
 /** Why a forward failed before the client got a response head. */
-export type ForwardFailure = 'connect' | 'reset' | 'timeout' | 'bad-response';
+export type ForwardFailure = 'connect' | 'reset' | 'timeout' | 'bad-response' | 'tls';
 
 const failureByCode: Record<string, ForwardFailure> = {
   ECONNREFUSED: 'connect',
@@ -24,7 +25,10 @@ const failureByCode: Record<string, ForwardFailure> = {
 
 export function classifyUpstreamError(error: unknown): ForwardFailure {
   const code = (error as { code?: string } | null)?.code ?? '';
-  return failureByCode[code] ?? (code.startsWith('HPE_') ? 'bad-response' : 'reset');
+  const failure = failureByCode[code] ?? (code.startsWith('HPE_') ? 'bad-response' : undefined);
+  if (failure !== undefined && code !== 'ECONNRESET') return failure;
+  // A certificate gw refuses, or one the upstream refuses, is no crash (upstream-tls-errors.ts).
+  return tlsFailureOf(error) ? 'tls' : (failure ?? 'reset');
 }
 
 /**
@@ -60,12 +64,18 @@ export function upstreamError(
         `${service} (${host}) sent a malformed HTTP response`,
         { cause: error },
       );
+    case 'tls':
+      return upstreamTlsError(tlsFailureOf(error)!, target, service);
     case 'reset':
       return new GatewayError(
         'GW_UPSTREAM_RESET',
         `${service} (${host}) closed the connection before answering`,
         {
-          hint: `${service} closed the connection before answering — did it crash?`,
+          // Over TLS 1.3 a server that refuses the client certificate just hangs up after the
+          // handshake, which looks the same from here.
+          hint: target.startsWith('https:')
+            ? `${service} closed the connection before answering — did it crash, or does it refuse gw's client certificate (\`tls.cert\`, \`tls.key\`)?`
+            : `${service} closed the connection before answering — did it crash?`,
           cause: error,
         },
       );

@@ -8,6 +8,7 @@ import { downReason, healthState, isEligible, isHealthy } from './target-health.
 import type { HealthClock, HealthRecord, HealthState } from './target-health.js';
 import { beginTrial, reportOutcome } from './passive-health.js';
 import type { PassivePolicy } from './passive-health.js';
+import type { TargetTls } from './upstream-tls.js';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
@@ -23,6 +24,7 @@ export class PoolTarget implements BalancedTarget {
     readonly weight: number,
     readonly agent: Agent,
     readonly record: HealthRecord,
+    readonly tls: TargetTls | undefined,
   ) {}
 
   get healthy(): boolean {
@@ -55,6 +57,8 @@ export interface PoolTargetInit {
   readonly weight: number;
   readonly agent: Agent;
   readonly record: HealthRecord;
+  /** TLS settings of an https:// target. */
+  readonly tls?: TargetTls | undefined;
 }
 
 export interface PoolInit {
@@ -108,6 +112,7 @@ export function createUpstreamPool(init: PoolInit): UpstreamPool {
     targets,
     timeoutMs,
     protocol: init.service.protocol,
+    hostHeader: init.service.hostHeader,
     get agent() {
       return targets[0]!.agent;
     },
@@ -138,7 +143,7 @@ export function createUpstreamPool(init: PoolInit): UpstreamPool {
   };
 
   init.targets.forEach((t, index) => {
-    targets.push(new PoolTarget(pool, index, targetKey(t.url), t.url, t.weight, t.agent, t.record));
+    targets.push(new PoolTarget(pool, index, targetKey(t.url), t.url, t.weight, t.agent, t.record, t.tls));
     eligible.push(true);
   });
   const balancer = createBalancer(init.service.balance, targets);

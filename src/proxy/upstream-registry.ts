@@ -7,6 +7,8 @@ import type { PoolTargetInit } from './upstream-pool.js';
 import { startHealthChecks } from './health-check.js';
 import { createKeepAliveAgent, retireAgent } from './keep-alive-agent.js';
 import { changeHealth, createHealthRecord } from './target-health.js';
+import { createUpstreamTlsFactory, targetTls, type UpstreamTls } from './upstream-tls.js';
+import { serviceTlsFiles } from './upstream-tls-files.js';
 import type { HealthClock, HealthOwner, HealthRecord } from './target-health.js';
 
 export interface UpstreamRegistryOptions {
@@ -28,7 +30,7 @@ interface Handover {
   readonly clocks: ReadonlyMap<string, HealthClock>;
   /** service → target key → record */
   readonly records: ReadonlyMap<string, ReadonlyMap<string, HealthRecord>>;
-  /** service → protocol → agent */
+  /** service → protocol (with the TLS settings' id for https) → agent */
   readonly agents: ReadonlyMap<string, ReadonlyMap<string, SharedAgent>>;
 }
 
@@ -65,8 +67,12 @@ export function createUpstreamRegistry(
   const owners = new Map<HealthRecord, HealthOwner>();
   const stops: Array<() => void> = [];
   const pools = new Map<string, UpstreamPool>();
+  const upstreamTls = createUpstreamTlsFactory();
 
   for (const [name, service] of Object.entries(services)) {
+    // https:// targets: the service's TLS settings, its files as read when the config was resolved.
+    let tls: UpstreamTls | undefined;
+    const tlsOf = () => (tls ??= upstreamTls(service.tls, serviceTlsFiles(name, service, process.cwd())));
     const clock = previous?.clocks.get(name) ?? { version: 0 };
     const serviceRecords = new Map<string, HealthRecord>();
     const serviceAgents = new Map<string, SharedAgent>();
@@ -84,22 +90,24 @@ export function createUpstreamRegistry(
         claimActiveState(record, owner, events, now());
         owners.set(record, owner);
       }
-      let shared = serviceAgents.get(url.protocol);
+      const secure = url.protocol === 'https:' ? tlsOf() : undefined;
+      // Changed TLS settings (or file contents) get a new agent; unchanged ones keep their sockets.
+      const agentKey = secure ? `https:${secure.id}` : url.protocol;
+      let shared = serviceAgents.get(agentKey);
       if (!shared) {
         // A closed build already retired its agents: only an open one can lend them.
-        const reusable =
-          previous && !previous.closed ? previous.agents.get(name)?.get(url.protocol) : undefined;
-        shared = reusable ?? { agent: createKeepAliveAgent(url.protocol), users: 0 };
+        const reusable = previous && !previous.closed ? previous.agents.get(name)?.get(agentKey) : undefined;
+        shared = reusable ?? { agent: createKeepAliveAgent(url.protocol, secure), users: 0 };
         shared.users++;
-        serviceAgents.set(url.protocol, shared);
+        serviceAgents.set(agentKey, shared);
       }
-      return { url, weight, agent: shared.agent, record };
+      return { url, weight, agent: shared.agent, record, tls: secure && targetTls(secure, url) };
     });
 
     pools.set(name, createUpstreamPool({ name, service, targets, clock, events, now }));
     if (service.healthCheck) {
-      const checked = targets.map(({ url, record }) => ({ url, record }));
-      stops.push(startHealthChecks(checked, service.healthCheck, owner, events, now));
+      const checked = targets.map(({ url, record, tls }) => ({ url, record, tls }));
+      stops.push(startHealthChecks(checked, service.healthCheck, owner, events, now, service.protocol));
     }
   }
 

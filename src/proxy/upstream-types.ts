@@ -1,5 +1,6 @@
 import type { Agent } from 'node:http';
 import type { IncomingMessage } from 'node:http';
+import type { TargetTls } from './upstream-tls.js';
 
 /** One upstream target of a service. */
 export interface Target {
@@ -19,6 +20,8 @@ export interface Target {
    * `pool.agent` unless a service mixes http and https targets; the forwarder should use this one.
    */
   readonly agent: Agent;
+  /** How gw speaks TLS to it (https:// targets; the agent carries the same settings). */
+  readonly tls?: TargetTls | undefined;
 }
 
 /** What a balancer may look at to choose a target. */
@@ -36,6 +39,8 @@ export interface UpstreamPool {
   readonly timeoutMs: number;
   /** The service's `protocol`: which client forwards to it (forwarder.ts); unset means 'http1'. */
   readonly protocol?: 'http1' | 'http2' | 'grpc';
+  /** The service's `hostHeader`: 'target' sends the target's host upstream; unset means 'client'. */
+  readonly hostHeader?: 'client' | 'target';
   /** Keep-alive agent for this service (dual-stack for `localhost`). */
   readonly agent: Agent;
   /** A healthy target chosen by the balancer, or undefined when none is healthy. */
