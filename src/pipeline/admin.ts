@@ -5,6 +5,7 @@ import type { BuiltGateway } from './build-gateway.js';
 import { metricsOf } from '../metrics/gateway-metrics.js';
 import { METRICS_PATH, sendMetrics } from '../metrics/metrics-endpoint.js';
 import { JWKS_PATH, sendJwks } from '../identity/jwks-endpoint.js';
+import { HAR_PATH, sendHar } from '../observe/har-endpoint.js';
 
 /**
  * Endpoints the gateway answers itself, under a reserved prefix no route may use. A table, so a
@@ -31,6 +32,7 @@ const endpoints = new Map<string, AdminEndpoint>([
   ['/__gw/routes', (gateway, _req, res) => sendJson(res, 200, routeReport(gateway))],
   [METRICS_PATH, (gateway, _req, res) => sendMetrics(res, metricsOf(gateway.state))],
   [JWKS_PATH, (gateway, _req, res) => sendJwks(res, gateway.state.signingKeys)],
+  [HAR_PATH, (gateway, req, res) => sendHar(gateway.state, req, res)],
 ]);
 
 export function isAdminPath(path: string): boolean {

@@ -5,6 +5,7 @@ import type { ResolvedConfig } from '../config/schema.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { EventStream } from '../events/event-stream.js';
 import type { GatewayState } from '../state/types.js';
+import { keepRequestsForHar } from '../observe/har-log.js';
 import type { Forwarder } from '../proxy/forwarder.js';
 import { stripHopByHop } from '../proxy/forward-headers.js';
 import { createUpstreamRegistry } from '../proxy/upstream-registry.js';
@@ -51,6 +52,8 @@ type RouteHandler = (ctx: GatewayContext) => Promise<void>;
 
 export function buildGateway(config: ResolvedConfig, options: BuildOptions): BuiltGateway {
   const { events, forwarder } = options;
+  // The last requests for /__gw/har (issue 17): kept once per process, across reloads.
+  keepRequestsForHar(events, options.state);
   const upstreams = createUpstreamRegistry(config.services, {
     events,
     previous: options.previous?.upstreams,

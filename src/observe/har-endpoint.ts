@@ -1,0 +1,42 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GatewayError, isGatewayError } from '../errors.js';
+import { sendProblem } from '../pipeline/problem.js';
+import type { GatewayState } from '../state/types.js';
+import { HAR_CAPACITY, harLogOf } from './har-log.js';
+
+export const HAR_PATH = '/__gw/har';
+
+/** `?last=N`: how many of the latest requests to export (default 100, at most what is kept). */
+function lastCount(req: IncomingMessage): number {
+  const raw = new URL(req.url ?? '/', 'http://gw').searchParams.get('last');
+  if (raw === null) return 100;
+  if (!/^\d+$/.test(raw)) {
+    throw new GatewayError('GW_BAD_REQUEST', `last=${raw} is not a count of requests`, {
+      hint: `Ask for ${HAR_PATH}?last=100 (a whole number up to ${HAR_CAPACITY}).`,
+    });
+  }
+  return Math.min(Number(raw), HAR_CAPACITY);
+}
+
+/** Sends the last requests as a HAR 1.2 file (Chrome DevTools' network panel imports it). */
+export function sendHar(state: GatewayState, req: IncomingMessage, res: ServerResponse): void {
+  let count: number;
+  try {
+    count = lastCount(req);
+  } catch (error) {
+    if (!isGatewayError(error)) throw error;
+    sendProblem(res, error);
+    return;
+  }
+  const har = harLogOf(state)?.export(count) ?? {
+    log: { version: '1.2', creator: { name: 'gw', version: '0.1.0' }, entries: [] },
+  };
+  const body = JSON.stringify(har, null, 2);
+  res.writeHead(200, {
+    'content-type': 'application/json',
+    'content-disposition': 'attachment; filename="gw.har"',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+  });
+  res.end(body);
+}
