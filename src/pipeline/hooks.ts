@@ -60,12 +60,27 @@ export function upstreamBody(ctx: GatewayContext): Buffer | Readable | undefined
   return ctx.requestBody;
 }
 
+/** An edit of the upstream's head before it is written to the client (status, headers). */
+export type HeadEdit = (head: UpstreamHead, ctx: GatewayContext) => void;
+
 /** Calls `edit` with the upstream's head before it is written to the client (status, headers). */
-export function onAnswerHead(
-  ctx: GatewayContext,
-  edit: (head: UpstreamHead, ctx: GatewayContext) => void,
-): void {
+export function onAnswerHead(ctx: GatewayContext, edit: HeadEdit): void {
   ctx.responseHooks.push(edit);
+}
+
+/** The head edits policies asked for, in order; undefined when none did (the head can go as sent). */
+export function answerHeadEdits(ctx: GatewayContext): readonly HeadEdit[] | undefined {
+  return ctx.responseHooks.length === 0 ? undefined : ctx.responseHooks;
+}
+
+/** The forward wrote the client's head straight from the upstream's, as this flat list (for the log). */
+export function recordSentHeaders(ctx: GatewayContext, list: readonly string[]): void {
+  ctx.sentHeaders = list;
+}
+
+/** The head the forward wrote as a flat [name, value, …] list, when it wrote it from the upstream's. */
+export function sentHeaders(ctx: GatewayContext): readonly string[] | undefined {
+  return ctx.sentHeaders;
 }
 
 export interface AnswerBuffering {

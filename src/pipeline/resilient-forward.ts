@@ -25,7 +25,7 @@ import {
   serviceRetries,
 } from '../proxy/resilience/retries.js';
 import type { BuildContext, CompiledRoute, GatewayContext } from './types.js';
-import { answeredBy, markOutcome, replaceUpstreamBody } from './hooks.js';
+import { answerBuffering, answeredBy, markOutcome, replaceUpstreamBody, upstreamBody } from './hooks.js';
 
 /**
  * The forward for services with a circuit breaker or retries (issue 4). Each try goes to a target
@@ -57,12 +57,13 @@ export function createResilientForward(
     // A body already streamed upstream cannot be sent again: keep small ones (the forwarder sends
     // a Buffer afresh on every try), retry them only on connect failures (the upstream never saw
     // them), and never retry the others.
-    const bodied = retriesLeft > 0 && (ctx.requestBody !== undefined || declaresBody(ctx.req.headers));
-    if (bodied && ctx.requestBody === undefined) {
+    const bodied = retriesLeft > 0 && (upstreamBody(ctx) !== undefined || declaresBody(ctx.req.headers));
+    if (bodied && upstreamBody(ctx) === undefined) {
       const body = await readBody(ctx);
       if (body) replaceUpstreamBody(ctx, body);
     }
-    if (bodied && !Buffer.isBuffer(ctx.requestBody)) retriesLeft = 0;
+    if (bodied && !Buffer.isBuffer(upstreamBody(ctx))) retriesLeft = 0;
+    const buffer = answerBuffering(ctx);
     let tried: Set<string> | undefined;
     let lastError: GatewayError | undefined;
     for (let attempt = 0; ; attempt++) {
@@ -84,14 +85,14 @@ export function createResilientForward(
       const mode: ForwardMode = {
         timeouts,
         location,
-        buffer: ctx.bufferResponse,
+        buffer,
         retryStatuses: mayRetry && !bodied ? RETRY_STATUSES : undefined,
         onHead: picked.breaker && ((status) => report(picked, status >= 500 ? 'failure' : 'success', events)),
       };
       try {
         const response = await forwarder.web(ctx, pool, picked.target, mode);
         report(picked, 'cancel', events);
-        if (ctx.bufferResponse) ctx.response = response;
+        if (buffer) ctx.response = response;
         return;
       } catch (error) {
         report(picked, 'failure', events);

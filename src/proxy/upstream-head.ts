@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { answerHeadEdits } from '../pipeline/hooks.js';
 import type { GatewayContext } from '../pipeline/types.js';
 import { hopByHopNames, namedInConnection, stripHopByHop } from './forward-headers.js';
 import type { LocationRewrite } from './rewrite-location.js';
@@ -40,7 +41,8 @@ export function prepareHead(
     if (content !== undefined) headers['content-location'] = location(content, ctx.req);
   }
   const head = { status: proxyRes.statusCode ?? 502, headers: proxyRes.headers };
-  for (const hook of ctx.responseHooks) hook(head, ctx);
+  const edits = answerHeadEdits(ctx);
+  if (edits) for (const edit of edits) edit(head, ctx);
   for (const name in ctx.responseHeaders) {
     const value = ctx.responseHeaders[name];
     if (value !== undefined)
