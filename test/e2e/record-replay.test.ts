@@ -314,6 +314,19 @@ describe('record and replay', () => {
     expect(isGatewayError(failure) && failure.file).toBe(path.join(dir, 'GET-x-0000000000.json'));
   });
 
+  it('keeps replaying from the last good folder when a reload meets a recording that is not one', async () => {
+    const dir = path.join(await tempDir(), 'users');
+    await recordAll(dir);
+    const config = service([`http://127.0.0.1:${await freePort()}`], { replay: dir });
+    const gw = await gateway(config);
+    await writeFile(path.join(dir, 'GET-y-0000000000.json'), JSON.stringify({ request: { method: 'GET' } }));
+    const failure = await gw.reload(config).catch((e: unknown) => e);
+    expect(isGatewayError(failure) && failure.code).toBe('GW_REPLAY_FILE_INVALID');
+    const still = await send(gw.url, '/api/users/42');
+    expect(still.status).toBe(200);
+    expect(still.body.toString()).toBe(prettyJson);
+  });
+
   it("refuses fallback: 'replay' on a service with no recordings folder (GW_CONFIG_INVALID)", async () => {
     const failure = await startTestGateway(service(['http://127.0.0.1:1'], { fallback: 'replay' })).catch(
       (e: unknown) => e,
