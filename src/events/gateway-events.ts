@@ -46,6 +46,8 @@ export interface RequestFinished {
   httpVersion?: string;
   /** Key name or token subject, once verified. */
   caller?: string;
+  /** A gRPC or gRPC-Web call's grpc-status by name ('OK', 'UNAVAILABLE' …), when it ended with one. */
+  grpcStatus?: string;
   outcome: RequestOutcome;
   requestHeaders?: Record<string, string | string[] | undefined>;
   /** As an object, or as the flat [name, value, …] list the client was sent. */

@@ -81,6 +81,12 @@ export function createGatewayMetrics(): GatewayMetrics {
     labelNames: ['route'] as const,
     registers,
   });
+  const grpcCalls = new Counter({
+    name: 'gw_grpc_calls_total',
+    help: 'gRPC and gRPC-Web calls by route and the grpc-status they ended with (OK, UNAVAILABLE …)',
+    labelNames: ['route', 'grpc_status'] as const,
+    registers,
+  });
   const reloads = new Counter({
     name: 'gw_config_reloads_total',
     help: 'Config reloads by result (loaded, rejected)',
@@ -100,6 +106,7 @@ export function createGatewayMetrics(): GatewayMetrics {
     if (outcome.limited) limited.inc({ route });
     if (outcome.retries) retries.inc({ route }, outcome.retries);
     if (outcome.partial) partial.inc({ route });
+    if (event.grpcStatus !== undefined) grpcCalls.inc({ route, grpc_status: event.grpcStatus });
   }
 
   return {

@@ -1,6 +1,7 @@
 import type { EventStream } from '../events/event-stream.js';
 import type { GatewayContext } from './types.js';
 import { redactHeaders, redactQuery } from '../events/redact.js';
+import { grpcStatusSent } from '../protocols/grpc/grpc-outcome.js';
 
 /** Emits request-finished once the client response is done (finished or aborted). */
 export function emitFinished(events: EventStream, ctx: GatewayContext): void {
@@ -25,6 +26,7 @@ export function emitFinished(events: EventStream, ctx: GatewayContext): void {
     clientIp: ctx.clientIp,
     httpVersion: ctx.req.httpVersion,
     caller: ctx.identity?.name,
+    grpcStatus: grpcStatusSent(res),
     outcome: ctx.outcome,
     // Redacted when read (only the dashboard's detail does): nothing to pay per request.
     get requestHeaders() {

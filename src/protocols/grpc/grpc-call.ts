@@ -1,5 +1,6 @@
 import type { PolicyFactory } from '../../pipeline/types.js';
 import { startCallDeadline } from './grpc-deadline.js';
+import { observeGrpcTrailers } from './grpc-outcome.js';
 import { grpcWireOf } from './grpc-protocol.js';
 import { translateGrpcWebCall } from './grpc-web-request.js';
 
@@ -18,6 +19,7 @@ export const createGrpcCallPolicy: PolicyFactory = (route, build) => {
     const wire = grpcWireOf(ctx.req.headers);
     if (wire === undefined) return next();
     if (wire !== 'grpc') translateGrpcWebCall(ctx, wire);
+    else observeGrpcTrailers(ctx.res);
     const stopDeadline = startCallDeadline(ctx, service);
     try {
       await next();

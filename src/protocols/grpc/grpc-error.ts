@@ -1,5 +1,6 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { GatewayError } from '../../errors.js';
+import { noteGrpcStatus } from './grpc-outcome.js';
 import { percentEncodeGrpcMessage } from './grpc-protocol.js';
 import { grpcStatusOf } from './grpc-status.js';
 
@@ -32,6 +33,7 @@ export function grpcStatusFields(error: GatewayError): Record<string, string> {
  */
 export function sendGrpcError(res: ServerResponse, error: GatewayError, context: ErrorContext): void {
   const status = grpcStatusFields(error);
+  noteGrpcStatus(res, status['grpc-status']);
   if (res.headersSent) {
     if (res.writableEnded || !res.chunkedEncoding) {
       res.destroy();

@@ -1,4 +1,5 @@
 import type { OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { noteGrpcStatus } from './grpc-outcome.js';
 import { createFrameSplitter, trailerFrame } from './grpc-web-codec.js';
 
 /**
@@ -84,6 +85,7 @@ export function adaptGrpcWebAnswer(res: ServerResponse, text: boolean): void {
     const callback = args.find((arg) => typeof arg === 'function');
     const body: Buffer[] = [];
     if (chunk !== undefined && chunk !== null) body.push(encode(toBuffer(chunk)));
+    noteGrpcStatus(res, trailers['grpc-status']);
     const last = trailerFrame(trailers);
     body.push(split ? Buffer.from(last.toString('base64'), 'latin1') : last);
     return Reflect.apply(
