@@ -30,8 +30,8 @@ type ServiceInput = NonNullable<GatewayConfigInput['services']>[string];
 
 interface Seen {
   host: string | undefined;
-  servername: string | false | undefined;
-  clientCert: string | undefined;
+  servername: string | false | null | undefined;
+  clientCert: string | string[] | undefined;
 }
 
 const cleanup: Array<() => Promise<void>> = [];
