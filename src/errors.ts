@@ -128,6 +128,11 @@ export const errorCatalogue = {
     title: "The service's OpenAPI document has no operation for this method",
     hint: 'See the Allow header for the methods the spec lists on this path.',
   },
+  GW_RESPONSE_INVALID: {
+    status: 502,
+    title: "The upstream's answer does not match the service's OpenAPI document",
+    hint: "Fix the service (or the spec) at the places listed in `violations`; validate.response: 'warn' serves such answers and logs the drift.",
+  },
   GW_UNAUTHENTICATED: {
     status: 401,
     title: 'Authentication required',

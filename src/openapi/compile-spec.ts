@@ -19,6 +19,8 @@ export interface CompiledOperation {
   /** Query parameters whose schema is an array (repeated keys keep every value). */
   readonly arrayQuery: ReadonlySet<string>;
   readonly body?: { required: boolean; types: readonly string[]; json?: ValidateFunction };
+  /** Per listed status ('200', '4XX', 'default'): the JSON body's validator, when it has a schema. */
+  readonly responses: ReadonlyMap<string, { json?: ValidateFunction }>;
 }
 
 export interface CompiledPath {
@@ -136,7 +138,28 @@ function compileOperation(
       ...(schema === undefined ? {} : { json: compile(ajvs.plain, schema, 'request body') }),
     };
   }
-  return { method: method.toUpperCase(), template, operation, params, arrayQuery, ...(body ? { body } : {}) };
+  const responses = new Map<string, { json?: ValidateFunction }>();
+  if (isObject(operation.responses)) {
+    for (const [code, response] of Object.entries(operation.responses)) {
+      const content = isObject(response) && isObject(response.content) ? response.content : {};
+      const jsonType = Object.keys(content).find(isJsonMediaType);
+      const media = jsonType === undefined ? undefined : content[jsonType];
+      const schema = isObject(media) && isObject(media.schema) ? media.schema : undefined;
+      responses.set(
+        code.toUpperCase(),
+        schema ? { json: compile(ajvs.plain, schema, `response ${code}`) } : {},
+      );
+    }
+  }
+  return {
+    method: method.toUpperCase(),
+    template,
+    operation,
+    params,
+    arrayQuery,
+    responses,
+    ...(body ? { body } : {}),
+  };
 }
 
 /** Compiles every operation of a loaded spec: path matchers and Ajv validators. */

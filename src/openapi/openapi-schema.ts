@@ -24,6 +24,12 @@ export const validateSchema = z
       .describe(
         'Check path params, query, headers, cookies and the JSON body before forwarding (400 GW_REQUEST_INVALID)',
       ),
+    response: z
+      .union([z.literal(false), z.enum(['warn', 'enforce'])])
+      .default(false)
+      .describe(
+        "Check the upstream's status and JSON body: 'warn' serves it and notes the drift in the log, 'enforce' answers 502 GW_RESPONSE_INVALID",
+      ),
   })
   .describe("Contract checks against the service's `openapi` document");
 

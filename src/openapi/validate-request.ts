@@ -17,7 +17,7 @@ function pointerToPath(pointer: string): string {
     .join('/');
 }
 
-function violationsOf(prefix: string, errors: readonly ErrorObject[] | null | undefined): Violation[] {
+export function violationsOf(prefix: string, errors: readonly ErrorObject[] | null | undefined): Violation[] {
   return (errors ?? []).map((error) => {
     const missing = error.keyword === 'required' ? String(error.params.missingProperty) : undefined;
     const at = [prefix, pointerToPath(error.instancePath), missing].filter((part) => part).join('/');

@@ -9,6 +9,7 @@ import { createFaultsPolicy } from '../middleware/faults.js';
 import { createMockPolicy } from '../middleware/mock.js';
 import { createOpenapiValidatePolicy } from '../middleware/openapi-validate.js';
 import { createOpenapiMockPolicy } from '../middleware/openapi-mock.js';
+import { createOpenapiResponsePolicy } from '../middleware/openapi-response.js';
 import { createReplayPolicy } from '../middleware/replay.js';
 import { createCachePolicy } from '../middleware/cache/cache.js';
 import { createTransformPolicy } from '../middleware/transform/transform.js';
@@ -22,7 +23,7 @@ import { createTranscodePolicy } from '../protocols/grpc/transcode/transcode-pol
  *
  * Spoofed identity headers are gone before the first policy (the request's context strips them).
  * Intended order (outermost first): CORS (preflights answer before auth), auth, rate limit, body limit, the route's own `use` middlewares, faults,
- * OpenAPI request validation, mock (answers, or falls back when the service is down), the spec's
+ * OpenAPI request validation and response checks, mock (answers, or falls back when the service is down), the spec's
  * mock of `mock: 'openapi'` services, record/replay (answers from recordings,
  * or records what the rest of the chain answered), cache (outside transform: it stores
  * the transformed answer), transform, aggregate (answers from several services). Breakers and
@@ -36,6 +37,7 @@ export const policyOrder: readonly PolicyFactory[] = [
   createBodyLimitPolicy,
   createCustomPolicy,
   createOpenapiValidatePolicy,
+  createOpenapiResponsePolicy,
   createFaultsPolicy,
   createMockPolicy,
   createOpenapiMockPolicy,
