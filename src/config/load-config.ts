@@ -8,6 +8,7 @@ import { guardConfigLoad } from './guard-config-load.js';
 export { filesOfFailedLoad } from './import-config-module.js';
 import { resolveConfig } from './resolve-config.js';
 import type { ResolvedConfig } from './schema.js';
+import { protoFilesOf } from '../protocols/grpc/proto/service-protos.js';
 
 /** Where gw looks, in this order, in the folder it runs in (never above it). */
 export const configFileNames = [
@@ -147,10 +148,16 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
       `No gateway config in ${cwd} (looked for ${configFileNames.join(', ')})`,
     );
   }
-  const { file, raw, dependencies } = loaded;
+  const { file, raw } = loaded;
+  const dir = path.dirname(file);
+  let dependencies = loaded.dependencies;
   try {
-    return { file, dir: path.dirname(file), config: resolveConfig(raw, file), dependencies };
+    const config = resolveConfig(raw, file);
+    // A service's proto files reload the config like its own files do.
+    dependencies = [...dependencies, ...protoFilesOf(config, dir)];
+    return { file, dir, config, dependencies };
   } catch (error) {
+    if (raw !== null && typeof raw === 'object') dependencies = [...dependencies, ...protoFilesOf(raw, dir)];
     throw error !== null && typeof error === 'object' ? rememberFiles(error, dependencies) : error;
   }
 }

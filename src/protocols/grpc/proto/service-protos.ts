@@ -27,7 +27,11 @@ export function serviceProtos(service: ProtoFields, configDir: string): ServiceP
   const files = (typeof service.proto === 'string' ? [service.proto] : service.proto).map((file) =>
     path.resolve(configDir, file),
   );
-  const includeDirs = [...(service.includeDirs ?? []).map((dir) => path.resolve(configDir, dir)), configDir];
+  // Read before the schema said it is valid too (a failed load still watches its files).
+  const given = Array.isArray(service.includeDirs)
+    ? service.includeDirs.filter((dir) => typeof dir === 'string')
+    : [];
+  const includeDirs = [...given.map((dir) => path.resolve(configDir, dir)), configDir];
   const load = loadProtos({ files, includeDirs });
   const result: ServiceProtos = load.ok
     ? { ok: true, api: readProtoApi(load.root), files: load.files }
@@ -36,13 +40,16 @@ export function serviceProtos(service: ProtoFields, configDir: string): ServiceP
   return result;
 }
 
-/** Every proto file a config's services read (gw dev watches them like the config). */
-export function protoFilesOf(
-  config: { services?: Record<string, ProtoFields> },
-  configDir: string,
-): string[] {
+/**
+ * Every proto file a config's services read, missing ones included (gw dev watches them like the
+ * config, so fixing or creating one reloads). Takes the config as loaded, valid or not.
+ */
+export function protoFilesOf(config: object, configDir: string): string[] {
+  const services = (config as { services?: unknown }).services;
   const files = new Set<string>();
-  for (const service of Object.values(config.services ?? {})) {
+  if (!isRecord(services)) return [];
+  for (const service of Object.values(services)) {
+    if (!isRecord(service) || !isProtoList(service.proto)) continue;
     for (const file of serviceProtos(service, configDir)?.files ?? []) files.add(file);
   }
   return [...files];
@@ -59,8 +66,7 @@ export function checkProtoConfig(raw: unknown, configDir: string): ConfigProblem
   const services = isRecord(config.services) ? (config.services as Record<string, ProtoFields>) : {};
   const problems: ConfigProblem[] = [];
   for (const [name, service] of Object.entries(services)) {
-    if (!isRecord(service) || service.proto === undefined) continue;
-    if (typeof service.proto !== 'string' && !Array.isArray(service.proto)) continue;
+    if (!isRecord(service) || !isProtoList(service.proto)) continue;
     const loaded = serviceProtos(service, configDir);
     if (!loaded) continue;
     if (!loaded.ok) {
@@ -95,6 +101,12 @@ export function checkProtoConfig(raw: unknown, configDir: string): ConfigProblem
     }
   });
   return problems;
+}
+
+function isProtoList(value: unknown): value is string | string[] {
+  return (
+    typeof value === 'string' || (Array.isArray(value) && value.every((item) => typeof item === 'string'))
+  );
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
