@@ -184,6 +184,15 @@ export function compileSpec(spec: LoadedSpec): CompiledSpec {
   return { file: spec.file, paths };
 }
 
+/** A malformed escape ('%E0%A4%A') stays as sent: the schema then judges the raw text. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 /** Finds the operation for an upstream path and method, or says why there is none (404 or 405). */
 export function matchOperation(spec: CompiledSpec, method: string, upstreamPath: string): OperationMatch {
   for (const entry of spec.paths) {
@@ -194,7 +203,7 @@ export function matchOperation(spec: CompiledSpec, method: string, upstreamPath:
     if (!operation) return { kind: 'no-method', allow: [...entry.operations.keys()] };
     const pathParams: Record<string, string> = {};
     entry.names.forEach((name, index) => {
-      pathParams[name] = decodeURIComponent(found[index + 1]!);
+      pathParams[name] = decodeSegment(found[index + 1]!);
     });
     return { kind: 'found', operation, pathParams };
   }

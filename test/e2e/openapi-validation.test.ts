@@ -64,6 +64,14 @@ describe('OpenAPI request validation', () => {
     expect(up.requests.map((r) => r.url)).toEqual(['/orders/42']);
   });
 
+  it('judges a path param with a malformed escape as sent (400, not a crash)', async () => {
+    const { up, gw } = await ordersGateway();
+    const answer = await request(gw.url, '/api/orders/%E0%A4%A');
+    expect(answer.status).toBe(400);
+    expect(answer.json).toMatchObject({ code: 'GW_REQUEST_INVALID' });
+    expect(up.requests).toHaveLength(0);
+  });
+
   it('checks the JSON body, points at each bad field, and forwards a good body byte for byte', async () => {
     const { up, gw } = await ordersGateway();
     const good = JSON.stringify({ items: [{ sku: 'A1', qty: 2 }], note: null });
