@@ -1,3 +1,4 @@
+import http2 from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startEchoServer, type EchoRequest, type EchoServer } from '../protocols/grpc-echo.js';
@@ -151,5 +152,30 @@ describe('gRPC-Web to a gRPC service', () => {
     const exposed = (res.headers.get('access-control-expose-headers') ?? '').split(/,\s*/);
     expect(exposed).toEqual(expect.arrayContaining(['grpc-status', 'grpc-message', 'x-request-id']));
     expect(answer.trailers['grpc-status']).toBe('0');
+  });
+
+  it('also over HTTP/2: a text server stream from an h2c client', async () => {
+    const session = http2.connect(gw.url);
+    session.on('error', () => undefined);
+    const stream = session.request({
+      ':method': 'POST',
+      ':path': '/gwtest.echo.Echo/ServerStream',
+      'content-type': 'application/grpc-web-text',
+      'x-grpc-web': '1',
+    });
+    const chunks: Buffer[] = [];
+    let head: http2.IncomingHttpHeaders = {};
+    stream.on('response', (received) => (head = received));
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()));
+    stream.end(grpcWebRequestBody({ text: 'h2', count: 2 }, true));
+    await closed;
+    session.close();
+    expect(head[':status']).toBe(200);
+    expect(head['content-type']).toBe('application/grpc-web-text+proto');
+    const answer = readGrpcWebBody(Buffer.concat(chunks), true);
+    expect(answer.replies.map((reply) => reply.text)).toEqual(['h2 #0', 'h2 #1']);
+    expect(answer.trailers['grpc-status']).toBe('0');
+    expect(answer.afterTrailers).toBe(0);
   });
 });

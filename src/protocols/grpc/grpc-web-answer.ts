@@ -88,11 +88,10 @@ export function adaptGrpcWebAnswer(res: ServerResponse, text: boolean): void {
     noteGrpcStatus(res, trailers['grpc-status']);
     const last = trailerFrame(trailers);
     body.push(split ? Buffer.from(last.toString('base64'), 'latin1') : last);
-    return Reflect.apply(
-      original.end,
-      res,
-      callback ? [Buffer.concat(body), callback] : [Buffer.concat(body)],
-    ) as ServerResponse;
+    // Written with the response's own write: an HTTP/2 response's end(chunk) goes through
+    // this.write, which would encode the encoded bytes again.
+    Reflect.apply(original.write, res, [Buffer.concat(body)]);
+    return Reflect.apply(original.end, res, callback ? [callback] : []) as ServerResponse;
   };
 
   const addTrailers = function (given: OutgoingHttpHeaders | ReadonlyArray<[string, string]>): void {
