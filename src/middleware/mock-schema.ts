@@ -40,7 +40,7 @@ export const mockSchema = z
 
 /** On a service: answer from the route's mock while no target can answer. */
 export const fallbackSchema = z
-  .enum(['mock', 'replay'])
+  .enum(['mock', 'replay', 'openapi'])
   .describe(
-    "'mock': answer from the route's mock while the service is down; 'replay': from the service's recordings",
+    "'mock': answer from the route's mock while the service is down; 'replay': from the service's recordings; 'openapi': from its OpenAPI document",
   );

@@ -5,7 +5,7 @@ import { request } from '../fixtures/e2e/http.js';
 import { useTestServers } from '../helpers/test-servers.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '../openapi/fixtures');
-const { gateway } = useTestServers();
+const { gateway, upstream } = useTestServers();
 
 /** orders has no targets: every answer comes from orders.yaml. */
 function mockedOrders(validate = false) {
@@ -111,6 +111,33 @@ describe('mock: openapi', () => {
     expect(bad.status).toBe(400);
     expect(bad.json).toMatchObject({ code: 'GW_REQUEST_INVALID', violations: [{ location: 'body/items' }] });
     expect((await request(gw.url, '/api/orders', post)).status).toBe(201);
+  });
+
+  it("fallback: 'openapi' answers from the spec while the target is down, from the target while it is up", async () => {
+    const down = await upstream();
+    const downUrl = down.url;
+    await down.close();
+    const gw = await gateway({
+      services: {
+        orders: { targets: [downUrl], openapi: path.join(fixtures, 'orders.yaml'), fallback: 'openapi' },
+      },
+      routes: [{ path: '/api/orders', service: 'orders', stripPrefix: '/api' }],
+    });
+    const answer = await request(gw.url, '/api/orders', post);
+    expect(answer.status).toBe(201);
+    expect(answer.json).toMatchObject({ id: 1, status: 'placed' });
+    expect(gw.seen.find((e) => e.type === 'request-finished')).toMatchObject({
+      outcome: { mocked: true, answeredBy: 'mock' },
+    });
+    const up = await upstream();
+    const live = await gateway({
+      services: {
+        orders: { targets: [up.url], openapi: path.join(fixtures, 'orders.yaml'), fallback: 'openapi' },
+      },
+      routes: [{ path: '/api/orders', service: 'orders', stripPrefix: '/api' }],
+    });
+    expect((await request(live.url, '/api/orders', post)).status).toBe(200);
+    expect(up.requests).toHaveLength(1);
   });
 
   it('a service without targets and without mock is still a config error', async () => {
