@@ -30,4 +30,19 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
+  {
+    // What policies ask of the forward is reached only through src/pipeline/hooks.ts (typed hooks,
+    // not context fields a policy could set): only it, the context type and the context factory
+    // name the slots.
+    files: ['src/**/*.{ts,tsx}'],
+    ignores: ['src/pipeline/hooks.ts', 'src/pipeline/types.ts', 'src/pipeline/intake/create-context.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [{ regex: 'forward-state(\\.js)?$', message: 'Use the hooks of src/pipeline/hooks.ts.' }],
+        },
+      ],
+    },
+  },
 );

@@ -2,13 +2,15 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { ErrorCode } from '../errors.js';
 import type { RequestOutcome } from '../events/gateway-events.js';
-import type { BufferRequest, GatewayContext, UpstreamHead } from './types.js';
+import { BUFFERING, HEAD_EDITS, SENT_HEADERS, UPSTREAM_BODY, type HeadEdit } from './forward-state.js';
+import type { BufferRequest, GatewayContext } from './types.js';
+
+export type { HeadEdit } from './forward-state.js';
 
 /**
  * How policies talk to the forward and to each other: a call per intent instead of fields each
- * one sets and another one reads (issue 11, item 3). The context fields behind them
- * (`requestBody`, `responseHooks`, `bufferResponse`, `outcome`) are the forward's and the log's
- * to read; a policy writes them only through these.
+ * one sets and another one reads (issue 11, item 3). The state behind them sits in slots that
+ * only forward-state.ts names, so these functions are the only way to it.
  */
 
 /** Who answered instead of the upstream: a policy, or the code of the error that answered. */
@@ -52,35 +54,34 @@ export function markOutcome<K extends OutcomeMark>(
  * sent again by a retry), a stream goes chunked; an error the stream emits fails the forward with it.
  */
 export function replaceUpstreamBody(ctx: GatewayContext, body: Buffer | Readable): void {
-  ctx.requestBody = body;
+  ctx[UPSTREAM_BODY] = body;
 }
 
 /** The body that goes upstream when a policy replaced it (a Buffer once read, or a stream), else undefined. */
 export function upstreamBody(ctx: GatewayContext): Buffer | Readable | undefined {
-  return ctx.requestBody;
+  return ctx[UPSTREAM_BODY];
 }
-
-/** An edit of the upstream's head before it is written to the client (status, headers). */
-export type HeadEdit = (head: UpstreamHead, ctx: GatewayContext) => void;
 
 /** Calls `edit` with the upstream's head before it is written to the client (status, headers). */
 export function onAnswerHead(ctx: GatewayContext, edit: HeadEdit): void {
-  ctx.responseHooks.push(edit);
+  const edits = ctx[HEAD_EDITS];
+  if (edits) edits.push(edit);
+  else ctx[HEAD_EDITS] = [edit];
 }
 
 /** The head edits policies asked for, in order; undefined when none did (the head can go as sent). */
 export function answerHeadEdits(ctx: GatewayContext): readonly HeadEdit[] | undefined {
-  return ctx.responseHooks.length === 0 ? undefined : ctx.responseHooks;
+  return ctx[HEAD_EDITS];
 }
 
 /** The forward wrote the client's head straight from the upstream's, as this flat list (for the log). */
 export function recordSentHeaders(ctx: GatewayContext, list: readonly string[]): void {
-  ctx.sentHeaders = list;
+  ctx[SENT_HEADERS] = list;
 }
 
 /** The head the forward wrote as a flat [name, value, …] list, when it wrote it from the upstream's. */
 export function sentHeaders(ctx: GatewayContext): readonly string[] | undefined {
-  return ctx.sentHeaders;
+  return ctx[SENT_HEADERS];
 }
 
 export interface AnswerBuffering {
@@ -96,7 +97,7 @@ export interface AnswerBuffering {
  * writes nothing; policies may edit or replace it on the way out, and the pipeline writes it last.
  */
 export function bufferAnswer(ctx: GatewayContext, buffering: AnswerBuffering): void {
-  ctx.bufferResponse = {
+  ctx[BUFFERING] = {
     maxBytes: buffering.maxBytes,
     when: buffering.when,
     streamOverflow: buffering.overflow === 'stream',
@@ -105,5 +106,5 @@ export function bufferAnswer(ctx: GatewayContext, buffering: AnswerBuffering): v
 
 /** The buffering a policy asked for on this request, if any. */
 export function answerBuffering(ctx: GatewayContext): BufferRequest | undefined {
-  return ctx.bufferResponse;
+  return ctx[BUFFERING];
 }

@@ -1,5 +1,6 @@
 import type { EventStream } from '../events/event-stream.js';
 import type { GatewayContext } from './types.js';
+import { sentHeaders } from './hooks.js';
 import { redactHeaders, redactQuery } from '../events/redact.js';
 import { grpcStatusSent } from '../protocols/grpc/grpc-outcome.js';
 
@@ -7,7 +8,7 @@ import { grpcStatusSent } from '../protocols/grpc/grpc-outcome.js';
 export function emitFinished(events: EventStream, ctx: GatewayContext): void {
   const { res } = ctx;
   const requestHeaders = ctx.upstreamHeaders;
-  const responseHeaders = ctx.sentHeaders ?? res.getHeaders();
+  const responseHeaders = sentHeaders(ctx) ?? res.getHeaders();
   events.emit({
     type: 'request-finished',
     id: ctx.id,

@@ -1,4 +1,4 @@
-import type { Duplex, Readable } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import type { IncomingMessage, ServerResponse, IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { RequestOutcome } from '../events/gateway-events.js';
 import type { EventStream } from '../events/event-stream.js';
@@ -6,6 +6,7 @@ import type { ResolvedConfig, ResolvedRoute } from '../config/schema.js';
 import type { GatewayState } from '../state/types.js';
 import type { UpstreamRegistry } from '../proxy/upstream-types.js';
 import type { AllowedHosts } from './allowed-hosts.js';
+import type { ForwardState } from './forward-state.js';
 
 /** Who is calling, once a credential was verified. */
 export interface Identity {
@@ -35,7 +36,7 @@ export interface BufferedResponse {
   body: Buffer;
 }
 
-/** How a policy wants the upstream's answer buffered (see GatewayContext.bufferResponse). */
+/** How a policy wants the upstream's answer buffered (hooks.ts bufferAnswer). */
 export interface BufferRequest {
   maxBytes: number;
   /** Stream an answer bigger than maxBytes instead of failing (a cache that just won't store it). */
@@ -56,9 +57,11 @@ export interface CompiledRoute {
 
 /**
  * Everything a middleware sees of a request. The proxy library never appears here: the
- * forwarder is the only code that talks to it.
+ * forwarder is the only code that talks to it. What policies ask of the forward (buffer the
+ * answer, replace the body, edit the head) is not a field here: they call hooks.ts, which keeps
+ * it in slots only it names (forward-state.ts).
  */
-export interface GatewayContext {
+export interface GatewayContext extends ForwardState {
   readonly id: string;
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
@@ -81,36 +84,17 @@ export interface GatewayContext {
   readonly upstreamHeaders: IncomingHttpHeaders;
   /** Headers the gateway adds to whatever answer the client gets (request id, rate-limit …). */
   readonly responseHeaders: OutgoingHttpHeaders;
-  /** Called with the upstream head before it is written to the client. */
-  readonly responseHooks: Array<(head: UpstreamHead, ctx: GatewayContext) => void>;
   identity: Identity | undefined;
   /** Upstream budget for this request in ms (route, else service, else 30 s). */
   timeoutMs: number;
   outcome: RequestOutcome;
   /** Set on WebSocket upgrade requests: the raw socket and the bytes read past the head. */
   readonly upgrade?: { socket: Duplex; head: Buffer };
-  /**
-   * Set by a policy before next() to have the answer buffered instead of streamed (cache,
-   * transform). The forward then fills `response` and writes nothing; policies may edit or
-   * replace `response` on the way out, and the pipeline writes it last.
-   */
-  bufferResponse?: BufferRequest;
-  /**
-   * Sent upstream instead of the client's body: a Buffer (Content-Length is set from it, e.g. a
-   * transformed JSON body) or a stream read from the client's (e.g. one that counts bytes against
-   * bodyLimit; an error it emits fails the forward with that error). Unset: the client's body.
-   */
-  requestBody?: Buffer | Readable;
   /** A buffered answer to send (from the upstream, the cache, a mock or an aggregate). */
   response?: BufferedResponse;
   /** Filled by the forwarder. */
   target?: string;
   upstreamUrl?: string;
-  /**
-   * The head sent to the client as a flat [name, value, …] list, when the forwarder wrote it from
-   * the upstream's raw head (routes whose policies do not edit answers).
-   */
-  sentHeaders?: readonly string[];
   upstreamMs?: number;
 }
 

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import https from 'node:https';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { GatewayContext } from '../pipeline/types.js';
+import { answerHeadEdits, recordSentHeaders, upstreamBody } from '../pipeline/hooks.js';
 import {
   defaultTimeouts,
   markRetryable,
@@ -155,7 +156,7 @@ export function forwardHttp(
 ): Promise<UpstreamResponse | undefined> {
   const { req, res } = ctx;
   const endpoint = endpointOf(target);
-  const body = ctx.requestBody;
+  const body = upstreamBody(ctx);
   const headers = upstreamHeaderList(
     ctx.method,
     ctx.upstreamHeaders,
@@ -330,7 +331,7 @@ export function forwardHttp(
     const stream = (proxyRes: IncomingMessage, already: Buffer[]) => {
       const status = proxyRes.statusCode ?? 502;
       const framing = framingOf(status, ctx.method, res.useChunkedEncodingByDefault);
-      if (ctx.responseHooks.length === 0) {
+      if (answerHeadEdits(ctx) === undefined) {
         const list = responseHeaderList(
           proxyRes.rawHeaders,
           ctx.responseHeaders,
@@ -338,7 +339,7 @@ export function forwardHttp(
           mode?.location,
           req,
         );
-        ctx.sentHeaders = list;
+        recordSentHeaders(ctx, list);
         res.writeHead(status, list);
       } else {
         const head = prepareHead(ctx, proxyRes, framing, mode?.location);

@@ -1,6 +1,7 @@
 import type { ClientHttp2Stream, IncomingHttpHeaders as Http2Headers } from 'node:http2';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { GatewayContext } from '../pipeline/types.js';
+import { answerHeadEdits, recordSentHeaders } from '../pipeline/hooks.js';
 import { http2HeadOf, responseHeadList, trailersFor } from './http2-headers.js';
 import type { LocationRewrite } from './rewrite-location.js';
 import { framingOf, type Framing } from './upstream-head.js';
@@ -25,9 +26,9 @@ export function writeHttp2Head(
 ): Framing {
   const { req, res } = ctx;
   const framing = framingOf(status, ctx.method, res.useChunkedEncodingByDefault);
-  if (ctx.responseHooks.length === 0) {
+  if (answerHeadEdits(ctx) === undefined) {
     const list = responseHeadList(received, ctx.responseHeaders, framing, location, req);
-    ctx.sentHeaders = list;
+    recordSentHeaders(ctx, list);
     if (withEnd) setHead(res, status, list);
     else res.writeHead(status, list);
   } else {
@@ -98,7 +99,8 @@ export function hookedHead(
   headers: IncomingHttpHeaders,
 ): { status: number; headers: IncomingHttpHeaders } {
   const head = { status, headers };
-  for (const hook of ctx.responseHooks) hook(head, ctx);
+  const edits = answerHeadEdits(ctx);
+  if (edits) for (const edit of edits) edit(head, ctx);
   const own: OutgoingHttpHeaders = ctx.responseHeaders;
   for (const name in own) {
     const value = own[name];

@@ -2,6 +2,7 @@ import http2, { type ClientHttp2Stream, type IncomingHttpHeaders as Http2Headers
 import type { Readable } from 'node:stream';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { GatewayContext } from '../pipeline/types.js';
+import { upstreamBody } from '../pipeline/hooks.js';
 import {
   defaultTimeouts,
   markRetryable,
@@ -55,7 +56,7 @@ export function createHttp2Forward(sessions: Http2Sessions) {
     mode: ForwardMode | undefined,
   ): Promise<UpstreamResponse | undefined> {
     const { req, res } = ctx;
-    const body = ctx.requestBody;
+    const body = upstreamBody(ctx);
     const clientBody = body === undefined && declaresBody(ctx.upstreamHeaders);
     const headers = http2RequestHeaders(ctx, target, body, pool.protocol === 'grpc');
     if (pool.hostHeader === 'target') headers[':authority'] = target.url.host;

@@ -4,6 +4,7 @@ import { configSchema, type GatewayConfigInput } from '../../src/config/schema.j
 import { createEventStream } from '../../src/events/event-stream.js';
 import type { GatewayEvent } from '../../src/events/gateway-events.js';
 import { compileRoute } from '../../src/pipeline/compile-route.js';
+import { emptyForwardState } from '../../src/pipeline/forward-state.js';
 import type { BuildContext, CompiledRoute, GatewayContext, Middleware } from '../../src/pipeline/types.js';
 import type { UpstreamRegistry } from '../../src/proxy/upstream-types.js';
 import type { GatewayState } from '../../src/state/types.js';
@@ -62,7 +63,7 @@ export function createTestContext(input: TestContextInput): GatewayContext {
     upstreamPath: input.route.toUpstreamPath(path),
     upstreamHeaders: req.headers,
     responseHeaders: {},
-    responseHooks: [],
+    ...emptyForwardState,
     identity: undefined,
     timeoutMs: 30_000,
     outcome: {},

@@ -3,6 +3,7 @@ import { configSchema } from '../../src/config/schema.js';
 import { createFaultsPolicy } from '../../src/middleware/faults.js';
 import { createBodyLimitPolicy } from '../../src/middleware/body-limit.js';
 import { compileRoute } from '../../src/pipeline/compile-route.js';
+import { upstreamBody } from '../../src/pipeline/hooks.js';
 import type { BuildContext } from '../../src/pipeline/types.js';
 import { createTestContext, runMiddleware } from '../helpers/context.js';
 
@@ -42,13 +43,13 @@ describe('bodyLimit policy', () => {
     const { passed, error } = await runMiddleware(createBodyLimitPolicy(route, build)!, ctx);
     expect(passed).toBe(false);
     expect(error).toMatchObject({ code: 'GW_BODY_TOO_LARGE', status: 413, headers: { connection: 'close' } });
-    expect(ctx.requestBody).toBeUndefined();
+    expect(upstreamBody(ctx)).toBeUndefined();
   });
 
   it('lets a body within the limit through untouched', async () => {
     const { route, build } = routeOf({ bodyLimit: '1kb' });
     const ctx = createTestContext({ route, method: 'POST', headers: { 'content-length': '1024' } });
     expect((await runMiddleware(createBodyLimitPolicy(route, build)!, ctx)).passed).toBe(true);
-    expect(ctx.requestBody).toBeUndefined();
+    expect(upstreamBody(ctx)).toBeUndefined();
   });
 });

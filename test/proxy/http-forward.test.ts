@@ -5,6 +5,8 @@ import { configSchema } from '../../src/config/schema.js';
 import { isGatewayError } from '../../src/errors.js';
 import { createEventStream } from '../../src/events/event-stream.js';
 import { compileRoute } from '../../src/pipeline/compile-route.js';
+import { emptyForwardState } from '../../src/pipeline/forward-state.js';
+import { sentHeaders } from '../../src/pipeline/hooks.js';
 import type { GatewayContext } from '../../src/pipeline/types.js';
 import { isRetryable, type ForwardMode, type UpstreamResponse } from '../../src/proxy/forwarder.js';
 import { forwardHttp } from '../../src/proxy/http-forward.js';
@@ -49,7 +51,7 @@ async function front(targetUrl: string, mode: ForwardMode | undefined, timeoutMs
       upstreamPath: req.url ?? '/',
       upstreamHeaders: req.headers,
       responseHeaders: { 'x-request-id': 'r1' },
-      responseHooks: [],
+      ...emptyForwardState,
       identity: undefined,
       timeoutMs,
       outcome: {},
@@ -92,7 +94,7 @@ describe('forwardHttp', () => {
     expect(res.headers['x-from']).toBe('up');
     expect(res.headers['x-request-id']).toBe('r1');
     expect(gw.settled[0]!.response).toBeUndefined();
-    expect(gw.settled[0]!.ctx.sentHeaders).toContain('X-From');
+    expect(sentHeaders(gw.settled[0]!.ctx)).toContain('X-From');
     expect(gw.settled[0]!.ctx.target).toBe(up.url);
   });
 

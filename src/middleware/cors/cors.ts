@@ -1,5 +1,6 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { GatewayError } from '../../errors.js';
+import { answeredBy, onAnswerHead } from '../../pipeline/hooks.js';
 import type { GatewayContext, PolicyFactory, UpstreamHead } from '../../pipeline/types.js';
 import type { ResolvedCors } from './cors-schema.js';
 import { compileOrigins } from './origin-matcher.js';
@@ -37,8 +38,7 @@ export const createCorsPolicy: PolicyFactory = (route, build) => {
   const maxAge = String(Math.floor(cors.maxAge / 1000));
 
   const deny = (ctx: GatewayContext, message: string): never => {
-    ctx.outcome.answeredBy = 'cors';
-    ctx.outcome.reason = message;
+    answeredBy(ctx, 'cors', message);
     if (varies) ctx.responseHeaders.vary = 'Origin';
     throw new GatewayError('GW_CORS_DENIED', message);
   };
@@ -66,8 +66,7 @@ export const createCorsPolicy: PolicyFactory = (route, build) => {
     if (allowHeaders) headers['access-control-allow-headers'] = [...allowHeaders].join(', ');
     else if (names.length > 0) headers['access-control-allow-headers'] = names.join(', ');
     ctx.response = { status: 204, headers: headers as Record<string, string>, body: Buffer.alloc(0) };
-    ctx.outcome.answeredBy = 'cors';
-    ctx.outcome.reason = `preflight for ${asked} from ${origin}`;
+    answeredBy(ctx, 'cors', `preflight for ${asked} from ${origin}`);
   }
 
   /** Upstream heads: its own CORS headers go (ours are in responseHeaders), Vary gains Origin. */
@@ -90,7 +89,7 @@ export const createCorsPolicy: PolicyFactory = (route, build) => {
         if (exposeHeaders) headers['access-control-expose-headers'] = exposeHeaders;
       }
     }
-    ctx.responseHooks.push(onUpstreamHead);
+    onAnswerHead(ctx, onUpstreamHead);
     try {
       await next();
     } catch (error) {

@@ -11,6 +11,7 @@ import { normalizePath, splitUrl } from '../normalize-path.js';
 import { sendProblem } from '../problem.js';
 import { emitFinished } from '../request-events.js';
 import type { CompiledRoute, GatewayContext } from '../types.js';
+import { BUFFERING, HEAD_EDITS, SENT_HEADERS, UPSTREAM_BODY } from '../forward-state.js';
 import { isAdminPath } from '../admin.js';
 import { checkRequestHead } from './check-head.js';
 import { prepareUpstreamHeaders } from './client-headers.js';
@@ -167,7 +168,10 @@ export function createIntake(options: IntakeOptions): Intake {
       upstreamPath,
       upstreamHeaders: req.headers,
       responseHeaders: { 'x-request-id': id },
-      responseHooks: [],
+      [HEAD_EDITS]: undefined,
+      [UPSTREAM_BODY]: undefined,
+      [BUFFERING]: undefined,
+      [SENT_HEADERS]: undefined,
       identity: undefined,
       timeoutMs: route.config.timeout ?? upstreams.get(route.config.service ?? '')?.timeoutMs ?? 30_000,
       outcome: {},

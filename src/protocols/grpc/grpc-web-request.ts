@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { replaceUpstreamBody } from '../../pipeline/hooks.js';
+import { replaceUpstreamBody, upstreamBody } from '../../pipeline/hooks.js';
 import type { GatewayContext } from '../../pipeline/types.js';
 import { adaptGrpcWebAnswer } from './grpc-web-answer.js';
 import { createBase64Decoder } from './grpc-web-codec.js';
@@ -20,7 +20,7 @@ export function translateGrpcWebCall(ctx: GatewayContext, wire: Exclude<GrpcWire
   adaptGrpcWebAnswer(ctx.res, answersInText(ctx.req.headers, wire));
   if (wire !== 'grpc-web-text') return;
   const decoder = createBase64Decoder();
-  const body = ctx.requestBody ?? ctx.req;
+  const body = upstreamBody(ctx) ?? ctx.req;
   if (Buffer.isBuffer(body)) decoder.end(body);
   else body.pipe(decoder);
   replaceUpstreamBody(ctx, decoder);

@@ -1,0 +1,35 @@
+import type { Readable } from 'node:stream';
+import type { BufferRequest, GatewayContext, UpstreamHead } from './types.js';
+
+/**
+ * What policies asked of the forward for one request, kept on the context under symbols only this
+ * module names: hooks.ts writes and reads them, the context factory sets them up, and a lint rule
+ * keeps every other module from importing them (issue 11, item 3: typed hooks, not flags). The
+ * slots live on the context itself, set once when it is created, so a request whose route has no
+ * such policy allocates nothing for them.
+ */
+export const HEAD_EDITS: unique symbol = Symbol('gw.headEdits');
+export const UPSTREAM_BODY: unique symbol = Symbol('gw.upstreamBody');
+export const BUFFERING: unique symbol = Symbol('gw.buffering');
+export const SENT_HEADERS: unique symbol = Symbol('gw.sentHeaders');
+
+export type HeadEdit = (head: UpstreamHead, ctx: GatewayContext) => void;
+
+export interface ForwardState {
+  /** Edits of the upstream's head, in the order policies asked for them. */
+  [HEAD_EDITS]: HeadEdit[] | undefined;
+  /** Sent upstream instead of the client's body. */
+  [UPSTREAM_BODY]: Buffer | Readable | undefined;
+  /** Set when a policy wants the answer buffered instead of streamed. */
+  [BUFFERING]: BufferRequest | undefined;
+  /** The client's head as written straight from the upstream's (for the request log). */
+  [SENT_HEADERS]: readonly string[] | undefined;
+}
+
+/** The slots of a fresh context: spread into its literal so its shape is set once. */
+export const emptyForwardState: Readonly<ForwardState> = {
+  [HEAD_EDITS]: undefined,
+  [UPSTREAM_BODY]: undefined,
+  [BUFFERING]: undefined,
+  [SENT_HEADERS]: undefined,
+};
