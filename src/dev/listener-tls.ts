@@ -47,9 +47,7 @@ export async function resolveListenerTls(
 /** The port to redirect from: the option, else `tls.redirectHttpFrom` when the config has one. */
 export function redirectPortOf(config: ResolvedConfig, override: number | undefined): number | undefined {
   if (override !== undefined) return override;
-  const tls = config.tls;
-  if (typeof tls !== 'object' || !('redirectHttpFrom' in tls)) return undefined;
-  return typeof tls.redirectHttpFrom === 'number' ? tls.redirectHttpFrom : undefined;
+  return typeof config.tls === 'object' ? config.tls.redirectHttpFrom : undefined;
 }
 
 /**
