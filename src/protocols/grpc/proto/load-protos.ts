@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import protobuf, { type Root } from 'protobufjs';
+import { installWellKnownJson } from './well-known-json.js';
 
 /**
  * Loads a service's .proto files with protobufjs (one wrapper for the library: DESIGN.md habit 5).
@@ -10,6 +11,8 @@ import protobuf, { type Root } from 'protobufjs';
  * copies protobufjs ships; the other well-known types (timestamp, duration, struct, wrappers …)
  * come from protobufjs's built-in definitions.
  */
+
+installWellKnownJson();
 
 const protobufDir = path.dirname(createRequire(import.meta.url).resolve('protobufjs/package.json'));
 const shipped = new Set([

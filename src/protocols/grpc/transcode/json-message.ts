@@ -19,7 +19,14 @@ const toObjectOptions: protobuf.IConversionOptions = {
 
 export function encodeRequest(type: Type, json: Record<string, unknown>): Uint8Array {
   const object = normalizeMessage(type, json, '');
-  return type.encode(type.fromObject(object)).finish();
+  try {
+    return type.encode(type.fromObject(object)).finish();
+  } catch (error) {
+    // A well-known type's JSON form that does not parse (well-known-json.ts), or protobufjs's own refusal.
+    throw new GatewayError('GW_TRANSCODE_INVALID_MESSAGE', `${type.name}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
 }
 
 export function decodeAnswer(type: Type, bytes: Uint8Array): Record<string, unknown> {
@@ -61,8 +68,15 @@ const int64Types = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64'])
 export function normalizeValue(field: Field, value: unknown, at: string): unknown {
   const resolved: unknown = field.resolvedType;
   if (resolved instanceof protobuf.Type) {
-    // Well-known types keep protobufjs's own conversion.
-    if (resolved.fullName.startsWith('.google.protobuf.')) return value;
+    // Well-known types take their JSON forms (proto/well-known-json.ts): converted here, since a
+    // message's fromObject wants an object for each message field.
+    if (resolved.fullName.startsWith('.google.protobuf.')) {
+      try {
+        return resolved.fromObject(value as Record<string, unknown>);
+      } catch (error) {
+        throw invalid(at, (error as Error).message);
+      }
+    }
     return normalizeMessage(resolved, value, at);
   }
   if (resolved instanceof protobuf.Enum) {
