@@ -98,7 +98,12 @@ export function callGrpc(
   const done = new Promise<GrpcCallStatus>((resolve, reject) => {
     let settled = false;
     let head: Http2Headers | undefined;
-    const settle = (outcome: 'ok' | 'connect-failed' | 'failed', result: GrpcCallStatus | GatewayError) => {
+    let trailed: GrpcCallStatus | undefined;
+    const settle = (
+      outcome: 'ok' | 'connect-failed' | 'failed',
+      result: GrpcCallStatus | GatewayError,
+      cancel = outcome !== 'ok',
+    ) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -106,7 +111,8 @@ export function callGrpc(
       pool.finished(target, outcome);
       if (outcome === 'ok') resolve(result as GrpcCallStatus);
       else reject(result);
-      if (!stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
+      // A call that got its status ends by itself; any other is cut (RST_STREAM CANCEL).
+      if (cancel && !stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
     };
     let timer = setTimeout(() => {
       const error = head
@@ -114,7 +120,7 @@ export function callGrpc(
         : upstreamError(timeoutError(ctx.timeoutMs), target.key, pool.name, ctx.timeoutMs);
       settle('failed', error);
     }, ctx.timeoutMs);
-    const onClientGone = () => settle('ok', { code: 1, message: 'the client went away' });
+    const onClientGone = () => settle('ok', { code: 1, message: 'the client went away' }, true);
     ctx.res.once('close', onClientGone);
     const reader = createFrameReader(call.onMessage);
     const statusOf = (fields: Http2Headers): GrpcCallStatus => ({
@@ -151,7 +157,12 @@ export function callGrpc(
         settle('failed', error as GatewayError);
       }
     });
-    stream.on('trailers', (trailers) => settle('ok', statusOf(trailers)));
+    // The status is read at the end, once every message before it was read (a reader the client
+    // paused still gets them all).
+    stream.on('trailers', (trailers) => (trailed = statusOf(trailers)));
+    stream.on('end', () => {
+      if (trailed) settle('ok', trailed);
+    });
     stream.on('error', (error) => {
       const cause = (error as { cause?: unknown }).cause ?? error;
       settle(
