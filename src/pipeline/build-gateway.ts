@@ -18,6 +18,7 @@ import { sendProblem } from './problem.js';
 import { createForward } from './forward.js';
 import { handleAdmin } from './admin.js';
 import type { BuildContext, CompiledRoute, GatewayContext } from './types.js';
+import { answeredWithError } from './hooks.js';
 import { sendBufferedResponse } from './send-response.js';
 import { compileAllowedHosts } from './allowed-hosts.js';
 import { createIntake } from './intake/create-context.js';
@@ -146,9 +147,6 @@ function answerError(ctx: GatewayContext, error: unknown): void {
           cause: error,
         },
       );
-  if (!ctx.outcome.answeredBy && gatewayError.status < 500) ctx.outcome.answeredBy = gatewayError.code;
-  ctx.outcome.reason ??= gatewayError.message;
-  ctx.outcome.code = gatewayError.code;
-  ctx.outcome.hint = gatewayError.hint;
+  answeredWithError(ctx, gatewayError);
   sendProblem(ctx.res, gatewayError, { requestId: ctx.id, instance: ctx.path, headers: ctx.responseHeaders });
 }

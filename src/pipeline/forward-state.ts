@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { RequestOutcome } from '../events/gateway-events.js';
 import type { BufferRequest, GatewayContext, UpstreamHead } from './types.js';
 
 /**
@@ -12,6 +13,7 @@ export const HEAD_EDITS: unique symbol = Symbol('gw.headEdits');
 export const UPSTREAM_BODY: unique symbol = Symbol('gw.upstreamBody');
 export const BUFFERING: unique symbol = Symbol('gw.buffering');
 export const SENT_HEADERS: unique symbol = Symbol('gw.sentHeaders');
+export const OUTCOME: unique symbol = Symbol('gw.outcome');
 
 export type HeadEdit = (head: UpstreamHead, ctx: GatewayContext) => void;
 
@@ -24,12 +26,17 @@ export interface ForwardState {
   [BUFFERING]: BufferRequest | undefined;
   /** The client's head as written straight from the upstream's (for the request log). */
   [SENT_HEADERS]: readonly string[] | undefined;
+  /** The writable side of `ctx.outcome` (the same object): who answered, why, and markers. */
+  readonly [OUTCOME]: RequestOutcome;
 }
 
-/** The slots of a fresh context: spread into its literal so its shape is set once. */
-export const emptyForwardState: Readonly<ForwardState> = {
-  [HEAD_EDITS]: undefined,
-  [UPSTREAM_BODY]: undefined,
-  [BUFFERING]: undefined,
-  [SENT_HEADERS]: undefined,
-};
+/** The slots of a fresh context over its `outcome` object (tests build contexts with it). */
+export function emptyForwardState(outcome: RequestOutcome): ForwardState {
+  return {
+    [HEAD_EDITS]: undefined,
+    [UPSTREAM_BODY]: undefined,
+    [BUFFERING]: undefined,
+    [SENT_HEADERS]: undefined,
+    [OUTCOME]: outcome,
+  };
+}

@@ -1,8 +1,15 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { ErrorCode } from '../errors.js';
+import type { ErrorCode, GatewayError } from '../errors.js';
 import type { RequestOutcome } from '../events/gateway-events.js';
-import { BUFFERING, HEAD_EDITS, SENT_HEADERS, UPSTREAM_BODY, type HeadEdit } from './forward-state.js';
+import {
+  BUFFERING,
+  HEAD_EDITS,
+  OUTCOME,
+  SENT_HEADERS,
+  UPSTREAM_BODY,
+  type HeadEdit,
+} from './forward-state.js';
 import type { BufferRequest, GatewayContext } from './types.js';
 
 export type { HeadEdit } from './forward-state.js';
@@ -29,8 +36,21 @@ export type AnsweredBy =
 
 /** Records who answered and why, in one readable sentence (the log and the dashboard show it). */
 export function answeredBy(ctx: GatewayContext, by: AnsweredBy, reason: string): void {
-  ctx.outcome.answeredBy = by;
-  ctx.outcome.reason = reason;
+  const outcome = ctx[OUTCOME];
+  outcome.answeredBy = by;
+  outcome.reason = reason;
+}
+
+/**
+ * Records the error gw answers with: its code and hint, and its message as the reason unless a
+ * policy already gave one; a client error (< 500) with no policy named counts as answered by it.
+ */
+export function answeredWithError(ctx: GatewayContext, error: GatewayError): void {
+  const outcome = ctx[OUTCOME];
+  if (!outcome.answeredBy && error.status < 500) outcome.answeredBy = error.code;
+  outcome.reason ??= error.message;
+  outcome.code = error.code;
+  outcome.hint = error.hint;
 }
 
 /**
@@ -46,7 +66,7 @@ export function markOutcome<K extends OutcomeMark>(
   mark: K,
   value: RequestOutcome[K],
 ): void {
-  ctx.outcome[mark] = value;
+  ctx[OUTCOME][mark] = value;
 }
 
 /**

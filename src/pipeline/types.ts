@@ -87,7 +87,8 @@ export interface GatewayContext extends ForwardState {
   identity: Identity | undefined;
   /** Upstream budget for this request in ms (route, else service, else 30 s). */
   timeoutMs: number;
-  outcome: RequestOutcome;
+  /** Who answered, why, and what policies noted (hooks.ts answeredBy, markOutcome write it). */
+  readonly outcome: Readonly<RequestOutcome>;
   /** Set on WebSocket upgrade requests: the raw socket and the bytes read past the head. */
   readonly upgrade?: { socket: Duplex; head: Buffer };
   /** A buffered answer to send (from the upstream, the cache, a mock or an aggregate). */

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import https from 'node:https';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { GatewayContext } from '../pipeline/types.js';
-import { answerHeadEdits, recordSentHeaders, upstreamBody } from '../pipeline/hooks.js';
+import { answerHeadEdits, markOutcome, recordSentHeaders, upstreamBody } from '../pipeline/hooks.js';
 import {
   defaultTimeouts,
   markRetryable,
@@ -206,7 +206,7 @@ export function forwardHttp(
           const error = idleTimeout(target.key, pool.name, timeouts.idleMs);
           if (res.headersSent) {
             // Too late for an error answer: the client's response is cut, the upstream's too.
-            ctx.outcome.reason = error.message;
+            markOutcome(ctx, 'reason', error.message);
             finish('failed');
             res.destroy();
           } else fail(error);

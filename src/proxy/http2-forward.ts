@@ -2,7 +2,7 @@ import http2, { type ClientHttp2Stream, type IncomingHttpHeaders as Http2Headers
 import type { Readable } from 'node:stream';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { GatewayContext } from '../pipeline/types.js';
-import { upstreamBody } from '../pipeline/hooks.js';
+import { markOutcome, upstreamBody } from '../pipeline/hooks.js';
 import {
   defaultTimeouts,
   markRetryable,
@@ -134,7 +134,7 @@ export function createHttp2Forward(sessions: Http2Sessions) {
             const error = idleTimeout(target.key, pool.name, timeouts.idleMs);
             if (res.headersSent) {
               // Too late for an error answer: the client's response is cut, the upstream's too.
-              ctx.outcome.reason = error.message;
+              markOutcome(ctx, 'reason', error.message);
               finish('failed');
               res.destroy();
             } else fail(error);

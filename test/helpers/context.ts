@@ -49,6 +49,7 @@ export function createTestContext(input: TestContextInput): GatewayContext {
   Object.assign(req.headers, input.headers ?? {});
   const res = new ServerResponse(req);
   const path = input.path ?? input.route.config.path;
+  const outcome = {};
   return {
     id: 'req-1',
     req,
@@ -63,10 +64,10 @@ export function createTestContext(input: TestContextInput): GatewayContext {
     upstreamPath: input.route.toUpstreamPath(path),
     upstreamHeaders: req.headers,
     responseHeaders: {},
-    ...emptyForwardState,
+    ...emptyForwardState(outcome),
     identity: undefined,
     timeoutMs: 30_000,
-    outcome: {},
+    outcome,
   };
 }
 

@@ -37,6 +37,7 @@ async function front(targetUrl: string, mode: ForwardMode | undefined, timeoutMs
   const route = compileRoute(config.routes[0]!);
   const settled: Settled[] = [];
   const server = http.createServer((req, res) => {
+    const outcome = {};
     const ctx: GatewayContext = {
       id: 'r1',
       req,
@@ -51,10 +52,10 @@ async function front(targetUrl: string, mode: ForwardMode | undefined, timeoutMs
       upstreamPath: req.url ?? '/',
       upstreamHeaders: req.headers,
       responseHeaders: { 'x-request-id': 'r1' },
-      ...emptyForwardState,
+      ...emptyForwardState(outcome),
       identity: undefined,
       timeoutMs,
-      outcome: {},
+      outcome,
     };
     const target = pool.pick({ req, clientIp: ctx.clientIp })!;
     forwardHttp(ctx, pool, target, mode).then(

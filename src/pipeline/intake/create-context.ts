@@ -11,7 +11,8 @@ import { normalizePath, splitUrl } from '../normalize-path.js';
 import { sendProblem } from '../problem.js';
 import { emitFinished } from '../request-events.js';
 import type { CompiledRoute, GatewayContext } from '../types.js';
-import { BUFFERING, HEAD_EDITS, SENT_HEADERS, UPSTREAM_BODY } from '../forward-state.js';
+import { BUFFERING, HEAD_EDITS, OUTCOME, SENT_HEADERS, UPSTREAM_BODY } from '../forward-state.js';
+import type { RequestOutcome } from '../../events/gateway-events.js';
 import { isAdminPath } from '../admin.js';
 import { checkRequestHead } from './check-head.js';
 import { prepareUpstreamHeaders } from './client-headers.js';
@@ -154,6 +155,7 @@ export function createIntake(options: IntakeOptions): Intake {
     }
     const clientIp = clientAddress(req);
     prepareUpstreamHeaders(req, clientIp, id, upgrade !== undefined);
+    const outcome: RequestOutcome = {};
     const ctx: GatewayContext = {
       id,
       req,
@@ -172,9 +174,10 @@ export function createIntake(options: IntakeOptions): Intake {
       [UPSTREAM_BODY]: undefined,
       [BUFFERING]: undefined,
       [SENT_HEADERS]: undefined,
+      [OUTCOME]: outcome,
       identity: undefined,
       timeoutMs: route.config.timeout ?? upstreams.get(route.config.service ?? '')?.timeoutMs ?? 30_000,
-      outcome: {},
+      outcome,
       upgrade,
     };
     if (events.wants('request-started')) {

@@ -1,5 +1,6 @@
 import { GatewayError } from '../../errors.js';
 import { sendProblem } from '../../pipeline/problem.js';
+import { answeredWithError, markOutcome } from '../../pipeline/hooks.js';
 import type { GatewayContext } from '../../pipeline/types.js';
 import { formatGrpcTimeout, parseGrpcTimeout } from './grpc-timeout.js';
 
@@ -43,9 +44,8 @@ export function startCallDeadline(ctx: GatewayContext, service: string): (() => 
     const res = ctx.res;
     if (res.writableEnded || res.destroyed) return;
     const error = timeout();
-    ctx.outcome.reason = error.message;
-    ctx.outcome.code = error.code;
-    ctx.outcome.hint = error.hint;
+    markOutcome(ctx, 'reason', error.message);
+    answeredWithError(ctx, error);
     sendProblem(res, error, { requestId: ctx.id, instance: ctx.path, headers: ctx.responseHeaders });
   }, left);
   return () => clearTimeout(timer);

@@ -1,5 +1,6 @@
 import type { GatewayError } from '../../../errors.js';
 import type { GatewayContext } from '../../../pipeline/types.js';
+import { answeredWithError, markOutcome } from '../../../pipeline/hooks.js';
 
 /**
  * A server stream's messages as the client reads them: one JSON object per line
@@ -37,8 +38,8 @@ export function startStreamedAnswer(ctx: GatewayContext) {
       if (!res.writableEnded) res.end();
     },
     fail(error: GatewayError): void {
-      ctx.outcome.reason = error.message;
-      ctx.outcome.code = error.code;
+      markOutcome(ctx, 'reason', error.message);
+      answeredWithError(ctx, error);
       if (res.writableEnded) return;
       const problem = {
         type: `urn:gw:problem:${error.code}`,
