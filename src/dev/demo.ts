@@ -8,6 +8,8 @@ import { issueToken } from '../identity/issue-token.js';
 import { readStateFile, writeStateFile } from '../identity/state-files.js';
 import { createGatewayState } from '../state/create-state.js';
 import type { SigningKeySet } from '../state/types.js';
+import { grpcDemoCommands } from './demo-grpc-commands.js';
+import { startDemoGreeter } from './demo-greeter.js';
 import { startDemoServices } from './demo-services.js';
 
 /** Where the demo's config lives: templates/, loaded like any user's config. */
@@ -83,17 +85,18 @@ async function demoCredentials(stateDir: string, keep: boolean): Promise<{ key: 
 export async function startDemo(options: { stateDir?: string } = {}) {
   const stateDir = options.stateDir ?? (await mkdtemp(path.join(os.tmpdir(), 'gw-demo-')));
   const { key, token } = await demoCredentials(stateDir, options.stateDir !== undefined);
-  const services = await startDemoServices();
+  const [services, greeter] = await Promise.all([startDemoServices(), startDemoGreeter()]);
   process.env.GW_DEMO_USERS_1 = services.urls.users1;
   process.env.GW_DEMO_USERS_2 = services.urls.users2;
   process.env.GW_DEMO_ORDERS = services.urls.orders;
   process.env.GW_DEMO_PAYMENTS = services.urls.payments;
+  process.env.GW_DEMO_GREETER = greeter.url;
   return {
     config: demoConfigFile,
     stateDir,
     banner: (url: string) => [
       '',
-      'gw demo: users (2 instances), orders and payments run as mock services.',
+      'gw demo: users (2 instances), orders and payments run as mock services, greeter as a gRPC one.',
       `Credentials (state in ${stateDir}):`,
       `  API key  ${key}`,
       // The token is long: print it once, as a variable the curls below use.
@@ -106,10 +109,11 @@ export async function startDemo(options: { stateDir?: string } = {}) {
       `  curl -X POST ${url}/api/payments -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"amount":42}'`,
       `  curl ${url}/api/users            # 401: no credentials`,
       `  curl ${url}/__gw/health`,
+      ...grpcDemoCommands(url),
       '',
     ],
     stop: async () => {
-      await services.close();
+      await Promise.all([services.close(), greeter.close()]);
       // A throwaway state folder goes with the demo; one the user named stays.
       if (!options.stateDir) await rm(stateDir, { recursive: true, force: true });
     },

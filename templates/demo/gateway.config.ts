@@ -15,6 +15,13 @@ export default defineConfig({
     },
     orders: { targets: [env('GW_DEMO_ORDERS', 'http://127.0.0.1:8003')], timeout: '10s' },
     payments: { targets: [env('GW_DEMO_PAYMENTS', 'http://127.0.0.1:8004')] },
+    // A gRPC service (helloworld.Greeter): called as gRPC or gRPC-Web on its own paths, and as
+    // REST+JSON through the google.api.http annotations in its proto.
+    greeter: {
+      targets: [env('GW_DEMO_GREETER', 'http://127.0.0.1:50051')],
+      protocol: 'grpc',
+      proto: './protos/greeter.proto',
+    },
   },
   routes: [
     { path: '/api/health', methods: ['GET'], service: 'users', stripPrefix: '/api' }, // public
@@ -35,6 +42,8 @@ export default defineConfig({
       auth: 'jwt',
       rateLimit: { limit: 10, window: '1m' },
     },
+    { path: '/helloworld.Greeter', service: 'greeter' }, // gRPC and gRPC-Web
+    { path: '/v1/greeter', service: 'greeter', transcode: true }, // JSON ⇄ gRPC
   ],
   rateLimit: { limit: 100, window: '1m' }, // the default for every route
 });
