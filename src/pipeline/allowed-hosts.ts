@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { GatewayError } from '../errors.js';
 
 /**
@@ -11,11 +10,7 @@ import { GatewayError } from '../errors.js';
  * involved), which keeps a gw bound to 0.0.0.0 reachable on its LAN address as Vite does.
  */
 
-export const allowedHostsSchema = z
-  .union([z.literal(true), z.array(z.string().min(1))])
-  .describe(
-    "Host names gw answers besides localhost, *.localhost, IP addresses and the bind address: 'api.test', '.example.test' (it and its subdomains) or '*.example.test' (subdomains only); true answers any Host (no DNS-rebinding guard)",
-  );
+export { allowedHostsSchema } from './allowed-hosts-schema.js';
 
 export interface AllowedHosts {
   /** The refusal for a request's Host header (400 malformed, 403 not allowed), or undefined. */
