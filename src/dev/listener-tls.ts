@@ -2,7 +2,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ResolvedConfig } from '../config/schema.js';
 import { GatewayError } from '../errors.js';
-import { createSniCallback } from '../tls/sni-callback.js';
 import { loadUserCertificate } from '../tls/user-certificate.js';
 import type { GatewayServerTls } from './gateway-server.js';
 
@@ -37,6 +36,8 @@ export async function resolveListenerTls(
     return { cert: own.cert, key: own.key };
   }
   const routeHosts = config.routes.flatMap((route) => (route.host === undefined ? [] : [route.host]));
+  // The local CA's X.509 library takes about a second to import: only a TLS start pays for it.
+  const { createSniCallback } = await import('../tls/sni-callback.js');
   const local = await createSniCallback({
     env: options.env,
     hosts: [...(typeof tls === 'object' ? (tls.hosts ?? []) : []), ...routeHosts],
