@@ -3,6 +3,7 @@ import { request } from '../fixtures/e2e/http.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import {
   libraryProto,
+  pingOverGrpc,
   startLibraryServer,
   type LibraryServer,
 } from '../protocols/grpc/transcode/library-server.js';
@@ -114,6 +115,12 @@ describe('methods without an annotation', () => {
     const res = await request(base, '/gwtest.library.Library/Ping');
     expect(res.status).toBe(404);
     expect(res.json?.code).toBe('GW_TRANSCODE_NO_METHOD');
+  });
+});
+
+describe('gRPC clients on a transcoded route', () => {
+  it('go through as gRPC', async () => {
+    expect(await pingOverGrpc(`127.0.0.1:${gw.port}`, 'grpc')).toEqual({ text: 'pong grpc', length: 4 });
   });
 });
 

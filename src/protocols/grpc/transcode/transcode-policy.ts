@@ -3,6 +3,7 @@ import type { GatewayContext, PolicyFactory } from '../../../pipeline/types.js';
 import { DEFAULT_IDLE_TIMEOUT_MS } from '../../../proxy/forwarder-types.js';
 import type { GrpcMethod, HttpBinding } from '../proto/grpc-methods.js';
 import { serviceProtos } from '../proto/service-protos.js';
+import { grpcWireOf } from '../grpc-protocol.js';
 import { frameMessage } from './grpc-frames.js';
 import { grpcCallError } from './grpc-http-status.js';
 import { callGrpc } from './grpc-upstream-call.js';
@@ -43,7 +44,9 @@ export const createTranscodePolicy: PolicyFactory = (route, build) => {
   const byPath = new Map<string, GrpcMethod>(methods.map((method) => [method.path, method]));
   const idleMs = route.config.idleTimeout ?? service.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_MS;
 
-  return async function transcode(ctx) {
+  return async function transcode(ctx, next) {
+    // gRPC and gRPC-Web calls on the same paths go through as they are.
+    if (grpcWireOf(ctx.req.headers) !== undefined) return next();
     const reached = reach(ctx, bindings, byPath);
     const { method } = reached;
     const json = await requestJson(ctx, reached);

@@ -27,14 +27,37 @@ export interface LibraryServer {
 type Call = grpc.ServerUnaryCall<Record<string, unknown>, unknown>;
 type Done = grpc.sendUnaryData<unknown>;
 
-export async function startLibraryServer(): Promise<LibraryServer> {
+/** Calls Library/Ping at `address` (host:port) from a real grpc-js client, as gRPC. */
+export async function pingOverGrpc(address: string, text: string): Promise<unknown> {
+  const ping = loadLibrary().Ping!;
+  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  try {
+    return await new Promise<unknown>((resolve, reject) =>
+      client.makeUnaryRequest(
+        ping.path,
+        ping.requestSerialize,
+        ping.responseDeserialize,
+        { text },
+        (error: grpc.ServiceError | null, reply?: unknown) => (error ? reject(error) : resolve(reply)),
+      ),
+    );
+  } finally {
+    client.close();
+  }
+}
+
+function loadLibrary(): grpc.ServiceDefinition {
   const definition = protoLoader.loadSync(libraryProto, {
     longs: String,
     enums: String,
     defaults: true,
     includeDirs: [protobufDir],
   });
-  const service = definition['gwtest.library.Library'] as grpc.ServiceDefinition;
+  return definition['gwtest.library.Library'] as grpc.ServiceDefinition;
+}
+
+export async function startLibraryServer(): Promise<LibraryServer> {
+  const service = loadLibrary();
   const received: Received[] = [];
   const note = (method: string, call: { request: Record<string, unknown>; metadata: grpc.Metadata }) =>
     received.push({ method, request: call.request, metadata: call.metadata.getMap() });
