@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError } from '../errors.js';
 import { sendProblem } from './problem.js';
-import type { BuiltGateway } from './build-gateway.js';
+import type { GatewayState } from '../state/types.js';
+import type { UpstreamRegistry } from '../proxy/upstream-types.js';
+import type { CompiledRoute } from './types.js';
 import { metricsOf } from '../metrics/gateway-metrics.js';
 import { METRICS_PATH, sendMetrics } from '../metrics/metrics-endpoint.js';
 import { JWKS_PATH, sendJwks } from '../identity/jwks-endpoint.js';
@@ -13,11 +15,17 @@ import { HAR_PATH, sendHar } from '../observe/har-endpoint.js';
  */
 export const adminPrefix = '/__gw/';
 
-type AdminEndpoint = (
-  gateway: BuiltGateway,
-  req: IncomingMessage,
-  res: ServerResponse,
-) => void | Promise<void>;
+/**
+ * What the admin endpoints read of a built gateway, and no more: its routes, its upstreams' health,
+ * and the process state (store health, signing keys, the metrics and HAR kept per state).
+ */
+export interface AdminView {
+  readonly routes: readonly CompiledRoute[];
+  readonly upstreams: Pick<UpstreamRegistry, 'get' | 'pools'>;
+  readonly state: GatewayState;
+}
+
+type AdminEndpoint = (gateway: AdminView, req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
 const endpoints = new Map<string, AdminEndpoint>([
   [
@@ -40,7 +48,7 @@ export function isAdminPath(path: string): boolean {
 }
 
 export function handleAdmin(
-  gateway: BuiltGateway,
+  gateway: AdminView,
   req: IncomingMessage,
   res: ServerResponse,
   path: string,
@@ -75,7 +83,7 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
  * every service has a target known to be healthy, `degraded` when one has only unhealthy ones
  * or the shared state store (Redis) cannot be reached.
  */
-function healthReport(gateway: BuiltGateway) {
+function healthReport(gateway: AdminView) {
   const services = Object.fromEntries(
     gateway.upstreams.pools().map((pool) => {
       const states = pool.targets.map((t) => t.state);
@@ -112,7 +120,7 @@ function healthReport(gateway: BuiltGateway) {
   return { status, services, ...(store ? { store } : {}) };
 }
 
-function routeReport(gateway: BuiltGateway) {
+function routeReport(gateway: AdminView) {
   return gateway.routes.map((route) => ({
     id: route.id,
     path: route.config.path,
@@ -122,7 +130,7 @@ function routeReport(gateway: BuiltGateway) {
       ? (gateway.upstreams.get(route.config.service)?.targets.map((t) => t.key) ?? [])
       : [],
     websocket: route.config.websocket,
-    policies: policyNames(route.config as unknown as Record<string, unknown>),
+    policies: policyNames(route.config),
   }));
 }
 
@@ -138,8 +146,8 @@ const corePolicyKeys = new Set([
 ]);
 
 /** The route keys that turn on behaviour beyond plain forwarding (for route listings). */
-export function policyNames(route: Record<string, unknown>): string[] {
-  return Object.keys(route).filter(
-    (key) => !corePolicyKeys.has(key) && route[key] !== undefined && route[key] !== false,
-  );
+export function policyNames(route: object): string[] {
+  return Object.entries(route)
+    .filter(([key, value]) => !corePolicyKeys.has(key) && value !== undefined && value !== false)
+    .map(([key]) => key);
 }
