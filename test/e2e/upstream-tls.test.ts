@@ -112,6 +112,13 @@ describe('https:// upstreams verify their certificate', () => {
     const served = await through({ targets: [up.url], tls: { ca: caFile } });
     expect(served.status).toBe(200);
     expect(up.seen).toHaveLength(1);
+    // The CA was added for that service only, not to the process's trust store.
+    const direct = await new Promise<string | undefined>((resolve) =>
+      https
+        .get(up.url, { agent: false }, (res) => resolve(String(res.statusCode)))
+        .on('error', (error: NodeJS.ErrnoException) => resolve(error.code)),
+    );
+    expect(direct).toBe('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
   });
 
   it('trusts every CA of a bundle in tls.ca, and no CA that did not sign the certificate', async () => {
