@@ -4,6 +4,7 @@ import { compileRoute } from '../pipeline/compile-route.js';
 import { createRouteTable } from '../pipeline/match-route.js';
 import { normalizePath, splitUrl } from '../pipeline/normalize-path.js';
 import { GatewayError } from '../errors.js';
+import { explainGrpcCall, formatGrpcRouteMethods, grpcRouteMethods } from './grpc-route-methods.js';
 import { printTable } from './print-table.js';
 import { formatPolicy, pathChanges, policiesOfRoute } from './route-policies.js';
 import { explainHost, parseTestUrl } from './test-url.js';
@@ -25,8 +26,9 @@ export function registerRoutesCommand(program: Command): void {
     .option('-c, --config <file>', 'config file')
     .option('--json', 'print JSON')
     .action(async (flags: { config?: string; json?: boolean }) => {
-      const { config } = await loadConfig({ file: flags.config });
+      const { config, dir } = await loadConfig({ file: flags.config });
       const rows = config.routes.map((route) => {
+        const grpc = grpcRouteMethods(route, config, dir);
         const compiled = compileRoute(route);
         return {
           id: compiled.id,
@@ -37,6 +39,7 @@ export function registerRoutesCommand(program: Command): void {
           stripPrefix: route.stripPrefix ?? null,
           pathChanges: pathChanges(route),
           policies: policiesOfRoute(route, config),
+          ...(grpc ? { grpc } : {}),
         };
       });
       if (flags.json) {
@@ -54,6 +57,12 @@ export function registerRoutesCommand(program: Command): void {
           [...r.pathChanges, ...r.policies.map(formatPolicy)].join(', ') || '-',
         ]),
       );
+      // gRPC routes list their methods; transcode routes the REST routes their proto declares.
+      for (const row of rows) {
+        if (!row.grpc) continue;
+        const lines = formatGrpcRouteMethods(row.grpc).map((line) => `  ${line}`);
+        process.stdout.write(`\n${row.path} (${row.service}):\n${lines.join('\n')}\n`);
+      }
     });
 
   routes
@@ -67,7 +76,7 @@ export function registerRoutesCommand(program: Command): void {
     .option('-c, --config <file>', 'config file')
     .option('--json', 'print JSON')
     .action(async (methodArg: string, url: string, flags: { config?: string; json?: boolean }) => {
-      const { config } = await loadConfig({ file: flags.config });
+      const { config, dir } = await loadConfig({ file: flags.config });
       const method = methodArg.toUpperCase();
       // An absolute URL's host is matched like a request's Host (routes with `host`).
       const { host, target } = parseTestUrl(url);
@@ -112,6 +121,10 @@ export function registerRoutesCommand(program: Command): void {
           : undefined,
         route.config.rewrite ? `rewrite gives ${upstreamPath}` : undefined,
       ].filter((line): line is string => line !== undefined);
+      const grpc = explainGrpcCall(route.config, config, dir, method, normalized.path, search);
+      if (grpc) why.push(...grpc.why);
+      // A transcoded call goes upstream as POST /package.Service/Method, not as the REST path.
+      const calledPath = route.config.transcode && grpc?.method ? `/${grpc.method}` : upstreamPath;
       const policies = policiesOfRoute(route.config, config);
       const report = {
         matched: true,
@@ -120,8 +133,9 @@ export function registerRoutesCommand(program: Command): void {
         route: route.id,
         host: route.config.host ?? null,
         service: route.config.service ?? null,
-        upstreamUrls: targets.map((t) => t.replace(/\/$/, '') + upstreamPath),
+        upstreamUrls: targets.map((t) => t.replace(/\/$/, '') + calledPath),
         params,
+        ...(grpc ? { grpc: { method: grpc.method ?? null, fields: grpc.fields ?? {} } } : {}),
         policies,
         why,
       };
@@ -134,6 +148,7 @@ export function registerRoutesCommand(program: Command): void {
           `✔ ${method} ${url} → route ${route.id}`,
           `  service:  ${route.config.service ?? '-'}`,
           `  upstream: ${report.upstreamUrls.join(' | ') || '-'}`,
+          ...(grpc ? [`  gRPC:     ${grpc.method ?? 'no method'}`] : []),
           `  policies: ${policies.map(formatPolicy).join(' → ') || 'none (forwarded as is)'}`,
           `  why:`,
           ...why.map((line) => `    - ${line}`),
