@@ -23,7 +23,7 @@ export interface Identity {
   tier?: string;
 }
 
-/** The upstream response head, which response hooks may edit before it reaches the client. */
+/** The upstream response head, which head edits (hooks.ts onAnswerHead) may change before it reaches the client. */
 export interface UpstreamHead {
   status: number;
   headers: IncomingHttpHeaders;

@@ -46,16 +46,16 @@ async function runTransform(
   }
 }
 
-/**
- * Header rules and JSON body transforms (issue 4). Only a route with a body transform reads or
- * buffers bodies; header rules edit the request headers and, through a response hook, the
- * upstream's head, so a streamed answer stays streamed.
- */
 /** The answers a response body transform works on: 2xx JSON. */
 function isTransformable(status: number, headers: IncomingHttpHeaders): boolean {
   return status >= 200 && status <= 299 && isJsonType(headers);
 }
 
+/**
+ * Header rules and JSON body transforms (issue 4). Only a route with a body transform reads or
+ * buffers bodies; header rules edit the request headers and, through a head edit (onAnswerHead), the
+ * upstream's head, so a streamed answer stays streamed.
+ */
 export const createTransformPolicy: PolicyFactory = (route) => {
   const config = route.config.transform;
   if (!config) return undefined;
