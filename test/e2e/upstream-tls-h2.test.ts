@@ -1,5 +1,4 @@
-import type http from 'node:http';
-import { type IncomingMessage } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -76,7 +75,7 @@ async function startGateway(service: ServiceInput, websocket = false) {
   return gw;
 }
 
-async function through(service: ServiceInput, headers?: http.OutgoingHttpHeaders): Promise<RawResponse> {
+async function through(service: ServiceInput, headers?: OutgoingHttpHeaders): Promise<RawResponse> {
   const gw = await startGateway(service);
   return request(gw.url, '/api/x', { headers });
 }
