@@ -133,7 +133,7 @@ describe('memory cache store', () => {
 });
 
 describe('cache policy with a simulated caller', () => {
-  // End to end, test/e2e/policies-a-cache.test.ts uses real API keys; this pins the key alone.
+  // End to end, test/e2e/cache.test.ts uses real API keys; this pins the key alone.
   const identity = (id: string): Identity => ({ kind: 'apiKey', id, name: id, scopes: [] });
 
   async function setup(): Promise<{
