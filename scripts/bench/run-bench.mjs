@@ -31,7 +31,9 @@ const reps = Number(process.env.BENCH_REPS ?? (quick ? 1 : 3));
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const warmup = quick ? 1 : 3;
 const SETTLE_MS = 1_000;
-const load = (r, seconds) => loadWith(r.url, r.headers ?? {}, seconds, connections, r.pid);
+// A row may bring its own load loop (gRPC, HTTP/2 clients): wrk and autocannon speak HTTP/1.1.
+const load = (r, seconds) =>
+  r.load ? r.load(seconds) : loadWith(r.url, r.headers ?? {}, seconds, connections, r.pid);
 
 async function main() {
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'gw-bench-'));

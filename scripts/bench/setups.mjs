@@ -4,6 +4,9 @@
 import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { grpcStreamLoad, grpcUnaryLoad } from './grpc-load.mjs';
+import { h2load, hasH2load, http2Load } from './h2-load.mjs';
+import { cpuSeconds } from './processes.mjs';
 
 /** Every gw row requests the same path, on a route with a param, as real APIs do. */
 export const benchPath = '/api/orders/42';
@@ -283,4 +286,102 @@ export const setups = [
       return startGw(ctx, 'dashboard', fourRoutes(ctx.upUrl), { tty: true });
     },
   },
+  ...grpcSetups(),
 ];
+
+/** The bench's gRPC upstream (grpc-upstream.mjs), one process shared by the gRPC rows. */
+function grpcUpstream(ctx) {
+  ctx.grpcUpstream ??= ctx.freePort().then(async (port) => {
+    const script = path.join(ctx.root, 'scripts/bench/grpc-upstream.mjs');
+    await ctx.start(0, process.execPath, [script], { PORT: String(port) }, { port });
+    return `http://127.0.0.1:${port}`;
+  });
+  return ctx.grpcUpstream;
+}
+
+/** A custom load loop with the CPU the measured process spent per request, as load() reports. */
+function measured(pid, run) {
+  return async (seconds) => {
+    const before = cpuSeconds(pid);
+    const result = await run(seconds);
+    const after = cpuSeconds(pid);
+    const cpuUs = before === undefined || !result.requests ? NaN : ((after - before) * 1e6) / result.requests;
+    return { ...result, cpuUs };
+  };
+}
+
+async function gwForGrpc(ctx, id) {
+  const up = await grpcUpstream(ctx);
+  const config = {
+    services: { bench: { targets: [up], protocol: 'grpc' } },
+    routes: [{ path: '/bench.Bench', service: 'bench' }],
+  };
+  const gw = await startGw(ctx, id, config);
+  return { pid: gw.pid, target: `http://127.0.0.1:${gw.port}` };
+}
+
+/** 100 MB through one server-streaming call (reported in MB/s in the req/s column). */
+const STREAM_BYTES = 100 * 1024 * 1024;
+
+/** Issue 13's rows: gRPC through gw vs directly, and HTTP/2 vs HTTP/1.1 clients on a plain route. */
+function grpcSetups() {
+  return [
+    {
+      id: 'grpc-direct',
+      name: 'gRPC unary calls/s, grpc-js client → server directly (50 concurrent calls)',
+      async prepare(ctx) {
+        const up = await grpcUpstream(ctx);
+        return { load: measured(undefined, (seconds) => grpcUnaryLoad(up, seconds, 50)) };
+      },
+    },
+    {
+      id: 'grpc-gw',
+      name: 'gRPC unary calls/s through gw (50 concurrent calls)',
+      target: { of: 'grpc-direct', rps: 0.5 },
+      async prepare(ctx) {
+        const { pid, target } = await gwForGrpc(ctx, 'grpc-gw');
+        return { pid, load: measured(pid, (seconds) => grpcUnaryLoad(target, seconds, 50)) };
+      },
+    },
+    {
+      id: 'grpc-stream-direct',
+      name: 'gRPC 100 MB server stream directly (MB/s in the req/s column; p99 = its ms)',
+      async prepare(ctx) {
+        const up = await grpcUpstream(ctx);
+        return { load: measured(undefined, () => grpcStreamLoad(up, STREAM_BYTES)) };
+      },
+    },
+    {
+      id: 'grpc-stream-gw',
+      name: 'gRPC 100 MB server stream through gw (MB/s in the req/s column; p99 = its ms)',
+      target: { of: 'grpc-stream-direct', rps: 0.7 },
+      async prepare(ctx) {
+        const { pid, target } = await gwForGrpc(ctx, 'grpc-stream-gw');
+        return { pid, load: measured(pid, () => grpcStreamLoad(target, STREAM_BYTES)) };
+      },
+    },
+    {
+      id: 'gw-h1-clients',
+      name: `gw, no policies, HTTP/1.1 clients (${hasH2load ? 'h2load --h1' : 'the default load tool'})`,
+      async prepare(ctx) {
+        const gw = await startGw(ctx, 'gw-h1-clients', fourRoutes(ctx.upUrl));
+        if (!hasH2load) return { url: gw.url, pid: gw.pid };
+        return {
+          pid: gw.pid,
+          load: measured(gw.pid, (seconds) => h2load(gw.url, seconds, 50, { h1: true })),
+        };
+      },
+    },
+    {
+      id: 'gw-h2-clients',
+      name: `gw, no policies, HTTP/2 clients with prior knowledge (${hasH2load ? 'h2load' : 'node:http2 loop'}, 50 connections)`,
+      async prepare(ctx) {
+        const gw = await startGw(ctx, 'gw-h2-clients', fourRoutes(ctx.upUrl));
+        const run = hasH2load
+          ? (seconds) => h2load(gw.url, seconds, 50)
+          : (seconds) => http2Load(gw.url, seconds, 50);
+        return { pid: gw.pid, load: measured(gw.pid, run) };
+      },
+    },
+  ];
+}
