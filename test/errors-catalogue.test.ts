@@ -8,9 +8,9 @@ import { errorCatalogue, isGatewayError, type ErrorCode } from '../src/errors.js
 import type { EventOf } from '../src/events/gateway-events.js';
 import { startTestGateway } from './helpers/gateway.js';
 import { startUpstream, waitFor, type UpstreamHandler } from './helpers/upstream.js';
-import { freePort, parseRawAnswer, rawExchange, request } from './fixtures/e2e/http.js';
-import { runGw } from './fixtures/e2e/gw-process.js';
-import { configSource, createProject } from './fixtures/e2e/project.js';
+import { freePort, parseRawAnswer, rawExchange, request } from './helpers/http.js';
+import { runGw } from './helpers/gw-process.js';
+import { configSource, createProject } from './helpers/project.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { listeningLine, runGw, spawnGw } from '../fixtures/e2e/gw-process.js';
-import { createProject, repoRoot, type Project } from '../fixtures/e2e/project.js';
+import { listeningLine, runGw, spawnGw } from '../helpers/gw-process.js';
+import { createProject, repoRoot, type Project } from '../helpers/project.js';
 import { policyOrder } from '../../src/pipeline/policies.js';
 import { policyKeysInOrder } from '../../src/cli/route-policies.js';
 

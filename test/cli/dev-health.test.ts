@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { listeningLine, spawnGw, type GwProcess } from '../fixtures/e2e/gw-process.js';
-import { freePort, request } from '../fixtures/e2e/http.js';
-import { configSource, createProject, repoRoot, type Project } from '../fixtures/e2e/project.js';
+import { listeningLine, spawnGw, type GwProcess } from '../helpers/gw-process.js';
+import { freePort, request } from '../helpers/http.js';
+import { configSource, createProject, repoRoot, type Project } from '../helpers/project.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RequestFinished } from '../../src/events/index.js';
-import { request } from '../fixtures/e2e/http.js';
+import { request } from '../helpers/http.js';
 import { waitFor } from '../helpers/upstream.js';
 import { useTestServers } from '../helpers/test-servers.js';
 

@@ -2,7 +2,7 @@ import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { request } from '../fixtures/e2e/http.js';
+import { request } from '../helpers/http.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {

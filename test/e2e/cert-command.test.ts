@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runGw } from '../fixtures/e2e/gw-process.js';
+import { runGw } from '../helpers/gw-process.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {

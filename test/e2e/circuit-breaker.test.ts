@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { GatewayConfigInput } from '../../src/config/schema.js';
 import type { GatewayEvent } from '../../src/events/gateway-events.js';
 import { waitFor } from '../helpers/upstream.js';
-import { freePort, request } from '../fixtures/e2e/http.js';
+import { freePort, request } from '../helpers/http.js';
 import { useTestServers } from '../helpers/test-servers.js';
 
 const { upstream, gateway } = useTestServers();

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runGw } from '../fixtures/e2e/gw-process.js';
-import { configSource, createProject, repoRoot, type Project } from '../fixtures/e2e/project.js';
+import { runGw } from '../helpers/gw-process.js';
+import { configSource, createProject, repoRoot, type Project } from '../helpers/project.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { runGw } from '../fixtures/e2e/gw-process.js';
-import { createProject, type Project } from '../fixtures/e2e/project.js';
+import { runGw } from '../helpers/gw-process.js';
+import { createProject, type Project } from '../helpers/project.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -2,7 +2,7 @@ import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startUpstream, waitFor, type TestUpstream, type UpstreamHandler } from '../helpers/upstream.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { connectionCount, request } from '../fixtures/e2e/http.js';
+import { connectionCount, request } from '../helpers/http.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {

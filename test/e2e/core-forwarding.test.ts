@@ -2,7 +2,7 @@ import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startUpstream } from '../helpers/upstream.js';
 import { startTestGateway } from '../helpers/gateway.js';
-import { rawExchange, request } from '../fixtures/e2e/http.js';
+import { rawExchange, request } from '../helpers/http.js';
 
 // What the upstream request looks like, now that gw sends it on Node's own client: the parts the
 // proxy library used to take care of (target paths, Host, bodies by method) stay pinned here.

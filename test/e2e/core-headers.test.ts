@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startUpstream, type TestUpstream, type UpstreamHandler } from '../helpers/upstream.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { request } from '../fixtures/e2e/http.js';
+import { request } from '../helpers/http.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { waitFor, type TestUpstream } from '../helpers/upstream.js';
-import { request } from '../fixtures/e2e/http.js';
+import { request } from '../helpers/http.js';
 import { useTestServers } from '../helpers/test-servers.js';
 
 const { upstream, gateway } = useTestServers();

@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { waitFor, type UpstreamHandler } from '../helpers/upstream.js';
-import { freePort, request } from '../fixtures/e2e/http.js';
+import { freePort, request } from '../helpers/http.js';
 import { useTestServers } from '../helpers/test-servers.js';
 
 const { upstream, gateway } = useTestServers();

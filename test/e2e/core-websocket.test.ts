@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { waitFor } from '../helpers/upstream.js';
-import { connectionCount, freePort, rawExchange, parseRawAnswer } from '../fixtures/e2e/http.js';
+import { connectionCount, freePort, rawExchange, parseRawAnswer } from '../helpers/http.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -3,7 +3,7 @@ import type { GatewayConfigInput } from '../../src/config/schema.js';
 import { resolveConfig } from '../../src/config/resolve-config.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { request } from '../fixtures/e2e/http.js';
+import { request } from '../helpers/http.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listeningLine, spawnGw, type GwProcess } from '../fixtures/e2e/gw-process.js';
-import { repoRoot } from '../fixtures/e2e/project.js';
+import { listeningLine, spawnGw, type GwProcess } from '../helpers/gw-process.js';
+import { repoRoot } from '../helpers/project.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {

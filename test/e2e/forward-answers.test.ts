@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { header, startRawUpstream, type RawHandler } from '../helpers/raw-upstream.js';
 import { useTestServers } from '../helpers/test-servers.js';
 import { waitFor } from '../helpers/upstream.js';
-import { parseRawAnswer, rawExchange, request } from '../fixtures/e2e/http.js';
+import { parseRawAnswer, rawExchange, request } from '../helpers/http.js';
 
 // The answer's head and framing as the client gets them: bodiless statuses, trailers both ways,
 // and Location headers that name a target.

@@ -2,7 +2,7 @@ import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { header, startRawUpstream, type RawHandler } from '../helpers/raw-upstream.js';
 import { useTestServers } from '../helpers/test-servers.js';
-import { parseRawAnswer, rawExchange } from '../fixtures/e2e/http.js';
+import { parseRawAnswer, rawExchange } from '../helpers/http.js';
 
 // What the upstream receives and what the client gets, byte for byte, where Node's own server
 // would normalise the difference away: body framing of bodyless requests, 1xx answers, 101s.

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { startRawUpstream, type RawHandler } from '../helpers/raw-upstream.js';
 import { useTestServers } from '../helpers/test-servers.js';
 import { waitFor } from '../helpers/upstream.js';
-import { request } from '../fixtures/e2e/http.js';
+import { request } from '../helpers/http.js';
 
 // The three clocks of a forward (connectTimeout, timeout, idleTimeout), each tripping with its
 // own code. The limits are short so the tests are quick; what they assert is which clock tripped.

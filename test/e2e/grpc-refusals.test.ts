@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importSignKey } from '../../src/identity/key-ring.js';
-import { freePort, request } from '../fixtures/e2e/http.js';
+import { freePort, request } from '../helpers/http.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import {
   createEchoClient,

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runGw } from '../fixtures/e2e/gw-process.js';
-import { createProject, repoRoot, type Project } from '../fixtures/e2e/project.js';
+import { runGw } from '../helpers/gw-process.js';
+import { createProject, repoRoot, type Project } from '../helpers/project.js';
 
 /** `gw check` lists proto problems with the config's others (issue 13, item 6). */
 

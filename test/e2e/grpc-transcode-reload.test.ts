@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../../src/dev/start-dev-server.js';
 import type { GatewayEvent } from '../../src/events/gateway-events.js';
-import { request } from '../fixtures/e2e/http.js';
-import { createProject, type Project } from '../fixtures/e2e/project.js';
+import { request } from '../helpers/http.js';
+import { createProject, type Project } from '../helpers/project.js';
 import { waitFor } from '../helpers/upstream.js';
 import {
   libraryProto,

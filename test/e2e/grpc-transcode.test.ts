@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { request } from '../fixtures/e2e/http.js';
+import { request } from '../helpers/http.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import {
   libraryProto,

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { Ajv, type AnySchemaObject } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { useTestServers } from '../helpers/test-servers.js';
-import { request } from '../fixtures/e2e/http.js';
+import { request } from '../helpers/http.js';
 import type { HarEntry } from '../../src/observe/har-log.js';
 
 const { upstream, gateway } = useTestServers();

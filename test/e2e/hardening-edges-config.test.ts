@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { listeningLine, spawnGw, type GwProcess } from '../fixtures/e2e/gw-process.js';
-import { configSource, createProject, type Project } from '../fixtures/e2e/project.js';
-import { request } from '../fixtures/e2e/http.js';
+import { listeningLine, spawnGw, type GwProcess } from '../helpers/gw-process.js';
+import { configSource, createProject, type Project } from '../helpers/project.js';
+import { request } from '../helpers/http.js';
 import { startUpstream, waitFor, type TestUpstream } from '../helpers/upstream.js';
 
 /**

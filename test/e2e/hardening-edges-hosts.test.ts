@@ -5,7 +5,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import type { GatewayConfigInput } from '../../src/config/schema.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
-import { parseRawAnswer, rawExchange, request } from '../fixtures/e2e/http.js';
+import { parseRawAnswer, rawExchange, request } from '../helpers/http.js';
 
 /**
  * Issue 12 items 5 and 6, as an attacker's page would try them: a rebinding domain pointed at

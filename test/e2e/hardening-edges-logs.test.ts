@@ -1,8 +1,8 @@
 import { chmod, mkdir, readdir } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listeningLine, runGw, spawnGw, type GwProcess } from '../fixtures/e2e/gw-process.js';
-import { configSource, createProject, type Project } from '../fixtures/e2e/project.js';
-import { request } from '../fixtures/e2e/http.js';
+import { listeningLine, runGw, spawnGw, type GwProcess } from '../helpers/gw-process.js';
+import { configSource, createProject, type Project } from '../helpers/project.js';
+import { request } from '../helpers/http.js';
 import { startTestGateway } from '../helpers/gateway.js';
 import { startUpstream, waitFor, type TestUpstream } from '../helpers/upstream.js';
 

@@ -2,7 +2,7 @@ import { base64url, CompactSign, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import type { GatewayConfigInput } from '../../src/config/schema.js';
 import { importSignKey } from '../../src/identity/key-ring.js';
-import { request } from '../fixtures/e2e/http.js';
+import { request } from '../helpers/http.js';
 import type { TestGateway } from '../helpers/gateway.js';
 import { useTestServers } from '../helpers/test-servers.js';
 

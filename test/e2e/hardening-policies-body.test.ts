@@ -4,7 +4,7 @@ import type { Transform } from 'node:stream';
 import { constants, createBrotliCompress, createDeflate, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { GatewayConfigInput } from '../../src/config/schema.js';
-import { request } from '../fixtures/e2e/http.js';
+import { request } from '../helpers/http.js';
 import { useTestServers } from '../helpers/test-servers.js';
 import type { TestUpstream, UpstreamHandler } from '../helpers/upstream.js';
 

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestGateway } from '../helpers/gateway.js';
 import { startUpstream } from '../helpers/upstream.js';
-import { request } from '../fixtures/e2e/http.js';
-import { runGw } from '../fixtures/e2e/gw-process.js';
-import { createProject } from '../fixtures/e2e/project.js';
+import { request } from '../helpers/http.js';
+import { runGw } from '../helpers/gw-process.js';
+import { createProject } from '../helpers/project.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { RequestFinished } from '../../src/events/gateway-events.js';
-import { request as http1Request } from '../fixtures/e2e/http.js';
+import { request as http1Request } from '../helpers/http.js';
 import { useTestServers } from '../helpers/test-servers.js';
 import { waitFor } from '../helpers/upstream.js';
 

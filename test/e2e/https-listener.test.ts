@@ -13,7 +13,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import type { GatewayConfigInput } from '../../src/config/schema.js';
 import { startGateway, type StartGatewayOptions } from '../../src/dev/start-gateway.js';
 import { tlsPaths } from '../../src/tls/tls-home.js';
-import { freePort } from '../fixtures/e2e/http.js';
+import { freePort } from '../helpers/http.js';
 import { useTestServers } from '../helpers/test-servers.js';
 
 /**

@@ -4,7 +4,7 @@ import type { GatewayConfigInput } from '../../src/config/schema.js';
 import { createFileSigningKeyStore } from '../../src/state/signing-keys/file-signing-key-store.js';
 import { importSignKey } from '../../src/identity/key-ring.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { runGw as runGwIn } from '../fixtures/e2e/gw-process.js';
+import { runGw as runGwIn } from '../helpers/gw-process.js';
 import { startUpstream, waitFor, type TestUpstream } from '../helpers/upstream.js';
 
 const cleanup: Array<() => Promise<void>> = [];

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestGateway } from '../helpers/gateway.js';
-import { runGw as runGwIn } from '../fixtures/e2e/gw-process.js';
+import { runGw as runGwIn } from '../helpers/gw-process.js';
 import { startUpstream, waitFor } from '../helpers/upstream.js';
 
 const cleanup: Array<() => Promise<void>> = [];

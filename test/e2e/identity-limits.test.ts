@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayConfigInput } from '../../src/config/schema.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { runGw as runGwIn } from '../fixtures/e2e/gw-process.js';
+import { runGw as runGwIn } from '../helpers/gw-process.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 
 const cleanup: Array<() => Promise<void>> = [];

@@ -3,7 +3,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
 import { startTestGateway } from '../helpers/gateway.js';
 import { startTestIdp } from '../helpers/jwks-server.js';
-import { runGw as runGwIn } from '../fixtures/e2e/gw-process.js';
+import { runGw as runGwIn } from '../helpers/gw-process.js';
 import { startUpstream } from '../helpers/upstream.js';
 
 const cleanup: Array<() => Promise<void>> = [];

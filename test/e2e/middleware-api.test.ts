@@ -7,8 +7,8 @@ import type * as gw from 'gw';
 import type { GatewayConfigInput } from '../../src/config/schema.js';
 // The gateway below runs from src/, so its errors are src/'s class (a config gets the same from 'gw').
 import { GatewayError } from '../../src/errors.js';
-import { listeningLine, spawnGw } from '../fixtures/e2e/gw-process.js';
-import { createProject } from '../fixtures/e2e/project.js';
+import { listeningLine, spawnGw } from '../helpers/gw-process.js';
+import { createProject } from '../helpers/project.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startUpstream, type TestUpstream, type UpstreamHandler } from '../helpers/upstream.js';
 

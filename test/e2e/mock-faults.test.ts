@@ -4,7 +4,7 @@ import type { GatewayConfigInput } from '../../src/config/schema.js';
 import type { MockRequest } from '../../src/middleware/mock-schema.js';
 import { startUpstream } from '../helpers/upstream.js';
 import { type TestGateway } from '../helpers/gateway.js';
-import { freePort, parseRawAnswer, rawExchange, request } from '../fixtures/e2e/http.js';
+import { freePort, parseRawAnswer, rawExchange, request } from '../helpers/http.js';
 import { useTestServers } from '../helpers/test-servers.js';
 
 const { cleanup, upstream, gateway } = useTestServers();

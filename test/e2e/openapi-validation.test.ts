@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { request } from '../fixtures/e2e/http.js';
+import { request } from '../helpers/http.js';
 import { useTestServers } from '../helpers/test-servers.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '../openapi/fixtures');

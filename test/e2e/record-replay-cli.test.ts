@@ -3,9 +3,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startUpstream } from '../helpers/upstream.js';
-import { request } from '../fixtures/e2e/http.js';
-import { listeningLine, spawnGw } from '../fixtures/e2e/gw-process.js';
-import { configSource, createProject, repoRoot } from '../fixtures/e2e/project.js';
+import { request } from '../helpers/http.js';
+import { listeningLine, spawnGw } from '../helpers/gw-process.js';
+import { configSource, createProject, repoRoot } from '../helpers/project.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -9,7 +9,7 @@ import { isGatewayError } from '../../src/errors.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import type { UpstreamHandler } from '../helpers/upstream.js';
 import { useTestServers } from '../helpers/test-servers.js';
-import { freePort } from '../fixtures/e2e/http.js';
+import { freePort } from '../helpers/http.js';
 
 const { cleanup, upstream, gateway } = useTestServers();
 

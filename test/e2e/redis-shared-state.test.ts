@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { spawnGw, runGw, listeningLine, type GwProcess } from '../fixtures/e2e/gw-process.js';
-import { request } from '../fixtures/e2e/http.js';
-import { createProject } from '../fixtures/e2e/project.js';
+import { spawnGw, runGw, listeningLine, type GwProcess } from '../helpers/gw-process.js';
+import { request } from '../helpers/http.js';
+import { createProject } from '../helpers/project.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 

@@ -3,8 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../../src/dev/start-dev-server.js';
 import type { EventOf, GatewayEvent } from '../../src/events/gateway-events.js';
 import { startUpstream, waitFor, type TestUpstream, type UpstreamHandler } from '../helpers/upstream.js';
-import { request } from '../fixtures/e2e/http.js';
-import { configSource, createProject, type Project, type RouteSpec } from '../fixtures/e2e/project.js';
+import { request } from '../helpers/http.js';
+import { configSource, createProject, type Project, type RouteSpec } from '../helpers/project.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {

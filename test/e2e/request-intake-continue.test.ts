@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { parseRawAnswer, rawExchange } from '../fixtures/e2e/http.js';
+import { parseRawAnswer, rawExchange } from '../helpers/http.js';
 import { useTestServers } from '../helpers/test-servers.js';
 
 /**

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { importSignKey } from '../../src/identity/key-ring.js';
-import { parseRawAnswer, rawExchange, request } from '../fixtures/e2e/http.js';
+import { parseRawAnswer, rawExchange, request } from '../helpers/http.js';
 import type { TestGateway } from '../helpers/gateway.js';
 import { useTestServers } from '../helpers/test-servers.js';
 

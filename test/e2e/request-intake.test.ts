@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { parseRawAnswer, rawExchange } from '../fixtures/e2e/http.js';
+import { parseRawAnswer, rawExchange } from '../helpers/http.js';
 import { useTestServers } from '../helpers/test-servers.js';
 
 /**

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RequestFinished } from '../../src/events/gateway-events.js';
 import { startJsonReporter } from '../../src/reporters/json-reporter.js';
 import { type UpstreamHandler } from '../helpers/upstream.js';
-import { freePort, request } from '../fixtures/e2e/http.js';
+import { freePort, request } from '../helpers/http.js';
 import { useTestServers } from '../helpers/test-servers.js';
 import type { TestGateway } from '../helpers/gateway.js';
 

@@ -3,7 +3,7 @@ import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { GatewayConfigInput } from '../../src/config/schema.js';
 import { type TestUpstream, type UpstreamHandler } from '../helpers/upstream.js';
-import { request } from '../fixtures/e2e/http.js';
+import { request } from '../helpers/http.js';
 import { useTestServers } from '../helpers/test-servers.js';
 
 const { upstream, gateway } = useTestServers();

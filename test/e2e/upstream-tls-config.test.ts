@@ -6,7 +6,7 @@ import { resolveConfig } from '../../src/config/resolve-config.js';
 import type { GatewayConfigInput } from '../../src/config/schema.js';
 import { isGatewayError, type ConfigProblem } from '../../src/errors.js';
 import { startTestGateway } from '../helpers/gateway.js';
-import { request } from '../fixtures/e2e/http.js';
+import { request } from '../helpers/http.js';
 import {
   createCertDir,
   createTestCa,

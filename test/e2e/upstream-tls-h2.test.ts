@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { GatewayConfigInput } from '../../src/config/schema.js';
 import { startTestGateway } from '../helpers/gateway.js';
-import { request, type RawResponse } from '../fixtures/e2e/http.js';
+import { request, type RawResponse } from '../helpers/http.js';
 import {
   createCertDir,
   createTestCa,

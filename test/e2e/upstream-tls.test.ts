@@ -11,7 +11,7 @@ import { loadOrCreateCa } from '../../src/tls/local-ca.js';
 import { tlsPaths } from '../../src/tls/tls-home.js';
 import { issueLeafCertificate } from '../../src/tls/x509.js';
 import { startTestGateway } from '../helpers/gateway.js';
-import { request, type RawResponse } from '../fixtures/e2e/http.js';
+import { request, type RawResponse } from '../helpers/http.js';
 import {
   createCertDir,
   createTestCa,

@@ -4,7 +4,7 @@ import { createGatewayMetrics } from '../../src/metrics/gateway-metrics.js';
 import type { RequestFinished } from '../../src/events/gateway-events.js';
 import { startUpstream, type TestUpstream, type UpstreamHandler } from '../helpers/upstream.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { freePort, request } from '../fixtures/e2e/http.js';
+import { freePort, request } from '../helpers/http.js';
 import { parsePrometheusText, valueOf } from './prometheus-text.js';
 
 const cleanup: Array<() => Promise<void>> = [];

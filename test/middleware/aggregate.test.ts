@@ -3,7 +3,7 @@ import { configSchema } from '../../src/config/schema.js';
 import { checkConfigRules } from '../../src/config/config-rules.js';
 import { compilePartPath } from '../../src/middleware/aggregate-part.js';
 import { type UpstreamHandler } from '../helpers/upstream.js';
-import { request } from '../fixtures/e2e/http.js';
+import { request } from '../helpers/http.js';
 import { useTestServers } from '../helpers/test-servers.js';
 
 const { upstream, gateway } = useTestServers();

@@ -13,7 +13,7 @@ import { forwardHttp } from '../../src/proxy/http-forward.js';
 import { createUpstreamRegistry } from '../../src/proxy/upstream-registry.js';
 import { startRawUpstream, type RawHandler } from '../helpers/raw-upstream.js';
 import { useTestServers } from '../helpers/test-servers.js';
-import { freePort, request } from '../fixtures/e2e/http.js';
+import { freePort, request } from '../helpers/http.js';
 
 // The forwarder on its own: a real front server hands each request to forwardHttp with a mode,
 // and the test sees what the forward resolved or rejected with, besides what the client got.

@@ -4,7 +4,7 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startUpstream, waitFor } from '../helpers/upstream.js';
-import { request } from '../fixtures/e2e/http.js';
+import { request } from '../helpers/http.js';
 
 /**
  * Services with `protocol: 'http2'` behind a real gateway: a real node:http2 h2c server on

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { GatewayConfigInput } from '../../src/config/schema.js';
-import { repoRoot } from '../fixtures/e2e/project.js';
+import { repoRoot } from '../helpers/project.js';
 import { useTestServers } from '../helpers/test-servers.js';
 
 const templatesDir = path.join(repoRoot, 'templates');

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../../src/config/resolve-config.js';
 import { isGatewayError, type ConfigProblem } from '../../../../src/errors.js';
-import { createProject, type Project } from '../../../fixtures/e2e/project.js';
+import { createProject, type Project } from '../../../helpers/project.js';
 
 /**
  * Proto problems are config problems (issue 13, item 6): `gw check` and every load list them with
