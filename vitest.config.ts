@@ -11,8 +11,6 @@ const e2e = [
   'test/state/redis/*.test.ts',
   'test/errors-catalogue.test.ts',
   'test/cli/check-command.test.ts',
-  'test/cli/cli-product.test.ts',
-  'test/cli/dev-health.test.ts',
 ];
 
 export default defineConfig({
