@@ -120,7 +120,7 @@ export function createGatewayServer(
       for (const socket of sockets) socket.destroy();
     };
     closeIdle = () => closeIdleHttp1(secure);
-    sessions = trackSessions(secure);
+    sessions = trackSessions(secure, options.keepAliveTimeout);
     server = secure;
   } else {
     const plain = http.createServer(http1Settings(options), onRequest);
@@ -134,7 +134,7 @@ export function createGatewayServer(
     h2c.on('checkContinue', onContinue);
     h2c.on('checkExpectation', refuseExpectation);
     h2c.on('connect', refuseHttp2Connect);
-    sessions = trackSessions(h2c);
+    sessions = trackSessions(h2c, options.keepAliveTimeout);
     // The HTTP/1.1 server keeps its own connection handling (timeouts, the connection tracking
     // closeIdleConnections uses); it only stops receiving the HTTP/2 connections.
     const serveHttp1 = plain.listeners('connection');

@@ -47,13 +47,27 @@ export function createSecureHttp(tls: SecureContextOptions & { SNICallback?: unk
 
 /**
  * HTTP/2 sessions of a server, so that shutdown can send GOAWAY (streams in flight finish, no new
- * ones start, RFC 9113 §6.8) and end them once the grace is over.
+ * ones start, RFC 9113 §6.8) and end them once the grace is over. A session with no stream open
+ * and no frame for `idleMs` (server.keepAliveTimeout, as for HTTP/1.1 keep-alive) is closed the
+ * same way, so idle browser connections do not stay open until shutdown; one waiting on a slow
+ * answer is left alone.
  */
-export function trackSessions(server: EventEmitter) {
+export function trackSessions(server: EventEmitter, idleMs: number) {
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (session: http2.ServerHttp2Session) => {
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
+    let open = 0;
+    session.on('stream', (stream: http2.ServerHttp2Stream) => {
+      open += 1;
+      stream.once('close', () => (open -= 1));
+    });
+    // Node's own timeout handling destroys the session; GOAWAY lets the client go cleanly.
+    session.setTimeout(idleMs);
+    session.on('timeout', () => {
+      if (open > 0) session.setTimeout(idleMs);
+      else session.close();
+    });
   });
   return {
     close: () => {
