@@ -10,6 +10,8 @@ import {
   selectRoutes,
 } from './dashboard-view.js';
 import { EventsPane } from './EventsPane.js';
+import { selectGrpcMethods } from './grpc-calls.js';
+import { GrpcCallsTable } from './GrpcCallsTable.js';
 import { Header, headerLines } from './Header.js';
 import { HelpScreen } from './HelpScreen.js';
 import { LimitsTable } from './LimitsTable.js';
@@ -30,6 +32,8 @@ export interface DashboardProps {
 }
 
 const NOTICE_MS = 3000;
+/** gRPC methods shown (most recently called first); the table takes its title and header too. */
+const GRPC_ROWS = 4;
 
 export function Dashboard({ store, actions, now, onCrash }: DashboardProps) {
   useSyncExternalStore(store.subscribe, store.getVersion);
@@ -66,8 +70,10 @@ export function Dashboard({ store, actions, now, onCrash }: DashboardProps) {
     detailMaxScroll,
   });
 
+  // The gRPC table, once there are gRPC calls, takes its lines from the rest of the layout.
+  const grpcLines = state.grpcMethods.size > 0 ? 2 + Math.min(state.grpcMethods.size, GRPC_ROWS) : 0;
   const plan = planLayout({
-    rows,
+    rows: rows - grpcLines,
     headerLines: lines,
     routes: state.routes.size,
     limits: limits.length,
@@ -108,6 +114,9 @@ export function Dashboard({ store, actions, now, onCrash }: DashboardProps) {
           filter={ui.filter}
           width={columns}
         />
+        {state.grpcMethods.size > 0 ? (
+          <GrpcCallsTable rows={selectGrpcMethods(state.grpcMethods, GRPC_ROWS)} width={columns} />
+        ) : null}
         {plan.limitRows > 0 ? <LimitsTable rows={limits.slice(0, plan.limitRows)} width={columns} /> : null}
         {plan.eventRows > 0 ? <EventsPane events={state.events.slice(-plan.eventRows)} /> : null}
       </>

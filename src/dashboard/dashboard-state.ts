@@ -13,6 +13,7 @@ import {
   type TargetState,
 } from './dashboard-types.js';
 import { isPaneEvent } from './event-log.js';
+import { recordGrpcCall } from './grpc-calls.js';
 import { createLatencyWindow, recordLatency } from './latency-histogram.js';
 import { addToMinute, createMinuteCounter } from './minute-window.js';
 
@@ -52,6 +53,7 @@ export function createDashboardState(
     },
     targets: new Map(),
     limits: new Map(),
+    grpcMethods: new Map(),
     warnings: [],
     events: [],
     shutdown: undefined,
@@ -150,6 +152,8 @@ function recordRequest(state: DashboardState, request: RequestFinished): void {
     live.head = (live.head + 1) % capacity;
     live.size = Math.min(live.size + 1, capacity);
   }
+
+  recordGrpcCall(state.grpcMethods, request);
 
   if (request.routeId === undefined) return;
   let route = state.routes.get(request.routeId);

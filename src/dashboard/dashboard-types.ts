@@ -1,5 +1,6 @@
 import type { PaneEvent } from './event-log.js';
 import type { ConfigChanges, GatewayEvent, RequestFinished, RouteSummary } from '../events/index.js';
+import type { GrpcMethodStats } from './grpc-calls.js';
 import type { LatencyWindow } from './latency-histogram.js';
 import type { MinuteCounter } from './minute-window.js';
 
@@ -103,6 +104,8 @@ export interface DashboardState {
   /** Keyed `service target`; insertion order doubles as least-recently-updated order. */
   readonly targets: Map<string, TargetState>;
   readonly limits: Map<string, LimitEntry>;
+  /** gRPC and gRPC-Web calls by method, with their grpc-status names (grpc-calls.ts). */
+  readonly grpcMethods: Map<string, GrpcMethodStats>;
   warnings: Array<{ at: number; message: string; hint?: string }>;
   /** Health changes, reloads and breaker transitions, oldest first (capped). */
   events: PaneEvent[];
