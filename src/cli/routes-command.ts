@@ -27,6 +27,10 @@ export function registerRoutesCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (flags: { config?: string; json?: boolean }) => {
       const { config, dir } = await loadConfig({ file: flags.config });
+      // Where a client reaches the route: https:// when the config turns TLS on, the route's
+      // host name, else the bind address.
+      const scheme = config.tls === undefined || config.tls === false ? 'http' : 'https';
+      const bindHost = config.host.includes(':') ? `[${config.host}]` : config.host;
       const rows = config.routes.map((route) => {
         const grpc = grpcRouteMethods(route, config, dir);
         const compiled = compileRoute(route);
@@ -34,6 +38,7 @@ export function registerRoutesCommand(program: Command): void {
           id: compiled.id,
           methods: route.methods ?? ['*'],
           path: route.path,
+          url: `${scheme}://${route.host ?? bindHost}:${config.port}${route.path}`,
           service: route.service ?? null,
           targets: targetsOf(config, route.service),
           stripPrefix: route.stripPrefix ?? null,
@@ -48,13 +53,14 @@ export function registerRoutesCommand(program: Command): void {
         return;
       }
       printTable(
-        ['METHODS', 'PATH', 'SERVICE', 'TARGETS', 'POLICIES'],
+        ['METHODS', 'PATH', 'SERVICE', 'TARGETS', 'POLICIES', 'URL'],
         rows.map((r) => [
           r.methods.join(','),
           r.path,
           r.service ?? '-',
           r.targets.join(' ') || '-',
           [...r.pathChanges, ...r.policies.map(formatPolicy)].join(', ') || '-',
+          r.url,
         ]),
       );
       // gRPC routes list their methods; transcode routes the REST routes their proto declares.

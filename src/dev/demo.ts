@@ -10,6 +10,7 @@ import { createGatewayState } from '../state/create-state.js';
 import type { SigningKeySet } from '../state/types.js';
 import { grpcDemoCommands } from './demo-grpc-commands.js';
 import { startDemoGreeter } from './demo-greeter.js';
+import { tlsPaths } from '../tls/tls-home.js';
 import { startDemoServices } from './demo-services.js';
 
 /** Where the demo's config lives: templates/, loaded like any user's config. */
@@ -101,6 +102,11 @@ export async function startDemo(options: { stateDir?: string } = {}) {
       `  API key  ${key}`,
       // The token is long: print it once, as a variable the curls below use.
       `  export TOKEN=${token}`,
+      ...(url.startsWith('https://')
+        ? [
+            `HTTPS from gw's local CA: run \`gw cert trust\` once, or add --cacert ${tlsPaths().caCert} to curl.`,
+          ]
+        : []),
       'Try (after the export line above):',
       `  curl ${url}/api/health`,
       `  curl ${url}/api/users -H 'X-API-Key: ${key}'`,

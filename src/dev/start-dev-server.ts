@@ -68,7 +68,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   if (useDashboard) {
     // Banner lines go out before Ink owns the screen (the port is the one asked for).
     const host = options.host ?? loaded.config.host;
-    for (const line of options.banner?.(`http://${host}:${options.port ?? loaded.config.port}`) ?? [])
+    const tlsOn = options.https === true || (loaded.config.tls !== undefined && loaded.config.tls !== false);
+    const scheme = tlsOn ? 'https' : 'http';
+    for (const line of options.banner?.(`${scheme}://${host}:${options.port ?? loaded.config.port}`) ?? [])
       write(line);
     // The view subscribes before the gateway starts, so it sees the first load and `listening`.
     const { renderDashboard } = await import('../dashboard/render-dashboard.js');
