@@ -205,7 +205,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 
 /** Settings a running process cannot change in place (the socket, the server limits, the store). */
 function restartOnlyChanges(previous: LoadedConfig['config'], next: LoadedConfig['config']): string[] {
-  const keys = ['port', 'host', 'server', 'state'] as const;
+  const keys = ['port', 'host', 'server', 'state', 'tls'] as const;
   return keys.filter(
     (key) => !sameValue(previous[key as keyof typeof previous], next[key as keyof typeof next]),
   );
