@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { openapiSpecSchema, serviceMockSchema, validateSchema } from '../openapi/openapi-schema.js';
 import { useSchema } from '../middleware/custom-schema.js';
 import { duration, byteSize, fn, httpMethod, httpUrl } from './fields.js';
 import { authSchema, forwardCredentialsSchema, scopesSchema } from '../middleware/auth-schema.js';
@@ -18,6 +17,8 @@ import { transformSchema } from '../middleware/transform/transform-schema.js';
 import { stateSchema } from '../state/state-schema.js';
 import { tlsSchema } from '../tls/tls-schema.js';
 import { hostHeaderSchema, upstreamTlsSchema } from '../proxy/upstream-tls-schema.js';
+import { allowedHostsSchema } from '../pipeline/allowed-hosts-schema.js';
+import { openapiSpecSchema, serviceMockSchema, validateSchema } from '../openapi/openapi-schema.js';
 
 /**
  * The whole gateway.config schema. Core fields live here; each policy's schema lives beside its
@@ -119,6 +120,8 @@ const serviceFields = z.strictObject({
   hostHeader: hostHeaderSchema,
   record: recordSchema.optional(),
   replay: replaySchema.optional(),
+  openapi: openapiSpecSchema.optional(),
+  mock: serviceMockSchema.optional(),
   protocol: z
     .enum(['http1', 'http2', 'grpc'])
     .default('http1')
@@ -135,8 +138,6 @@ const serviceFields = z.strictObject({
     .array(z.string().min(1))
     .optional()
     .describe("Folders that the proto files' imports are resolved against, relative to the config file"),
-  openapi: openapiSpecSchema.optional(),
-  mock: serviceMockSchema.optional(),
 });
 /** A service answers from its targets, or from its OpenAPI document when it is mocked. */
 export const serviceSchema = serviceFields.superRefine((service, check) => {
@@ -246,6 +247,7 @@ export const configSchema = z.strictObject({
   port: z.number().int().min(0).max(65535).default(8080).describe('Port to listen on (--port overrides)'),
   host: z.string().default('127.0.0.1').describe('Address to bind; 127.0.0.1 unless you mean to expose gw'),
   tls: tlsSchema.optional(),
+  allowedHosts: allowedHostsSchema.optional(),
   services: z.record(z.string(), serviceSchema).default({}).describe('Upstream services by name'),
   routes: z.array(routeSchema).default([]).describe('Routes; the most specific match wins'),
   server: serverSchema.default({
