@@ -7,8 +7,8 @@ import { filesOfFailedLoad, rememberFiles } from './import-config-module.js';
  * must not take the gateway with it (issue 12 item 9): a promise that never settles (an exported
  * async function, a top-level await) would hold the serial reloader for good, and a
  * `process.exit()` would end the process. The load gets a deadline, and `process.exit` called
- * from code the config runs (its async continuations and timers included, followed with
- * AsyncLocalStorage) fails the load instead of exiting. Elsewhere `process.exit` is untouched.
+ * from code the config runs while it loads (its async continuations and timers included, followed
+ * with AsyncLocalStorage) fails the load instead of exiting. Elsewhere `process.exit` is untouched.
  */
 
 export const DEFAULT_CONFIG_LOAD_TIMEOUT_MS = 10_000;
@@ -82,6 +82,10 @@ export async function guardConfigLoad<T>(
   } finally {
     scope.settled = true;
     clearTimeout(timer);
+    // An enabled AsyncLocalStorage turns on Node's promise hooks for the whole process: every
+    // request would pay for them (tens of µs on the bench). Off between loads; a timer the config
+    // leaves behind then runs outside the guard.
+    loads.disable();
   }
 }
 
