@@ -133,11 +133,16 @@ export function keepRequestsForHar(
   // The events themselves are kept: their headers are redacted and turned into HAR only when
   // someone exports, so keeping costs a push per request.
   const kept: RequestFinished[] = [];
-  events.subscribe((event) => {
-    if (event.type !== 'request-finished') return;
-    kept.push(event);
-    if (kept.length > capacity) kept.shift();
-  });
+  events.subscribe(
+    (event) => {
+      if (event.type !== 'request-finished') return;
+      kept.push(event);
+      if (kept.length > capacity) kept.shift();
+    },
+    // Only finished requests are kept: the other per-request events stay unbuilt unless a view
+    // or reporter reads them.
+    { skip: ['request-started', 'limit-checked', 'auth-failed', 'upstream-error'] },
+  );
   const log: HarLog = {
     export: (count) => ({
       log: {
