@@ -1,4 +1,4 @@
-import http from 'node:http';
+import type http from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
@@ -9,7 +9,7 @@ import { isGatewayError } from '../../src/errors.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import type { UpstreamHandler } from '../helpers/upstream.js';
 import { useTestServers } from '../helpers/test-servers.js';
-import { freePort } from '../helpers/http.js';
+import { freePort, request } from '../helpers/http.js';
 
 const { cleanup, upstream, gateway } = useTestServers();
 
@@ -20,34 +20,13 @@ interface Answer {
 }
 
 /** A request whose answer body stays bytes (binary and gzip answers must compare byte for byte). */
-function send(
+async function send(
   base: string,
   target: string,
   options: { method?: string; headers?: http.OutgoingHttpHeaders; body?: string } = {},
 ): Promise<Answer> {
-  const url = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: url.hostname,
-        port: url.port,
-        path: target,
-        method: options.method ?? 'GET',
-        headers: options.headers,
-        agent: false,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(options.body);
-  });
+  const { status, headers, bytes } = await request(base, target, options);
+  return { status, headers, body: bytes };
 }
 
 async function tempDir(): Promise<string> {
