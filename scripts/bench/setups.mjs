@@ -190,6 +190,17 @@ export const setups = [
     },
   },
   {
+    // GW_BENCH_BASE=/path/to/another/checkout (built): the same rows from that build, interleaved
+    // with this one's in one run, so two commits are compared on the same noisy minute.
+    id: 'gw-base',
+    name: 'gw, no policies, from the build at GW_BENCH_BASE',
+    target: { of: 'gw', rps: 0.97 },
+    async prepare(ctx) {
+      if (!process.env.GW_BENCH_BASE) return { skip: 'set GW_BENCH_BASE to a built checkout' };
+      return startGw({ ...ctx, root: process.env.GW_BENCH_BASE }, 'gw-base', fourRoutes(ctx.upUrl));
+    },
+  },
+  {
     id: 'chain',
     name: 'gw, full chain: API key + rate limit + request id + JSON log + metrics',
     target: { of: 'bare', rps: 0.85, p99: 1.5 },
@@ -197,6 +208,19 @@ export const setups = [
       const stateDir = path.join(ctx.workDir, 'chain', 'state');
       const { key } = gwJson(ctx, ['keys', 'create', '--name', 'bench', '--state-dir', stateDir]);
       return fullChain(ctx, 'chain', 'apiKey', { 'X-API-Key': key });
+    },
+  },
+  {
+    id: 'chain-base',
+    name: 'gw, full chain, from the build at GW_BENCH_BASE',
+    target: { of: 'chain', rps: 0.97 },
+    async prepare(ctx) {
+      const base = process.env.GW_BENCH_BASE;
+      if (!base) return { skip: 'set GW_BENCH_BASE to a built checkout' };
+      const baseCtx = { ...ctx, root: base };
+      const stateDir = path.join(ctx.workDir, 'chain-base', 'state');
+      const { key } = gwJson(baseCtx, ['keys', 'create', '--name', 'bench', '--state-dir', stateDir]);
+      return fullChain(baseCtx, 'chain-base', 'apiKey', { 'X-API-Key': key });
     },
   },
   {
