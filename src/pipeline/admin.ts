@@ -8,6 +8,8 @@ import { metricsOf } from '../metrics/gateway-metrics.js';
 import { METRICS_PATH, sendMetrics } from '../metrics/metrics-endpoint.js';
 import { JWKS_PATH, sendJwks } from '../identity/jwks-endpoint.js';
 import { HAR_PATH, sendHar } from '../observe/har-endpoint.js';
+import { OPENAPI_PATH, sendOpenapiDocument, type ExportView } from '../openapi/export/export-document.js';
+import { isDocsPath, sendDocs } from '../openapi/export/docs-page.js';
 
 /**
  * Endpoints the gateway answers itself, under a reserved prefix no route may use. A table, so a
@@ -17,9 +19,10 @@ export const adminPrefix = '/__gw/';
 
 /**
  * What the admin endpoints read of a built gateway, and no more: its routes, its upstreams' health,
- * and the process state (store health, signing keys, the metrics and HAR kept per state).
+ * and the process state (store health, signing keys, the metrics and HAR kept per state); the
+ * OpenAPI export also reads the route table and what the gateway was built from (ExportView).
  */
-export interface AdminView {
+export interface AdminView extends ExportView {
   readonly routes: readonly CompiledRoute[];
   readonly upstreams: Pick<UpstreamRegistry, 'get' | 'pools'>;
   readonly state: GatewayState;
@@ -41,6 +44,7 @@ const endpoints = new Map<string, AdminEndpoint>([
   [METRICS_PATH, (gateway, _req, res) => sendMetrics(res, metricsOf(gateway.state))],
   [JWKS_PATH, (gateway, _req, res) => sendJwks(res, gateway.state.signingKeys)],
   [HAR_PATH, (gateway, req, res) => sendHar(gateway.state, req, res)],
+  [OPENAPI_PATH, (gateway, _req, res) => sendOpenapiDocument(gateway, res)],
 ]);
 
 export function isAdminPath(path: string): boolean {
@@ -53,7 +57,9 @@ export function handleAdmin(
   res: ServerResponse,
   path: string,
 ): void {
-  const endpoint = endpoints.get(path);
+  // The API reference page and its assets live below one prefix (src/openapi/export/docs-page.ts).
+  const endpoint: AdminEndpoint | undefined =
+    endpoints.get(path) ?? (isDocsPath(path) ? (_gateway, req, res) => sendDocs(req, res, path) : undefined);
   if (!endpoint) {
     sendProblem(
       res,

@@ -23,6 +23,8 @@ import { sendBufferedResponse } from './send-response.js';
 import { compileAllowedHosts } from './allowed-hosts.js';
 import { createIntake } from './intake/create-context.js';
 import { classifyUpgrade } from './intake/upgrade-request.js';
+import { tracePolicy } from '../observe/trace/pipeline-spans.js';
+import type { SpanTracer } from '../observe/trace/span-types.js';
 
 /** A gateway built from one config: immutable; the server swaps whole gateways on reload. */
 export interface BuiltGateway {
@@ -32,6 +34,8 @@ export interface BuiltGateway {
   readonly upstreams: UpstreamRegistry;
   /** The process's state (metrics and admin endpoints read it). */
   readonly state: GatewayState;
+  /** What this gateway was built from (the OpenAPI export reads the config and its specs). */
+  readonly buildContext: BuildContext;
   handle(req: IncomingMessage, res: ServerResponse): void;
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Frees what the next gateway did not take over (health timers, agents). */
@@ -47,6 +51,8 @@ export interface BuildOptions {
   previous?: BuiltGateway;
   /** The address the server binds when --host overrides config.host (allowedHosts admits it). */
   bindHost?: string;
+  /** Exports spans (src/observe/trace/); undefined without `telemetry`. */
+  tracer?: SpanTracer;
 }
 
 type RouteHandler = (ctx: GatewayContext) => Promise<void>;
@@ -69,11 +75,14 @@ export function buildGateway(config: ResolvedConfig, options: BuildOptions): Bui
     events,
     state: options.state,
     upstreams,
+    tracer: options.tracer,
   };
 
   const handlers = new Map<CompiledRoute, RouteHandler>();
   for (const route of routes) {
-    const middlewares = policyOrder.map((factory) => factory(route, build)).filter((m) => m !== undefined);
+    const middlewares = policyOrder
+      .map((factory) => tracePolicy(factory, factory(route, build), options.tracer))
+      .filter((m) => m !== undefined);
     const pool = route.config.service === undefined ? undefined : upstreams.get(route.config.service);
     handlers.set(route, compose(middlewares, createForward(route, pool, forwarder, build)));
   }
@@ -84,6 +93,7 @@ export function buildGateway(config: ResolvedConfig, options: BuildOptions): Bui
     routes,
     upstreams,
     allowedHosts,
+    tracer: options.tracer,
     admin: (req, res, path) => handleAdmin(gateway, req, res, path),
   });
 
@@ -93,6 +103,7 @@ export function buildGateway(config: ResolvedConfig, options: BuildOptions): Bui
     table,
     upstreams,
     state: options.state,
+    buildContext: build,
     handle(req, res) {
       const ctx = intake.createContext(req, res, undefined);
       if (!ctx) return;
