@@ -37,6 +37,11 @@ export const errorCatalogue = {
     title: 'An OpenAPI document could not be loaded',
     hint: 'Fix the file or $ref named in the message; gw reads OpenAPI 3.0 and 3.1 in YAML or JSON.',
   },
+  GW_CONFIG_EDIT_FAILED: {
+    status: 500,
+    title: 'The config file could not be edited',
+    hint: 'The file was left as it was; add the routes by hand (`gw routes import` without --write prints them).',
+  },
   GW_PORT_IN_USE: {
     status: 500,
     title: 'The port is already in use',

@@ -6,6 +6,7 @@ import { normalizePath, splitUrl } from '../pipeline/normalize-path.js';
 import { GatewayError } from '../errors.js';
 import { explainGrpcCall, formatGrpcRouteMethods, grpcRouteMethods } from './grpc-route-methods.js';
 import { printTable } from './print-table.js';
+import { registerRoutesImport } from './routes-import-command.js';
 import { formatPolicy, pathChanges, policiesOfRoute } from './route-policies.js';
 import { explainHost, parseTestUrl } from './test-url.js';
 
@@ -70,6 +71,8 @@ export function registerRoutesCommand(program: Command): void {
         process.stdout.write(`\n${row.path} (${row.service}):\n${lines.join('\n')}\n`);
       }
     });
+
+  registerRoutesImport(routes);
 
   routes
     .command('test')
