@@ -13,6 +13,8 @@ import type { MatchRules } from '../observe/recording.js';
 export interface ReplaySources {
   rules: MatchRules;
   onMiss: 'fail' | 'forward';
+  /** How fast streamed recordings replay (1: as recorded, 0: no delays). */
+  speed: number;
   record?: RecordingStore;
   replay?: RecordingStore;
   /** The recordings `fallback: 'replay'` answers from while the upstream is down. */
@@ -71,6 +73,7 @@ export function replaySources(
   return {
     rules,
     onMiss: options?.onMiss ?? 'fail',
+    speed: options?.speed ?? 1,
     record,
     // With fallback: 'replay' the service's recordings answer only while the upstream is down;
     // `gw dev --replay DIR` still means "work offline" for every service.

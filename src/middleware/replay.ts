@@ -1,6 +1,8 @@
 import { GatewayError, isGatewayError, type ErrorCode } from '../errors.js';
 import type { GatewayContext, PolicyFactory } from '../pipeline/types.js';
+import type { IncomingHttpHeaders } from 'node:http';
 import { answerBuffering, answeredBy, bufferAnswer, replaceUpstreamBody } from '../pipeline/hooks.js';
+import { tapAnswer } from '../pipeline/answer-tap.js';
 import {
   decodeBody,
   encodeBody,
@@ -10,12 +12,16 @@ import {
   type Recording,
 } from '../observe/recording.js';
 import type { RecordingStore, StoredRecording } from '../observe/recording-store.js';
+import { isStreamedAnswer } from '../observe/stream-recording.js';
 import { replaySources } from './replay-sources.js';
+import { createRecorder, MAX_BODY_BYTES, type Recorder } from './replay-record.js';
+import { replayStream } from './replay-stream.js';
 import { hasRequestBody, readRequestBody } from './transform/read-body.js';
 
-/** Bodies gw keeps to match and record; a bigger answer streams through unrecorded. */
-const MAX_BODY_BYTES = 10 * 1024 * 1024;
 const CLOSEST_SHOWN = 3;
+
+/** Whole answers are buffered to be recorded; streamed ones go to the client as they come. */
+const buffersWhole = (status: number, headers: IncomingHttpHeaders) => !isStreamedAnswer(status, headers);
 
 /** Failures that mean "the upstream is down", which `fallback: 'replay'` answers from recordings. */
 const downCodes: ReadonlySet<ErrorCode> = new Set([
@@ -41,18 +47,17 @@ async function describeRequest(ctx: GatewayContext): Promise<Recording['request'
   return request;
 }
 
-function answerFrom(ctx: GatewayContext, stored: StoredRecording, reason: string): void {
+/** Answers from a recording: a whole one as a buffered answer, a streamed one with its timing. */
+function answerFrom(ctx: GatewayContext, stored: StoredRecording, reason: string, speed: number) {
+  const response = stored.recording.response;
   const headers: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(stored.recording.response.headers)) {
+  for (const [name, value] of Object.entries(response.headers)) {
     // A redacted Set-Cookie is a placeholder, not an answer: it stays in the file only.
     if (!isRedacted(value)) headers[name] = value;
   }
-  ctx.response = {
-    status: stored.recording.response.status,
-    headers,
-    body: decodeBody(stored.recording.response.body),
-  };
-  answeredBy(ctx, 'replay', reason);
+  answeredBy(ctx, 'replay', response.cut ? `${reason} (a cut recording: ${response.cut})` : reason);
+  if (response.chunks) return replayStream(ctx, response, headers, speed);
+  ctx.response = { status: response.status, headers, body: decodeBody(response.body) };
 }
 
 function miss(store: RecordingStore, request: Recording['request'], serviceName: string): GatewayError {
@@ -84,50 +89,24 @@ export const createReplayPolicy: PolicyFactory = (route, build) => {
   if (serviceName === undefined || service === undefined) return undefined;
   const sources = replaySources(build, serviceName, service);
   if (!sources) return undefined;
-  const { record, replay, fallback, onMiss } = sources;
-  let warned = false;
-
-  async function save(ctx: GatewayContext, request: Recording['request']): Promise<void> {
-    const answer = ctx.response;
-    if (!record || !answer || ctx.outcome.answeredBy !== undefined) return;
-    try {
-      await record.save({
-        version: 1,
-        request,
-        response: {
-          status: answer.status,
-          headers: selectHeaders(answer.headers, 'response'),
-          body: encodeBody(answer.body, answer.headers),
-        },
-      });
-    } catch (error) {
-      // Recording is a side job: the client still gets its answer; say once why files are missing.
-      if (warned) return;
-      warned = true;
-      build.events.emit({
-        type: 'warning',
-        at: Date.now(),
-        message: `Recording ${serviceName} into ${record.dir} failed: ${(error as Error).message}`,
-        hint: 'Check that the folder is writable; gw keeps answering and retries on every request.',
-      });
-    }
-  }
+  const { record, replay, fallback, onMiss, speed } = sources;
+  const recorder = record && createRecorder(build, serviceName, record);
 
   return async function recordReplay(ctx, next) {
     if (ctx.upgrade) return next();
     const request = await describeRequest(ctx);
     if (replay) {
       const hit = replay.find(request);
-      if (hit) return answerFrom(ctx, hit, `replayed from ${hit.file}`);
+      if (hit) return answerFrom(ctx, hit, `replayed from ${hit.file}`, speed);
       if (onMiss === 'fail') throw miss(replay, request, serviceName);
     }
-    if (record && !answerBuffering(ctx)) {
-      bufferAnswer(ctx, {
-        maxBytes: MAX_BODY_BYTES,
-        // Event streams go through as they come: buffering them would hold every event back.
-        when: (_status, headers) => !String(headers['content-type'] ?? '').startsWith('text/event-stream'),
-        overflow: 'stream',
-      });
+    let tap: ReturnType<Recorder['streamTap']> | undefined;
+    if (recorder) {
+      // Event streams, NDJSON and answers of unknown length go through as they come (buffering
+      // them would hold every event back); the tap records their chunks on the way.
+      if (!answerBuffering(ctx))
+        bufferAnswer(ctx, { maxBytes: MAX_BODY_BYTES, when: buffersWhole, overflow: 'stream' });
+      tapAnswer(ctx, (tap = recorder.streamTap(ctx, request)));
     }
     try {
       await next();
@@ -135,8 +114,14 @@ export const createReplayPolicy: PolicyFactory = (route, build) => {
       const stored = fallback?.find(request);
       if (!stored || ctx.res.headersSent || !isGatewayError(error) || !downCodes.has(error.code)) throw error;
       ctx.response = undefined;
-      return answerFrom(ctx, stored, `${serviceName} is down (${error.code}): replayed from ${stored.file}`);
+      return answerFrom(
+        ctx,
+        stored,
+        `${serviceName} is down (${error.code}): replayed from ${stored.file}`,
+        speed,
+      );
     }
-    await save(ctx, request);
+    if (tap?.saving) await tap.saving;
+    else if (recorder) await recorder.saveWhole(ctx, request);
   };
 };

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { GatewayError } from '../errors.js';
 import { matchKey, recordingFileName, type MatchRules, type Recording } from './recording.js';
+import { isChunkList } from './stream-recording.js';
 
 /** A recording with the file it came from. */
 export interface StoredRecording {
@@ -26,7 +27,7 @@ export interface RecordingStore {
   readonly dir: string;
   find(request: Recording['request']): StoredRecording | undefined;
   closest(request: Recording['request'], count: number): NearMiss[];
-  /** Writes the recording atomically (temp file, then rename) and indexes it. */
+  /** Indexes the recording and writes it atomically (temp file, then rename). */
   save(recording: Recording): Promise<string>;
   readonly size: number;
 }
@@ -39,7 +40,8 @@ function isRecording(value: unknown): value is Recording {
     typeof request.path === 'string' &&
     Array.isArray(request.query) &&
     typeof response?.status === 'number' &&
-    typeof response.body === 'object'
+    // A whole answer has a body; a streamed one its chunks (stream-recording.ts).
+    (response.chunks === undefined ? typeof response.body === 'object' : isChunkList(response.chunks))
   );
 }
 
@@ -69,7 +71,7 @@ function readFolder(dir: string, rules: MatchRules, index: Map<string, StoredRec
     if (!isRecording(parsed)) {
       throw new GatewayError(
         'GW_REPLAY_FILE_INVALID',
-        `Recording ${file} lacks request { method, path, query } or response { status, body }`,
+        `Recording ${file} lacks request { method, path, query } or response { status, body or chunks [{ at, text | base64 }] }`,
         {
           file,
         },
@@ -111,11 +113,13 @@ export function openRecordingStore(dir: string, rules: MatchRules): RecordingSto
     async save(recording) {
       const key = matchKey(recording.request, rules);
       const file = path.join(dir, recordingFileName(recording.request, key));
+      // Indexed first: a streamed answer is saved once it has reached the client, and the same
+      // request sent right after it must find it even before the file is on disk.
+      index.set(key, { file, recording });
       await mkdir(dir, { recursive: true });
       const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
       await writeFile(temp, JSON.stringify(recording, null, 2) + '\n', { mode: 0o600 });
       await rename(temp, file);
-      index.set(key, { file, recording });
       return file;
     },
   };

@@ -13,6 +13,13 @@ export interface RecordedBody {
   data: unknown;
 }
 
+/**
+ * One piece of a streamed answer: `at` is when it came, in ms after the answer's head, and its
+ * bytes as UTF-8 text when they are, else base64 (a compressed stream, or a character split
+ * between two chunks).
+ */
+export type RecordedChunk = { at: number; text: string } | { at: number; base64: string };
+
 export interface Recording {
   version: 1;
   request: {
@@ -26,7 +33,14 @@ export interface Recording {
   response: {
     status: number;
     headers: Record<string, string | string[]>;
-    body: RecordedBody;
+    /** A whole answer (it came with a Content-Length). */
+    body?: RecordedBody;
+    /** A streamed answer (an event stream, NDJSON, any answer without a Content-Length), in order. */
+    chunks?: RecordedChunk[];
+    /** Streamed: when the answer ended (or was cut), in ms after its head. */
+    endedAt?: number;
+    /** Streamed: why the file holds less than the whole answer; absent when it holds all of it. */
+    cut?: string;
   };
 }
 

@@ -28,6 +28,14 @@ const replayOptions = z.strictObject({
     .describe(
       "A request no recording matches: 'fail' answers 404 GW_REPLAY_MISS naming the closest recordings; 'forward' sends it to the upstream",
     ),
+  speed: z
+    .number()
+    .min(0)
+    .max(1000)
+    .default(1)
+    .describe(
+      'How fast streamed answers (event streams, NDJSON, chunked) replay: 1 keeps the recorded spacing between chunks, 2 halves it, 0 sends every chunk at once',
+    ),
 });
 
 /** On a service: answer from recordings instead of the upstream. */
@@ -36,11 +44,11 @@ export const replaySchema = z
     z
       .string()
       .min(1)
-      .transform((dir) => ({ dir, ignoreQuery: [], ignoreBody: [], onMiss: 'fail' as const })),
+      .transform((dir) => ({ dir, ignoreQuery: [], ignoreBody: [], onMiss: 'fail' as const, speed: 1 })),
     replayOptions,
   ])
   .describe(
-    "Answer from recordings instead of the upstream: a folder, or { dir, ignoreQuery, ignoreBody, onMiss }; without a dir the options apply to `gw dev --replay DIR`, to recording and to `fallback: 'replay'`",
+    "Answer from recordings instead of the upstream: a folder, or { dir, ignoreQuery, ignoreBody, onMiss, speed }; without a dir the options apply to `gw dev --replay DIR`, to recording and to `fallback: 'replay'`",
   );
 
 export type ReplayOptions = z.output<typeof replayOptions>;

@@ -5,6 +5,7 @@ import https from 'node:https';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { GatewayContext } from '../pipeline/types.js';
 import { answerHeadEdits, markOutcome, recordSentHeaders, upstreamBody } from '../pipeline/hooks.js';
+import { answerTaps, startAnswerTaps } from '../pipeline/answer-tap.js';
 import {
   defaultTimeouts,
   markRetryable,
@@ -352,6 +353,8 @@ export function forwardHttp(
         return;
       }
       for (const chunk of already) res.write(chunk);
+      const taps = answerTaps(ctx);
+      if (taps) startAnswerTaps(taps, res.statusCode, proxyRes.headers, already, proxyRes);
       relayBody(proxyRes, res, touch);
     };
 

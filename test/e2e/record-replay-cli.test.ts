@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startUpstream } from '../helpers/upstream.js';
+import { startUpstream, waitFor } from '../helpers/upstream.js';
 import { request } from '../helpers/http.js';
 import { listeningLine, spawnGw } from '../helpers/gw-process.js';
 import { configSource, createProject, repoRoot } from '../helpers/project.js';
@@ -34,6 +34,11 @@ describe('gw dev --record / --replay', () => {
     const [, recordUrl] = await recorder.waitForOutput(listeningLine);
     const live = await request(recordUrl!, '/api/users?page=1');
     expect(live.status).toBe(200);
+    // Sent without a Content-Length, the answer streamed to the client and is written as it ended.
+    await waitFor(
+      () =>
+        existsSync(project.path('fixtures/users')) && readdirSync(project.path('fixtures/users')).length > 0,
+    );
     await recorder.stop();
     await up.close();
 

@@ -10,6 +10,7 @@ import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import type { UpstreamHandler } from '../helpers/upstream.js';
 import { useTestServers } from '../helpers/test-servers.js';
 import { freePort, request } from '../helpers/http.js';
+import { waitFor } from '../helpers/wait.js';
 
 const { cleanup, upstream, gateway } = useTestServers();
 
@@ -107,6 +108,8 @@ async function recordAll(dir: string): Promise<Answer[]> {
   const recorder = await gateway(service([up.url], { record: dir }));
   const answers: Answer[] = [];
   for (const [target, options] of exchanges) answers.push(await send(recorder.url, target, options));
+  // An answer sent without a Content-Length streams to the client and is written as it ends.
+  await waitFor(async () => (await readdir(dir).catch(() => [])).length === exchanges.length);
   await up.close();
   return answers;
 }
@@ -226,7 +229,7 @@ describe('record and replay', () => {
     await send(recorder.url, '/api/users?page=1&ts=100');
     const order = { method: 'POST', headers: { 'content-type': 'application/json' } };
     await send(recorder.url, '/api/orders', { ...order, body: '{"item":"cup","meta":{"sentAt":1}}' });
-    expect(await readdir(dir)).toHaveLength(2);
+    await waitFor(async () => (await readdir(dir).catch(() => [])).length === 2, 10_000, 'two recordings');
     await up.close();
 
     const replayer = await gateway(service([`http://127.0.0.1:${await freePort()}`], { replay: options }));

@@ -1,0 +1,316 @@
+import type http from 'node:http';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { GatewayConfigInput } from '../../src/config/schema.js';
+import type { Recording } from '../../src/observe/recording.js';
+import { useTestServers } from '../helpers/test-servers.js';
+import { freePort, request } from '../helpers/http.js';
+import { waitFor } from '../helpers/wait.js';
+
+/**
+ * Streamed answers in record and replay (issue 17, item 3): an event stream is recorded chunk by
+ * chunk with its timing while it streams on to the client, and replayed with the same spacing.
+ * Timing bounds are loose on purpose (the machine is shared): spacing at least 60 % of what was
+ * recorded, "at once" well under half of it.
+ */
+const { cleanup, upstream, gateway } = useTestServers();
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'gw-sse-fixtures-'));
+  cleanup.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function service(targets: string[], extra: Record<string, unknown>): GatewayConfigInput {
+  return {
+    services: { feed: { targets, passiveHealth: { failures: 1000, cooldown: '1m' }, ...extra } },
+    routes: [{ path: '/api', service: 'feed', stripPrefix: '/api' }],
+  };
+}
+
+const offline = async () => [`http://127.0.0.1:${await freePort()}`];
+
+const EVENTS = 5;
+const GAP_MS = 150;
+const eventText = (i: number) => `id: ${i}\nevent: tick\ndata: {"n":${i},"text":"événement ${i}"}\n\n`;
+
+/** An SSE upstream: EVENTS events GAP_MS apart, then the end; notes when it wrote each one. */
+function sseUpstream(sentAt: number[]): (req: http.IncomingMessage, res: http.ServerResponse) => void {
+  return (req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    let i = 0;
+    const send = () => {
+      i++;
+      sentAt.push(performance.now());
+      res.write(eventText(i));
+      if (i === EVENTS) res.end();
+      else timer = setTimeout(send, GAP_MS);
+    };
+    let timer = setTimeout(send, 0);
+    res.on('close', () => clearTimeout(timer));
+  };
+}
+
+interface Streamed {
+  status: number;
+  headers: Headers;
+  /** Every complete event (text up to and with its blank line), in order. */
+  events: string[];
+  /** performance.now() when each event was complete at the client. */
+  arrivedAt: number[];
+  bytes: Buffer;
+}
+
+/**
+ * A real streaming client: fetch, reading the body chunk by chunk and cutting it into events at
+ * each blank line, as an EventSource does. `stopAfter` events, it aborts (a client that leaves).
+ */
+async function readStream(url: string, stopAfter = Infinity): Promise<Streamed> {
+  const abort = new AbortController();
+  const response = await fetch(url, { headers: { accept: 'text/event-stream' }, signal: abort.signal });
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  const parts: Buffer[] = [];
+  const events: string[] = [];
+  const arrivedAt: number[] = [];
+  let pending = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(Buffer.from(value));
+    pending += decoder.decode(value, { stream: true });
+    let end: number;
+    while ((end = pending.indexOf('\n\n')) >= 0) {
+      events.push(pending.slice(0, end + 2));
+      arrivedAt.push(performance.now());
+      pending = pending.slice(end + 2);
+    }
+    if (events.length >= stopAfter) {
+      abort.abort();
+      await reader.cancel().catch(() => undefined);
+      break;
+    }
+  }
+  return {
+    status: response.status,
+    headers: response.headers,
+    events,
+    arrivedAt,
+    bytes: Buffer.concat(parts),
+  };
+}
+
+const span = (times: number[]) => times.at(-1)! - times[0]!;
+
+async function onlyRecording(dir: string): Promise<Recording> {
+  await waitFor(
+    async () => (await readdir(dir).catch(() => [])).some((f) => f.endsWith('.json')),
+    10_000,
+    'the recording file',
+  );
+  const [file] = (await readdir(dir)).filter((f) => f.endsWith('.json'));
+  return JSON.parse(await readFile(path.join(dir, file!), 'utf8')) as Recording;
+}
+
+/** Active timers of this process (the gateway runs in it): a replay's pending timer counts. */
+const activeTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+describe('record and replay of streamed answers', () => {
+  it('records an event stream with its timing while it streams on, then replays the same bytes with the same spacing', async () => {
+    const dir = path.join(await tempDir(), 'feed');
+    const sentAt: number[] = [];
+    const up = await upstream(sseUpstream(sentAt));
+    const recorder = await gateway(service([up.url], { record: dir }));
+    const live = await readStream(`${recorder.url}/api/events`);
+    expect(live.status).toBe(200);
+    expect(live.events).toEqual(Array.from({ length: EVENTS }, (_, i) => eventText(i + 1)));
+    // Streamed, not held back while recorded: the first event was at the client before the
+    // upstream had written the last one.
+    expect(live.arrivedAt[0]!).toBeLessThan(sentAt[EVENTS - 1]!);
+
+    const recording = await onlyRecording(dir);
+    expect(recording.response.status).toBe(200);
+    expect(recording.response.headers['content-type']).toBe('text/event-stream');
+    expect(recording.response.body).toBeUndefined();
+    expect(recording.response.cut).toBeUndefined();
+    const chunks = recording.response.chunks!;
+    // Readable: one chunk per event, as text, with its time after the head.
+    expect(chunks.map((c) => ('text' in c ? c.text : undefined))).toEqual(live.events);
+    const at = chunks.map((c) => c.at);
+    expect(at).toEqual([...at].sort((a, b) => a - b));
+    expect(span(at)).toBeGreaterThanOrEqual(0.6 * (EVENTS - 1) * GAP_MS);
+    expect(recording.response.endedAt).toBeGreaterThanOrEqual(at.at(-1)!);
+    await up.close();
+
+    const replayer = await gateway(service(await offline(), { replay: dir }));
+    const again = await readStream(`${replayer.url}/api/events`);
+    expect(again.status).toBe(200);
+    expect(again.headers.get('content-type')).toBe('text/event-stream');
+    expect(again.headers.get('content-length')).toBeNull();
+    expect(again.events).toEqual(live.events);
+    expect(again.bytes.equals(live.bytes)).toBe(true);
+    expect(span(again.arrivedAt)).toBeGreaterThanOrEqual(0.6 * span(at));
+    const finished = replayer.seen.filter((e) => e.type === 'request-finished');
+    expect(finished.map((e) => e.outcome.answeredBy)).toEqual(['replay']);
+  });
+
+  it('replays with speed: 0 at once, and with speed: 2 in about half the time', async () => {
+    const dir = path.join(await tempDir(), 'feed');
+    const up = await upstream(sseUpstream([]));
+    const recorder = await gateway(service([up.url], { record: dir }));
+    const live = await readStream(`${recorder.url}/api/events`);
+    const recorded = span((await onlyRecording(dir)).response.chunks!.map((c) => c.at));
+    await up.close();
+
+    const instant = await gateway(service(await offline(), { replay: { dir, speed: 0 } }));
+    const startedAt = performance.now();
+    const fast = await readStream(`${instant.url}/api/events`);
+    expect(fast.events).toEqual(live.events);
+    expect(fast.bytes.equals(live.bytes)).toBe(true);
+    expect(performance.now() - startedAt).toBeLessThan(0.5 * recorded);
+
+    const double = await gateway(service(await offline(), { replay: { dir, speed: 2 } }));
+    const twice = await readStream(`${double.url}/api/events`);
+    expect(twice.events).toEqual(live.events);
+    expect(span(twice.arrivedAt)).toBeGreaterThanOrEqual(0.6 * (recorded / 2));
+  });
+
+  it('stops a replay whose client went away: its timer is cleared and gw goes on serving', async () => {
+    const dir = path.join(await tempDir(), 'feed');
+    await mkdir(dir, { recursive: true });
+    // A hand-written recording whose second event comes a minute after the first.
+    const recording: Recording = {
+      version: 1,
+      request: { method: 'GET', path: '/api/slow', query: [], headers: {} },
+      response: {
+        status: 200,
+        headers: { 'content-type': 'text/event-stream' },
+        chunks: [
+          { at: 0, text: 'data: first\n\n' },
+          { at: 60_000, text: 'data: second\n\n' },
+        ],
+        endedAt: 60_000,
+      },
+    };
+    await writeFile(path.join(dir, 'GET-api_slow.json'), JSON.stringify(recording, null, 2));
+    const gw = await gateway(service(await offline(), { replay: dir }));
+    // Warm up (connections, the first request's own timers), then count.
+    await readStream(`${gw.url}/api/slow`, 1);
+    await waitFor(
+      () => gw.seen.filter((e) => e.type === 'request-finished').length === 1,
+      10_000,
+      'the first replay to end',
+    );
+    const before = activeTimers();
+
+    const left = await readStream(`${gw.url}/api/slow`, 1);
+    expect(left.events).toEqual(['data: first\n\n']);
+    await waitFor(
+      () => gw.seen.filter((e) => e.type === 'request-finished').length === 2,
+      10_000,
+      'the replay to stop',
+    );
+    await waitFor(() => activeTimers() <= before, 5_000, "the stopped replay's timer to be cleared");
+
+    // gw keeps serving: a miss still gets its answer, and a new replay its first event.
+    const miss = await request(gw.url, '/api/other');
+    expect(miss.status).toBe(404);
+    expect(miss.json?.code).toBe('GW_REPLAY_MISS');
+    expect((await readStream(`${gw.url}/api/slow`, 1)).events).toEqual(['data: first\n\n']);
+  });
+
+  it('records NDJSON, chunked text and binary streams chunk by chunk and replays them byte for byte', async () => {
+    const dir = path.join(await tempDir(), 'feed');
+    const binary = Buffer.from([0xff, 0x00, 0xfe, 0x80, 0x41]);
+    const up = await upstream((req, res) => {
+      const parts: Array<string | Buffer> =
+        req.url === '/lines'
+          ? ['{"n":1}\n', '{"n":2}\n', '{"n":3}\n']
+          : req.url === '/text'
+            ? ['part one, ', 'part two']
+            : [binary, Buffer.from('tail')];
+      const type =
+        req.url === '/lines'
+          ? 'application/x-ndjson'
+          : req.url === '/text'
+            ? 'text/plain'
+            : 'application/octet-stream';
+      res.writeHead(200, { 'content-type': type });
+      let i = 0;
+      const next = () => {
+        res.write(parts[i++]);
+        if (i === parts.length) res.end();
+        else setTimeout(next, 60);
+      };
+      next();
+    });
+    const recorder = await gateway(service([up.url], { record: dir }));
+    const live: Record<string, Buffer> = {};
+    for (const target of ['/lines', '/text', '/bytes']) {
+      const answer = await request(recorder.url, `/api${target}`);
+      expect(answer.status).toBe(200);
+      expect(answer.headers['transfer-encoding']).toBe('chunked');
+      live[target] = answer.bytes;
+    }
+    await waitFor(async () => (await readdir(dir).catch(() => [])).length === 3, 10_000, 'three recordings');
+    const files = await readdir(dir);
+    const read = async (slug: string) =>
+      JSON.parse(
+        await readFile(
+          path.join(
+            dir,
+            files.find((f) => f.startsWith(`GET-api_${slug}-`))!,
+          ),
+          'utf8',
+        ),
+      ) as Recording;
+    const lines = await read('lines');
+    expect(lines.response.chunks!.map((c) => ('text' in c ? c.text : c.base64))).toEqual([
+      '{"n":1}\n',
+      '{"n":2}\n',
+      '{"n":3}\n',
+    ]);
+    expect((await read('text')).response.chunks).toHaveLength(2);
+    // Bytes that are not UTF-8 are kept as base64, the rest of the stream as text.
+    expect((await read('bytes')).response.chunks!.map((c) => Object.keys(c).sort())).toEqual([
+      ['at', 'base64'],
+      ['at', 'text'],
+    ]);
+    await up.close();
+
+    const replayer = await gateway(service(await offline(), { replay: dir }));
+    for (const target of ['/lines', '/text', '/bytes']) {
+      const again = await request(replayer.url, `/api${target}`);
+      expect(again.status).toBe(200);
+      expect(again.bytes.equals(live[target]!)).toBe(true);
+    }
+    expect((await request(replayer.url, '/api/lines')).headers['content-type']).toBe('application/x-ndjson');
+  });
+
+  it('writes what it has when the client leaves an endless stream, and says the recording is cut', async () => {
+    const dir = path.join(await tempDir(), 'feed');
+    const up = await upstream((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      let i = 0;
+      const timer = setInterval(() => res.write(`data: ${++i}\n\n`), 30);
+      res.on('close', () => clearInterval(timer));
+    });
+    const recorder = await gateway(service([up.url], { record: dir }));
+    const live = await readStream(`${recorder.url}/api/forever`, 3);
+    expect(live.events.slice(0, 3)).toEqual(['data: 1\n\n', 'data: 2\n\n', 'data: 3\n\n']);
+    const recording = await onlyRecording(dir);
+    expect(recording.response.cut).toMatch(/cut short/);
+    const kept = recording.response.chunks!.map((c) => ('text' in c ? c.text : ''));
+    expect(kept.slice(0, 3)).toEqual(['data: 1\n\n', 'data: 2\n\n', 'data: 3\n\n']);
+    await up.close();
+
+    // Replay sends what was kept, then ends the answer.
+    const replayer = await gateway(service(await offline(), { replay: { dir, speed: 0 } }));
+    const again = await readStream(`${replayer.url}/api/forever`);
+    expect(again.events).toEqual(kept);
+    const finished = replayer.seen.filter((e) => e.type === 'request-finished');
+    expect(finished[0]?.outcome.reason).toMatch(/cut recording/);
+  });
+});
