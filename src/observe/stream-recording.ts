@@ -57,8 +57,9 @@ export interface StreamCapture {
   finish(cut: string | undefined): StreamedResponse;
 }
 
-function megabytes(bytes: number): string {
-  return `${Math.round((bytes / (1024 * 1024)) * 10) / 10} MB`;
+function sizeOf(bytes: number): string {
+  const mb = bytes / (1024 * 1024);
+  return mb >= 1 ? `${Math.round(mb * 10) / 10} MB` : `${bytes} bytes`;
 }
 
 export function captureStream(
@@ -75,7 +76,7 @@ export function captureStream(
     add(chunk) {
       if (capped) return false;
       if (size + chunk.length > limits.maxBytes) {
-        capped = `the answer is longer than ${megabytes(limits.maxBytes)}: the first ${size} bytes are kept`;
+        capped = `the answer is longer than ${sizeOf(limits.maxBytes)}: the first ${size} bytes are kept`;
         return false;
       }
       const time = now();

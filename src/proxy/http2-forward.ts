@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { GatewayContext } from '../pipeline/types.js';
 import { markOutcome, upstreamBody } from '../pipeline/hooks.js';
+import { answerTaps, startAnswerTaps } from '../pipeline/answer-tap.js';
 import {
   defaultTimeouts,
   markRetryable,
@@ -250,6 +251,8 @@ export function createHttp2Forward(sessions: Http2Sessions) {
           return;
         }
         for (const chunk of already) res.write(chunk);
+        const taps = answerTaps(ctx);
+        if (taps) startAnswerTaps(taps, res.statusCode, http2HeadOf(received), already, stream);
         relayHttp2Body(stream, res, touch);
       };
 

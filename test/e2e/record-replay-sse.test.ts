@@ -1,4 +1,6 @@
 import type http from 'node:http';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -312,5 +314,36 @@ describe('record and replay of streamed answers', () => {
     expect(again.events).toEqual(kept);
     const finished = replayer.seen.filter((e) => e.type === 'request-finished');
     expect(finished[0]?.outcome.reason).toMatch(/cut recording/);
+  });
+  it("records an event stream from an HTTP/2 upstream (protocol: 'http2') the same way", async () => {
+    const dir = path.join(await tempDir(), 'feed');
+    const h2 = http2.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      let i = 0;
+      const send = () => {
+        res.write(eventText(++i));
+        if (i === 3) res.end();
+        else timer = setTimeout(send, 80);
+      };
+      let timer = setTimeout(send, 0);
+      res.on('close', () => clearTimeout(timer));
+    });
+    await new Promise<void>((resolve) => h2.listen(0, '127.0.0.1', resolve));
+    const closeH2 = () => new Promise<void>((resolve) => h2.close(() => resolve()));
+    cleanup.push(closeH2);
+    const target = `http://127.0.0.1:${(h2.address() as AddressInfo).port}`;
+    const recorder = await gateway(service([target], { record: dir, protocol: 'http2' }));
+    const live = await readStream(`${recorder.url}/api/events`);
+    expect(live.events).toEqual([eventText(1), eventText(2), eventText(3)]);
+    const recording = await onlyRecording(dir);
+    expect(recording.response.chunks!.map((c) => ('text' in c ? c.text : ''))).toEqual(live.events);
+    await recorder.close();
+    await closeH2();
+
+    const replayer = await gateway(
+      service(await offline(), { replay: { dir, speed: 0 }, protocol: 'http2' }),
+    );
+    const again = await readStream(`${replayer.url}/api/events`);
+    expect(again.bytes.equals(live.bytes)).toBe(true);
   });
 });
