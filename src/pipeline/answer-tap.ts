@@ -19,9 +19,12 @@ export interface AnswerTap {
  * only recording routes tap, and the forward looks here once per streamed answer, never per chunk.
  */
 const tapsOf = new WeakMap<GatewayContext, AnswerTap[]>();
+/** Until a tap is set, a process that records nothing skips even the lookup. */
+let anyTaps = false;
 
 /** Has `tap` see the answer if it streams (a buffered answer is ctx.response, whole, instead). */
 export function tapAnswer(ctx: GatewayContext, tap: AnswerTap): void {
+  anyTaps = true;
   const taps = tapsOf.get(ctx);
   if (taps) taps.push(tap);
   else tapsOf.set(ctx, [tap]);
@@ -29,7 +32,7 @@ export function tapAnswer(ctx: GatewayContext, tap: AnswerTap): void {
 
 /** The taps of this request, if any (the forwards ask once per streamed answer). */
 export function answerTaps(ctx: GatewayContext): readonly AnswerTap[] | undefined {
-  return tapsOf.get(ctx);
+  return anyTaps ? tapsOf.get(ctx) : undefined;
 }
 
 /**
