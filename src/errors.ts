@@ -269,6 +269,11 @@ export const errorCatalogue = {
     title: 'The gRPC service answered the call with an error status',
     hint: 'The grpcStatus and grpcMessage members say what the service reported; the HTTP status follows the standard gRPC to HTTP mapping.',
   },
+  GW_UPSTREAM_NOT_GRPC: {
+    status: 502,
+    title: 'The upstream answered a gRPC call with something that is not gRPC',
+    hint: "Check that the service's targets are gRPC servers and that the route's path reaches the method; gRPC clients get a status mapped from the upstream's HTTP status.",
+  },
   GW_TRANSCODE_NO_METHOD: {
     status: 404,
     title: 'No gRPC method answers this path',

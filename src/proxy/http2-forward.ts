@@ -19,6 +19,7 @@ import {
   informationOf,
   trailersFor,
 } from './http2-headers.js';
+import { http2Error, notGrpcAnswer } from './http2-errors.js';
 import type { Http2Sessions } from './http2-sessions.js';
 import { relayInformation } from './informational.js';
 import { timeoutError } from './upstream-head.js';
@@ -32,6 +33,15 @@ import {
 import type { Target, UpstreamPool } from './upstream-types.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM, NGHTTP2_REFUSED_STREAM } = http2.constants;
+
+const grpcContentType = /^application\/grpc(?:[+;\s]|$)/i;
+
+/** A gRPC answer: a status in its head (trailers-only), or the gRPC content-type. */
+function isGrpcAnswer(received: Http2Headers): boolean {
+  return (
+    received['grpc-status'] !== undefined || grpcContentType.test(String(received['content-type'] ?? ''))
+  );
+}
 
 /** Where a forward is when its clock runs out (as in http-forward.ts). */
 type Phase = 'connect' | 'upload' | 'head' | 'body';
@@ -60,6 +70,8 @@ export function createHttp2Forward(sessions: Http2Sessions) {
     const body = upstreamBody(ctx);
     const clientBody = body === undefined && declaresBody(ctx.upstreamHeaders);
     const headers = http2RequestHeaders(ctx, target, body, pool.protocol === 'grpc');
+    // A gRPC call (gRPC-Web ones are translated by now) must be answered in gRPC.
+    const grpcCall = pool.protocol === 'grpc' && grpcContentType.test(String(headers['content-type'] ?? ''));
     if (pool.hostHeader === 'target') headers[':authority'] = target.url.host;
     const timeouts = mode?.timeouts ?? defaultTimeouts;
     ctx.target = target.key;
@@ -231,6 +243,12 @@ export function createHttp2Forward(sessions: Http2Sessions) {
             ),
           );
         }
+        if (grpcCall && !isGrpcAnswer(received)) {
+          // Relayed, a 404 page or a proxy's 502 would leave the client to guess; it gets a
+          // gRPC status instead (the refusal renderers map this error's upstream status).
+          stream.close(NGHTTP2_CANCEL);
+          return fail(notGrpcAnswer(target.key, pool.name, status, received['content-type']));
+        }
         const buffer = mode?.buffer;
         if (buffer && (buffer.when?.(status, http2HeadOf(received)) ?? true)) {
           return collect(status, received, buffer.maxBytes, buffer.streamOverflow === true);
@@ -317,16 +335,4 @@ export function createHttp2Forward(sessions: Http2Sessions) {
       }
     });
   };
-}
-
-/** Failures particular to HTTP/2: an upstream that does not speak it gets a hint of its own. */
-function http2Error(error: unknown, target: string, service: string, timeoutMs: number): GatewayError {
-  const code = (error as { code?: string } | undefined)?.code;
-  if (code === 'ERR_HTTP2_ERROR' || code === 'ERR_HTTP2_SESSION_ERROR') {
-    return new GatewayError('GW_UPSTREAM_BAD_RESPONSE', `${service} (${target}) did not answer in HTTP/2`, {
-      hint: `${service} is set to speak HTTP/2 (\`protocol\`), but ${target} does not (h2c with prior knowledge for http://, h2 by ALPN for https://) — drop \`protocol\` for an HTTP/1.1 server`,
-      cause: error,
-    });
-  }
-  return upstreamError(error, target, service, timeoutMs);
 }

@@ -108,8 +108,35 @@ export function grpcStatusForHttp(status: number): number {
   }
 }
 
+/**
+ * The gRPC status for an upstream answer without grpc-status, exactly as gRPC clients map one
+ * (https://github.com/grpc/grpc/blob/master/doc/http-grpc-status-mapping.md; Envoy's
+ * Grpc::Utility::httpToGrpcStatus does the same): it is the upstream's status, not gw's.
+ */
+export function grpcStatusForUpstreamHttp(status: number): number {
+  switch (status) {
+    case 400:
+      return code('INTERNAL');
+    case 401:
+      return code('UNAUTHENTICATED');
+    case 403:
+      return code('PERMISSION_DENIED');
+    case 404:
+      return code('UNIMPLEMENTED');
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return code('UNAVAILABLE');
+    default:
+      return code('UNKNOWN');
+  }
+}
+
 /** The gRPC status a gw refusal answers with: by gw's code, else by its HTTP status (faults). */
 export function grpcStatusOf(error: GatewayError): number {
+  if (error.code === 'GW_UPSTREAM_NOT_GRPC')
+    return grpcStatusForUpstreamHttp(Number(error.extensions?.upstreamStatus));
   const name = error.code === 'GW_FAULT_INJECTED' ? undefined : byGatewayCode[error.code];
   return name === undefined ? grpcStatusForHttp(error.status) : code(name);
 }

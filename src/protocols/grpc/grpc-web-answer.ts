@@ -8,7 +8,8 @@ import { createFrameSplitter, trailerFrame } from './grpc-web-codec.js';
  * Content-Length, the trailers (addTrailers, or the status fields of a trailers-only head) become
  * the body's final 0x80 frame, and in text mode every whole frame goes out as base64. Pages read
  * grpc-status and grpc-message across origins when the route's `cors` answered (they are added to
- * Access-Control-Expose-Headers). An answer that is not gRPC (a 404 page) passes unchanged.
+ * Access-Control-Expose-Headers). An answer that is not gRPC passes unchanged; an upstream's never
+ * gets here (the forward makes a 404 page or a 502 a gw refusal, proxy/http2-forward.ts).
  *
  * The response's own write methods are wrapped, once per response: the forward and the refusal
  * renderers keep writing gRPC, and this file alone knows gRPC-Web.

@@ -1,15 +1,12 @@
-import http2, { type ClientHttp2Stream, type IncomingHttpHeaders as Http2Headers } from 'node:http2';
-import type { GatewayError } from '../../../errors.js';
+import type { IncomingHttpHeaders } from 'node:http';
+import { GatewayError } from '../../../errors.js';
 import type { GatewayContext } from '../../../pipeline/types.js';
-import { createHttp2Sessions, type Http2Sessions } from '../../../proxy/http2-sessions.js';
+import { startHttp2Call } from '../../../proxy/http2-call.js';
+import { notGrpcAnswer } from '../../../proxy/http2-errors.js';
 import { timeoutError } from '../../../proxy/upstream-head.js';
-import {
-  classifyUpstreamError,
-  idleTimeout,
-  noHealthyTarget,
-  upstreamError,
-} from '../../../proxy/upstream-errors.js';
-import type { UpstreamPool } from '../../../proxy/upstream-types.js';
+import { idleTimeout, upstreamError } from '../../../proxy/upstream-errors.js';
+import type { Target, UpstreamPool } from '../../../proxy/upstream-types.js';
+import { formatGrpcTimeout } from '../grpc-timeout.js';
 import { createFrameReader } from './grpc-frames.js';
 import { decodeGrpcMessage } from './grpc-http-status.js';
 
@@ -18,16 +15,41 @@ export interface GrpcCallStatus {
   readonly message: string;
 }
 
-export interface GrpcCall {
+/** One try of a transcoded call, on one target (grpc-resilient-call.ts picks it). */
+export interface GrpcCallTry {
   readonly pool: UpstreamPool;
+  readonly target: Target;
   /** '/pkg.Service/Method' */
   readonly path: string;
   /** The framed request message(s). */
   readonly body: Buffer;
+  /** The client's headers that go along as metadata (callMetadata). */
+  readonly metadata: Readonly<Record<string, string | string[]>>;
+  readonly connectMs: number;
   /** Longest silence once the answer started. */
   readonly idleMs: number;
-  /** Each answer message as it arrives; false pauses the stream until resume() is called. */
+  /**
+   * What is left of the route's `timeout`. With `deadline` it bounds the whole call and goes
+   * upstream as grpc-timeout (a unary call); without, it bounds the wait for the answer's head
+   * and `idleMs` the silences after it (a server stream, as on HTTP routes).
+   */
+  readonly timeoutMs: number;
+  readonly deadline: boolean;
+  /** Each answer message as it arrives. */
   readonly onMessage: (message: Buffer) => void;
+}
+
+/** How a try ended without a status: the error, and whether the target was never reached. */
+export interface GrpcTryFailure {
+  readonly error: GatewayError;
+  readonly connectFailed: boolean;
+}
+
+export interface GrpcCallHandle {
+  /** The call's status (from the trailers, or a trailers-only head); rejects with a GrpcTryFailure. */
+  readonly done: Promise<GrpcCallStatus>;
+  pause(): void;
+  resume(): void;
 }
 
 /** Request headers that describe the client's HTTP request, not the call: never metadata. */
@@ -51,138 +73,127 @@ const notMetadata = new Set([
   'grpc-accept-encoding',
 ]);
 
-let sessions: Http2Sessions | undefined;
+/** The client's headers as the call's metadata (built once per call, sent on every try). */
+export function callMetadata(headers: IncomingHttpHeaders): Record<string, string | string[]> {
+  const metadata: Record<string, string | string[]> = {};
+  for (const name in headers) {
+    const value = headers[name];
+    if (value !== undefined && !notMetadata.has(name) && !name.startsWith(':')) metadata[name] = value;
+  }
+  return metadata;
+}
+
+const grpcType = /^application\/grpc(?:[+;\s]|$)/i;
 
 /**
- * One gRPC call to a target of the service, on gw's HTTP/2 sessions (proxy/http2-sessions.ts):
- * POST `path`, content-type application/grpc, te: trailers, the client's headers as metadata.
- * Resolves with the call's status (from the trailers, or the head of a trailers-only answer);
- * rejects with gw's upstream errors (no target, refused, reset, timeout) when the call never got
- * a status. `timeoutMs` runs until the answer's head, then the idle clock; a client that goes
- * away cancels the call (RST_STREAM CANCEL).
+ * One gRPC call to `target` over gw's HTTP/2 client (proxy/http2-call.ts): POST, content-type
+ * application/grpc, te: trailers, the metadata, and grpc-timeout when the call has a deadline
+ * (PROTOCOL-HTTP2.md), so the server gives up when gw does. Resolves with the call's status;
+ * rejects when the call got none (no connection, reset, timeout, an answer that is not gRPC). A
+ * client that goes away cancels the call (RST_STREAM CANCEL) and resolves CANCELLED.
  */
-export function callGrpc(
-  ctx: GatewayContext,
-  call: GrpcCall,
-): { done: Promise<GrpcCallStatus>; stream?: ClientHttp2Stream } {
-  const { pool } = call;
-  const target = pool.pick({ req: ctx.req, clientIp: ctx.clientIp });
-  if (!target) return { done: Promise.reject(noHealthyTarget(pool)) };
-  sessions ??= createHttp2Sessions();
-  const upstream = sessions.open(target.url.origin);
+export function callGrpcTarget(ctx: GatewayContext, call: GrpcCallTry): GrpcCallHandle {
+  const { pool, target } = call;
+  const service = pool.name;
   ctx.target = target.key;
   ctx.upstreamUrl = target.key + call.path;
-  const headers: http2.OutgoingHttpHeaders = {
-    ':method': 'POST',
-    ':scheme': target.url.protocol === 'https:' ? 'https' : 'http',
-    ':authority': target.url.host,
-    ':path': target.url.pathname.replace(/\/+$/, '') + call.path,
+  const headers: Record<string, string | string[]> = {
+    ...call.metadata,
     'content-type': 'application/grpc',
     te: 'trailers',
   };
-  for (const name in ctx.upstreamHeaders) {
-    const value = ctx.upstreamHeaders[name];
-    if (value !== undefined && !notMetadata.has(name) && !name.startsWith(':')) headers[name] = value;
-  }
+  if (call.deadline) headers['grpc-timeout'] = formatGrpcTimeout(call.timeoutMs);
   pool.started(target);
-  let stream: ClientHttp2Stream;
-  try {
-    stream = upstream.session.request(headers);
-  } catch (error) {
-    upstream.session.close();
-    pool.finished(target, 'failed');
-    return { done: Promise.reject(upstreamError(error, target.key, pool.name, ctx.timeoutMs)) };
-  }
-  const untrack = upstream.track();
   const sentAt = performance.now();
+  let resolveDone!: (status: GrpcCallStatus) => void;
+  let rejectDone!: (failure: GrpcTryFailure) => void;
   const done = new Promise<GrpcCallStatus>((resolve, reject) => {
-    let settled = false;
-    let head: Http2Headers | undefined;
-    let trailed: GrpcCallStatus | undefined;
-    const settle = (
-      outcome: 'ok' | 'connect-failed' | 'failed',
-      result: GrpcCallStatus | GatewayError,
-      cancel = outcome !== 'ok',
-    ) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      ctx.res.off('close', onClientGone);
-      pool.finished(target, outcome);
-      if (outcome === 'ok') resolve(result as GrpcCallStatus);
-      else reject(result);
-      // A call that got its status ends by itself; any other is cut (RST_STREAM CANCEL).
-      if (cancel && !stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
-    };
-    let timer = setTimeout(() => {
-      const error = head
-        ? idleTimeout(target.key, pool.name, call.idleMs)
-        : upstreamError(timeoutError(ctx.timeoutMs), target.key, pool.name, ctx.timeoutMs);
-      settle('failed', error);
-    }, ctx.timeoutMs);
-    const onClientGone = () => settle('ok', { code: 1, message: 'the client went away' }, true);
-    ctx.res.once('close', onClientGone);
-    const reader = createFrameReader(call.onMessage);
-    const statusOf = (fields: Http2Headers): GrpcCallStatus => ({
-      code: Number(fields['grpc-status'] ?? 2),
-      message: decodeGrpcMessage(fields['grpc-message'] as string | undefined),
-    });
-    stream.on('response', (received) => {
-      head = received;
-      ctx.upstreamMs = performance.now() - sentAt;
-      clearTimeout(timer);
-      timer = setTimeout(
-        () => settle('failed', idleTimeout(target.key, pool.name, call.idleMs)),
-        call.idleMs,
-      );
-      const status = Number(received[':status']);
-      if (received['grpc-status'] !== undefined) return settle('ok', statusOf(received));
-      if (status !== 200 || !/^application\/grpc/i.test(String(received['content-type'] ?? ''))) {
-        settle(
-          'failed',
-          upstreamError(
-            Object.assign(new Error(`answered HTTP ${status}, not gRPC`), { code: 'HPE_INVALID_CONSTANT' }),
-            target.key,
-            pool.name,
-            ctx.timeoutMs,
-          ),
-        );
-      }
-    });
-    stream.on('data', (chunk: Buffer) => {
-      timer.refresh();
-      try {
-        reader.push(chunk);
-      } catch (error) {
-        settle('failed', error as GatewayError);
-      }
-    });
-    // The status is read at the end, once every message before it was read (a reader the client
-    // paused still gets them all).
-    stream.on('trailers', (trailers) => (trailed = statusOf(trailers)));
-    stream.on('end', () => {
-      if (trailed) settle('ok', trailed);
-    });
-    stream.on('error', (error) => {
-      const cause = (error as { cause?: unknown }).cause ?? error;
-      settle(
-        classifyUpstreamError(cause) === 'connect' ? 'connect-failed' : 'failed',
-        upstreamError(cause, target.key, pool.name, ctx.timeoutMs),
-      );
-    });
-    stream.on('close', () => {
-      untrack();
-      settle(
-        'failed',
-        upstreamError(
-          Object.assign(new Error('stream closed'), { code: 'ECONNRESET' }),
-          target.key,
-          pool.name,
-          ctx.timeoutMs,
-        ),
-      );
-    });
+    resolveDone = resolve;
+    rejectDone = reject;
   });
-  stream.end(call.body);
-  return { done, stream };
+  let settled = false;
+  let trailed: GrpcCallStatus | undefined;
+  const reader = createFrameReader(call.onMessage);
+  const statusOf = (fields: IncomingHttpHeaders): GrpcCallStatus => ({
+    code: Number(fields['grpc-status'] ?? 2),
+    message: decodeGrpcMessage(fields['grpc-message'] as string | undefined),
+  });
+  const settle = (outcome: 'ok' | 'connect-failed' | 'failed', result: GrpcCallStatus | GatewayError) => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(clock);
+    clearTimeout(idle);
+    ctx.res.off('close', onClientGone);
+    pool.finished(target, outcome);
+    if (result instanceof GatewayError) {
+      rejectDone({ error: result, connectFailed: outcome === 'connect-failed' });
+    } else resolveDone(result);
+  };
+
+  const upstream = startHttp2Call(
+    {
+      target,
+      path: call.path,
+      headers,
+      body: call.body,
+      connectMs: call.connectMs,
+      service,
+      timeoutMs: call.timeoutMs,
+    },
+    {
+      head(status, head, ended) {
+        ctx.upstreamMs = performance.now() - sentAt;
+        // Without a deadline, `timeout` ran until the head; the idle clock runs from here.
+        if (!call.deadline) clearTimeout(clock);
+        idle = setTimeout(() => fail(idleTimeout(target.key, service, call.idleMs)), call.idleMs);
+        // A trailers-only answer: its status is in the head, and the stream is over.
+        if (head['grpc-status'] !== undefined) return settle('ok', statusOf(head));
+        if (!grpcType.test(String(head['content-type'] ?? ''))) {
+          fail(notGrpcAnswer(target.key, service, status, head['content-type']));
+        } else if (ended) fail(missingStatus(target.key, service));
+      },
+      data(chunk) {
+        idle?.refresh();
+        try {
+          reader.push(chunk);
+        } catch (error) {
+          fail(error as GatewayError);
+        }
+      },
+      trailers: (trailers) => (trailed = statusOf(trailers)),
+      // The status is read at the end, once every message before it was read.
+      end: () => (trailed ? settle('ok', trailed) : fail(missingStatus(target.key, service))),
+      fail: (error, connectFailed) => settle(connectFailed ? 'connect-failed' : 'failed', error),
+    },
+  );
+  const fail = (error: GatewayError) => {
+    if (settled) return;
+    settle('failed', error);
+    upstream.cancel();
+  };
+  let idle: NodeJS.Timeout | undefined;
+  const clock = setTimeout(() => {
+    const error = call.deadline
+      ? new GatewayError(
+          'GW_UPSTREAM_TIMEOUT',
+          `${service} did not finish the call within the route's timeout of ${call.timeoutMs} ms`,
+          { extensions: { grpcStatus: 4, grpcCode: 'DEADLINE_EXCEEDED' } },
+        )
+      : upstreamError(timeoutError(call.timeoutMs), target.key, service, call.timeoutMs);
+    fail(error);
+  }, call.timeoutMs);
+  const onClientGone = () => {
+    if (settled) return;
+    settle('ok', { code: 1, message: 'the client went away' });
+    upstream.cancel();
+  };
+  ctx.res.once('close', onClientGone);
+  return { done, pause: () => upstream.pause(), resume: () => upstream.resume() };
+}
+
+function missingStatus(target: string, service: string): GatewayError {
+  return new GatewayError(
+    'GW_UPSTREAM_BAD_RESPONSE',
+    `${service} (${target.replace(/^https?:\/\//, '')}) ended a gRPC call without a grpc-status`,
+  );
 }

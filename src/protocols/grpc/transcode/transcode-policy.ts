@@ -1,12 +1,11 @@
 import { GatewayError } from '../../../errors.js';
 import type { GatewayContext, PolicyFactory } from '../../../pipeline/types.js';
-import { DEFAULT_IDLE_TIMEOUT_MS } from '../../../proxy/forwarder-types.js';
 import type { GrpcMethod, HttpBinding } from '../proto/grpc-methods.js';
 import { serviceProtos } from '../proto/service-protos.js';
 import { grpcWireOf } from '../grpc-protocol.js';
 import { frameMessage } from './grpc-frames.js';
 import { grpcCallError } from './grpc-http-status.js';
-import { callGrpc } from './grpc-upstream-call.js';
+import { createTranscodedCaller } from './grpc-resilient-call.js';
 import { decodeAnswer, encodeRequest } from './json-message.js';
 import { requestJson, type TranscodeTarget } from './request-message.js';
 import { startStreamedAnswer } from './streamed-answer.js';
@@ -22,8 +21,9 @@ import { startStreamedAnswer } from './streamed-answer.js';
  * forward: the call must go out as POST whatever the client's method, with a body gw made, and
  * its answer must be read frame by frame with its trailers (grpc-status) before anything is
  * written to the client. The forward sends the client's method, drops trailers of buffered
- * answers and writes streamed ones straight through; so the policy uses the service's pool
- * (balancer, in-flight and passive-health bookkeeping) and gw's HTTP/2 sessions directly.
+ * answers and writes streamed ones straight through; so the policy makes the call itself
+ * (grpc-resilient-call.ts), with the service's pool, breakers, retries and TLS settings and gw's
+ * HTTP/2 client (proxy/http2-call.ts). A unary call's deadline is the route's `timeout`.
  */
 export const createTranscodePolicy: PolicyFactory = (route, build) => {
   if (route.config.transcode !== true) return undefined;
@@ -42,7 +42,7 @@ export const createTranscodePolicy: PolicyFactory = (route, build) => {
   }
   const { bindings, methods } = protos.api;
   const byPath = new Map<string, GrpcMethod>(methods.map((method) => [method.path, method]));
-  const idleMs = route.config.idleTimeout ?? service.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const callTranscoded = createTranscodedCaller(route, pool, build);
 
   return async function transcode(ctx, next) {
     // gRPC and gRPC-Web calls on the same paths go through as they are.
@@ -52,13 +52,15 @@ export const createTranscodePolicy: PolicyFactory = (route, build) => {
     const json = await requestJson(ctx, reached);
     const body = frameMessage(encodeRequest(method.requestType, json));
     if (method.serverStreaming) return streamCall(ctx, method, body);
-    const answers: Buffer[] = [];
-    const { done } = callGrpc(ctx, {
-      pool,
+    let answers: Buffer[] = [];
+    const { done } = callTranscoded(ctx, {
       path: method.path,
       body,
-      idleMs,
+      deadline: true,
       onMessage: (m) => answers.push(Buffer.from(m)),
+      // Nothing reaches the client before the status: every try may be retried.
+      answered: () => false,
+      onRetry: () => (answers = []),
     });
     const status = await done;
     if (status.code !== 0)
@@ -79,17 +81,19 @@ export const createTranscodePolicy: PolicyFactory = (route, build) => {
 
   async function streamCall(ctx: GatewayContext, method: GrpcMethod, body: Buffer): Promise<void> {
     const answer = startStreamedAnswer(ctx);
-    const call = callGrpc(ctx, {
-      pool: pool!,
+    // A stream has no deadline (it may be a long watch): `timeout` bounds the wait for its
+    // first answer and `idleTimeout` the silences after, as on HTTP routes.
+    const call = callTranscoded(ctx, {
       path: method.path,
       body,
-      idleMs,
+      deadline: false,
       onMessage: (message) => {
         if (!answer.write(decodeAnswer(method.responseType, message))) {
-          call.stream?.pause();
-          ctx.res.once('drain', () => call.stream?.resume());
+          call.pause();
+          ctx.res.once('drain', () => call.resume());
         }
       },
+      answered: () => answer.started,
     });
     let status;
     try {

@@ -16,6 +16,8 @@ export interface Received {
   method: string;
   request: Record<string, unknown>;
   metadata: Record<string, unknown>;
+  /** The deadline the call arrived with, in ms from its arrival (grpc-timeout); Infinity without. */
+  deadlineMs: number;
 }
 
 export interface LibraryServer {
@@ -56,11 +58,26 @@ function loadLibrary(): grpc.ServiceDefinition {
   return definition['gwtest.library.Library'] as grpc.ServiceDefinition;
 }
 
-export async function startLibraryServer(): Promise<LibraryServer> {
+/** The server's TLS certificate (PEM): it then serves h2 over TLS only. */
+export interface LibraryServerTls {
+  cert: string;
+  key: string;
+}
+
+export async function startLibraryServer(tls?: LibraryServerTls): Promise<LibraryServer> {
   const service = loadLibrary();
   const received: Received[] = [];
-  const note = (method: string, call: { request: Record<string, unknown>; metadata: grpc.Metadata }) =>
-    received.push({ method, request: call.request, metadata: call.metadata.getMap() });
+  const note = (method: string, call: Pick<Call, 'request' | 'metadata' | 'getDeadline'>) => {
+    const deadline = call.getDeadline();
+    const at = deadline instanceof Date ? deadline.getTime() : deadline;
+    received.push({
+      method,
+      request: call.request,
+      metadata: call.metadata.getMap(),
+      deadlineMs: Number.isFinite(at) ? at - Date.now() : Infinity,
+    });
+  };
+  const failedOnce = new Set<string>();
   const server = new grpc.Server();
   server.addService(service, {
     GetShelf(call: Call, done: Done) {
@@ -92,19 +109,32 @@ export async function startLibraryServer(): Promise<LibraryServer> {
       }
       call.end();
     },
+    // Ping's text says how to answer: 'unavailable' (always UNAVAILABLE), 'unavailable-once:<tag>'
+    // (UNAVAILABLE the first time for that tag), 'slow:<ms>' (after that long); else a pong.
     Ping(call: Call, done: Done) {
       note('Ping', call);
       const text = String(call.request.text);
-      done(null, { text: `pong ${text}`, length: text.length });
+      const unavailable = { code: grpc.status.UNAVAILABLE, details: 'try another' };
+      if (text === 'unavailable') return done(unavailable);
+      if (text.startsWith('unavailable-once:') && !failedOnce.has(text)) {
+        failedOnce.add(text);
+        return done(unavailable);
+      }
+      const pong = () => done(null, { text: `pong ${text}`, length: text.length });
+      if (text.startsWith('slow:')) setTimeout(pong, Number(text.slice(5)));
+      else pong();
     },
   });
+  const credentials = tls
+    ? grpc.ServerCredentials.createSsl(null, [
+        { private_key: Buffer.from(tls.key), cert_chain: Buffer.from(tls.cert) },
+      ])
+    : grpc.ServerCredentials.createInsecure();
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) =>
-      error ? reject(error) : resolve(bound),
-    ),
+    server.bindAsync('127.0.0.1:0', credentials, (error, bound) => (error ? reject(error) : resolve(bound))),
   );
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     received,
     close: () =>
       new Promise<void>((resolve) => {
