@@ -14,13 +14,14 @@ export const DOCS_PATH = '/__gw/docs';
 const assetPrefix = `${DOCS_PATH}/`;
 
 /**
- * Everything the page loads comes from here (no inline script, no other origin); Swagger UI sets
- * element styles from its script, which 'unsafe-inline' in style-src allows (scripts stay strict).
+ * Everything the page loads comes from here: no inline script or style, no other origin (Swagger
+ * UI sets element styles through the DOM, which style-src does not govern). A headless Chromium
+ * test renders every operation expanded under this policy and sees no violation.
  */
 const contentSecurityPolicy = [
   "default-src 'none'",
   "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
+  "style-src 'self'",
   "img-src 'self' data:",
   "connect-src 'self'",
   "font-src 'self'",
