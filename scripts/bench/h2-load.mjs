@@ -9,20 +9,80 @@ export const hasH2load = spawnSync('h2load', ['--version']).error === undefined;
 const MAX_CALLS = 5_000_000;
 
 /** h2load's own summary: `finished in 3.00s, 12345.67 req/s`, the status codes and the failures. */
-export function h2load(url, seconds, connections = 50, { h1 = false } = {}) {
-  const args = ['-c', String(connections), '-m', '1', '-D', String(seconds), ...(h1 ? ['--h1'] : []), url];
+function parseH2load(stdout) {
+  const [, took, unit, rate] = /finished in ([\d.]+)(m?s), ([\d.]+) req\/s/.exec(stdout) ?? [];
+  const seconds = Number(took) / (unit === 'ms' ? 1000 : 1);
+  const rps = Number(rate);
+  const codes = /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(stdout) ?? [];
+  const [ok, ...others] = codes.slice(1).map(Number);
+  const failed = Number(/(\d+) failed/.exec(stdout)?.[1] ?? 0);
+  const protocol = /Application protocol: (\S+)/.exec(stdout)?.[1];
+  // h2load prints the mean and spread of request times, not percentiles: p99 is left out.
+  return {
+    rps,
+    seconds,
+    protocol,
+    p99: NaN,
+    non2xx: failed + others.reduce((a, b) => a + b, 0),
+    requests: ok + failed,
+  };
+}
+
+/**
+ * HTTP/1.1 only: `--h1` on cleartext; on TLS, ALPN alone (h2load 1.52 with `--h1 -D` over TLS
+ * starts no request at all: "0 started").
+ */
+const h1Args = (url, h1) => (!h1 ? [] : url.startsWith('https:') ? ['--npn-list', 'http/1.1'] : ['--h1']);
+
+function runH2load(args, seconds) {
   return new Promise((resolve, reject) =>
-    execFile('h2load', args, { timeout: (seconds + 30) * 1000 }, (error, stdout) => {
-      if (error) return reject(error);
-      const rps = Number(/finished in [\d.]+s, ([\d.]+) req\/s/.exec(stdout)?.[1]);
-      const codes = /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(stdout) ?? [];
-      const [ok, ...others] = codes.slice(1).map(Number);
-      const failed = Number(/(\d+) failed/.exec(stdout)?.[1] ?? 0);
-      // h2load prints the mean and spread of request times, not percentiles: p99 is left out.
-      resolve({ rps, p99: NaN, non2xx: failed + others.reduce((a, b) => a + b, 0), requests: ok + failed });
-    }),
+    execFile('h2load', args, { timeout: (seconds + 30) * 1000 }, (error, stdout) =>
+      error ? reject(error) : resolve(parseH2load(stdout)),
+    ),
   );
 }
+
+/**
+ * Keep-alive load: `connections` clients, one request in flight on each, for `seconds`. An
+ * https:// URL speaks TLS with ALPN (h2, or http/1.1 with `h1`). h2load does not verify the
+ * server's certificate (it has no option to): rows that load TLS check the chain with Node first.
+ */
+export function h2load(url, seconds, connections = 50, { h1 = false } = {}) {
+  const args = ['-c', String(connections), '-m', '1', '-D', String(seconds), ...h1Args(url, h1), url];
+  return runH2load(args, seconds);
+}
+
+/**
+ * h2load in bursts, repeated until `seconds` have passed: `connections` clients that make
+ * `perConnection` requests each on one connection and close it. req/s is the requests over the
+ * time h2load reports for its bursts (its start-up between bursts, when gw sits idle, is left
+ * out). Without `perConnection`, each burst is sized to last about a second, so that the last
+ * requests of a burst (fewer than `connections` in flight) weigh little.
+ */
+export async function h2loadBursts(url, seconds, connections = 50, { h1 = false, perConnection } = {}) {
+  const deadline = Date.now() + seconds * 1000;
+  const total = { busy: 0, requests: 0, non2xx: 0, protocol: undefined };
+  let each = perConnection ?? 10;
+  while (Date.now() < deadline && total.requests < MAX_CALLS) {
+    const count = String(connections * each);
+    const args = ['-n', count, '-c', String(connections), '-m', '1', ...h1Args(url, h1), url];
+    const burst = await runH2load(args, seconds);
+    total.busy += burst.seconds;
+    total.requests += burst.requests;
+    total.non2xx += burst.non2xx;
+    total.protocol ??= burst.protocol;
+    if (!perConnection) each = Math.min(1000, Math.max(1, Math.round(each / Math.max(burst.seconds, 0.01))));
+  }
+  const rps = total.requests / total.busy;
+  return { rps, p99: NaN, non2xx: total.non2xx, requests: total.requests, protocol: total.protocol };
+}
+
+/**
+ * A new connection (and TLS handshake on https://) per request: bursts of one request per
+ * client. (h2load's `-D` with `Connection: close` stalls, and HTTP/2 has no such header.)
+ */
+export const h2loadNewConnections = (url, seconds, connections = 50, { h1 = false } = {}) =>
+  h2loadBursts(url, seconds, connections, { h1, perConnection: 1 });
 
 /** GETs over `connections` HTTP/2 sessions, `streams` concurrent streams on each. */
 export async function http2Load(url, seconds, connections = 50, streams = 1) {

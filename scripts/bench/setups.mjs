@@ -6,6 +6,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { grpcStreamLoad, grpcUnaryLoad } from './grpc-load.mjs';
 import { h2load, hasH2load, http2Load } from './h2-load.mjs';
+import { httpsSetups } from './https-setups.mjs';
 import { cpuSeconds } from './processes.mjs';
 
 /** Every gw row requests the same path, on a route with a param, as real APIs do. */
@@ -54,7 +55,7 @@ export function gwJson(ctx, args) {
  * Starts `gw dev` on a JSON config written to the bench's work folder, on a port chosen here (the
  * dashboard and the JSON log do not print a plain "listening" line to read it from).
  */
-export async function startGw(ctx, id, config, { args = [], tty = false } = {}) {
+export async function startGw(ctx, id, config, { args = [], tty = false, env = {} } = {}) {
   const dir = path.join(ctx.workDir, id);
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, 'gateway.config.json');
@@ -80,11 +81,11 @@ export async function startGw(ctx, id, config, { args = [], tty = false } = {}) 
       1,
       'script',
       ['-qfec', `stty cols 120 rows 40; exec ${command}`, '/dev/null'],
-      { TERM: 'xterm-256color' },
+      { TERM: 'xterm-256color', ...env },
       { port },
     );
   } else {
-    started = await ctx.start(1, process.execPath, [...gwArgs, '--no-dashboard'], {}, { port });
+    started = await ctx.start(1, process.execPath, [...gwArgs, '--no-dashboard'], env, { port });
   }
   return {
     port,
@@ -311,6 +312,7 @@ export const setups = [
     },
   },
   ...grpcSetups(),
+  ...httpsSetups({ startGw, fourRoutes, measured }),
 ];
 
 /** The bench's gRPC upstream (grpc-upstream.mjs), one process shared by the gRPC rows. */
