@@ -80,6 +80,11 @@ export const errorCatalogue = {
     title: 'The shared state store cannot be reached',
     hint: 'Start Redis or fix state.url in the config.',
   },
+  GW_TRACE_EXPORT_FAILED: {
+    status: 500,
+    title: 'Spans could not be sent to the OTLP receiver',
+    hint: 'Start the receiver named in telemetry.otlp (Jaeger or an OpenTelemetry Collector on port 4318) or fix the URL; requests are not affected.',
+  },
   GW_STATE_DIR_INSECURE: {
     status: 500,
     title: 'The state folder is writable by other users',

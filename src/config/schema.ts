@@ -19,6 +19,7 @@ import { tlsSchema } from '../tls/tls-schema.js';
 import { hostHeaderSchema, upstreamTlsSchema } from '../proxy/upstream-tls-schema.js';
 import { allowedHostsSchema } from '../pipeline/allowed-hosts-schema.js';
 import { openapiSpecSchema, serviceMockSchema, validateSchema } from '../openapi/openapi-schema.js';
+import { telemetrySchema } from '../observe/trace/telemetry-schema.js';
 
 /**
  * The whole gateway.config schema. Core fields live here; each policy's schema lives beside its
@@ -241,6 +242,7 @@ const topLevelPolicyFields = {
   state: stateSchema.prefault({}),
   cors: corsSchema.optional(),
   cacheStore: cacheStoreSchema.prefault({}),
+  telemetry: telemetrySchema.optional(),
 };
 
 export const configSchema = z.strictObject({

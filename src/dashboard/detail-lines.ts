@@ -81,6 +81,7 @@ export function detailLines(
   fact('timings', explained.timings);
   fact('markers', describeMarkers(request.outcome) || '—');
   fact('id', `${request.id} at ${formatClock(request.at)}`);
+  if (request.traceId !== undefined) fact('trace', request.traceId);
 
   const ownAnswer =
     request.outcome.code !== undefined ||

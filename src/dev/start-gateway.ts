@@ -13,6 +13,8 @@ import { redirectPortOf, resolveListenerTls, startHttpsRedirect } from './listen
 import { summarizeRoutes } from './route-summary.js';
 import { createWebSocketCloser } from './websocket-going-away.js';
 import { metricsOf, metricsSkip } from '../metrics/gateway-metrics.js';
+import { createTelemetry } from '../observe/trace/telemetry.js';
+import type { SpanTracer } from '../observe/trace/span-types.js';
 
 export interface StartGatewayOptions {
   /** A config object (validated here) or one already resolved by loadConfig. */
@@ -73,9 +75,13 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   // Metrics follow the event stream, once per process; the registry lives as long as the state.
   const stopMetrics = events.subscribe(metricsOf(state).observe, { skip: metricsSkip });
   const forwarder = createForwarder();
-  const build = (next: ResolvedConfig, previous?: BuiltGateway) =>
-    buildGateway(next, { events, state, configDir, forwarder, previous, bindHost: options.host });
-  const first = build(config);
+  // Span export (issue 17, item 4): the SDK loads only when the config has `telemetry`.
+  const telemetry = createTelemetry(events, metricsOf(state).registry);
+  const build = (next: ResolvedConfig, previous?: BuiltGateway, tracer?: SpanTracer) =>
+    buildGateway(next, { events, state, configDir, forwarder, previous, bindHost: options.host, tracer });
+  const firstTracer = await telemetry.use(config.telemetry);
+  telemetry.settle(firstTracer);
+  const first = build(config, undefined, firstTracer);
   const server = createGatewayServer(first, config.server, tls);
   // WebSockets are told 1001 "going away" as shutdown starts, not dropped when the grace ends.
   const webSockets = createWebSocketCloser();
@@ -86,6 +92,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   } catch (error) {
     first.close();
     stopMetrics();
+    await telemetry.close();
     await state.close();
     throw error;
   }
@@ -97,6 +104,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
             await server.shutdown(0);
             first.close();
             stopMetrics();
+            await telemetry.close();
             await state.close();
             throw error;
           },
@@ -133,7 +141,15 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       const file = reloadOptions.file ?? options.configFile;
       const next = reloadOptions.resolved ? (input as ResolvedConfig) : resolveConfig(input, file);
       const previous = server.current();
-      const built = build(next, previous);
+      const tracer = await telemetry.use(next.telemetry);
+      let built: BuiltGateway;
+      try {
+        built = build(next, previous, tracer);
+      } catch (error) {
+        telemetry.settle(telemetry.active);
+        throw error;
+      }
+      telemetry.settle(tracer);
       server.use(built);
       previous.close();
       const changes = diffConfig(previous.config, next);
@@ -156,6 +172,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       server.current().close();
       forwarder.close();
       stopMetrics();
+      await telemetry.close();
       await state.close();
     },
   };

@@ -48,6 +48,8 @@ export interface RequestFinished {
   caller?: string;
   /** A gRPC or gRPC-Web call's grpc-status by name ('OK', 'UNAVAILABLE' …), when it ended with one. */
   grpcStatus?: string;
+  /** The W3C trace id the request was forwarded under (the caller's, or one gw started). */
+  traceId?: string;
   outcome: RequestOutcome;
   requestHeaders?: Record<string, string | string[] | undefined>;
   /** As an object, or as the flat [name, value, …] list the client was sent. */
@@ -132,7 +134,7 @@ export type GatewayEvent =
       state: 'closed' | 'open' | 'half-open';
     }
   | { type: 'store-warning'; at: number; message: string }
-  | { type: 'warning'; at: number; message: string; hint?: string }
+  | { type: 'warning'; at: number; message: string; hint?: string; code?: string }
   | { type: 'shutdown'; at: number; reason: string }
   | { type: 'targets-snapshot'; at: number; targets: TargetSnapshot[] };
 

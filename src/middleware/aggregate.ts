@@ -4,6 +4,7 @@ import type { GatewayContext, PolicyFactory } from '../pipeline/types.js';
 import { serviceBreakers } from '../proxy/resilience/circuit-breaker-registry.js';
 import { callPart, compilePartPath, type CompiledPart, type PartResult } from './aggregate-part.js';
 import { answerFrom, requiredFailed } from './aggregate-answer.js';
+import { tracePart } from '../observe/trace/pipeline-spans.js';
 
 export { aggregateSchema } from './aggregate-schema.js';
 
@@ -16,6 +17,9 @@ const FORWARDED_HEADERS = [
   'x-forwarded-for',
   'x-forwarded-proto',
   'x-forwarded-host',
+  // W3C Trace Context: each part continues the request's trace.
+  'traceparent',
+  'tracestate',
 ];
 
 /**
@@ -58,7 +62,9 @@ export const createAggregatePolicy: PolicyFactory = (route, build) => {
     try {
       outcomes = await Promise.all(
         parts.map(async (part) => {
-          const outcome = await callPart(part, ctx, headers, deadline, controller.signal, events);
+          const outcome = await tracePart(ctx, part.name, part.pool.name, headers, (sent) =>
+            callPart(part, ctx, sent, deadline, controller.signal, events),
+          );
           if (!outcome.ok && part.config.required && !failedRequired) {
             failedRequired = { part, outcome };
             controller.abort();

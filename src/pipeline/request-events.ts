@@ -28,6 +28,7 @@ export function emitFinished(events: EventStream, ctx: GatewayContext): void {
     httpVersion: ctx.req.httpVersion,
     caller: ctx.identity?.name,
     grpcStatus: grpcStatusSent(res),
+    traceId: ctx.trace?.traceId,
     outcome: ctx.outcome,
     // Redacted when read (only the dashboard's detail does): nothing to pay per request.
     get requestHeaders() {

@@ -26,6 +26,7 @@ import {
 } from '../proxy/resilience/retries.js';
 import type { BuildContext, CompiledRoute, GatewayContext } from './types.js';
 import { answerBuffering, answeredBy, markOutcome, replaceUpstreamBody, upstreamBody } from './hooks.js';
+import { endAttemptSpan, startAttemptSpan } from '../observe/trace/pipeline-spans.js';
 
 /**
  * The forward for services with a circuit breaker or retries (issue 4). Each try goes to a target
@@ -89,12 +90,16 @@ export function createResilientForward(
         retryStatuses: mayRetry && !bodied ? RETRY_STATUSES : undefined,
         onHead: picked.breaker && ((status) => report(picked, status >= 500 ? 'failure' : 'success', events)),
       };
+      // One client span per try (telemetry on), named as the upstream's parent in its traceparent.
+      const span = startAttemptSpan(ctx, attempt, picked.target.key);
       try {
         const response = await forwarder.web(ctx, pool, picked.target, mode);
+        endAttemptSpan(ctx, span);
         report(picked, 'cancel', events);
         if (buffer) ctx.response = response;
         return;
       } catch (error) {
+        endAttemptSpan(ctx, span, error);
         report(picked, 'failure', events);
         if (!isGatewayError(error)) throw error;
         noteUpstreamError(events, ctx, pool, picked.target.key, error);

@@ -7,6 +7,8 @@ import type { GatewayState } from '../state/types.js';
 import type { UpstreamRegistry } from '../proxy/upstream-types.js';
 import type { AllowedHosts } from './allowed-hosts.js';
 import type { ForwardState } from './forward-state.js';
+import type { RequestTrace } from '../observe/trace/request-trace.js';
+import type { SpanTracer } from '../observe/trace/span-types.js';
 
 /** Who is calling, once a credential was verified. */
 export interface Identity {
@@ -89,6 +91,8 @@ export interface GatewayContext extends ForwardState {
   timeoutMs: number;
   /** Who answered, why, and what policies noted (hooks.ts answeredBy, markOutcome write it). */
   readonly outcome: Readonly<RequestOutcome>;
+  /** The W3C trace the request goes upstream under, and gw's span in it (set at intake). */
+  readonly trace?: RequestTrace;
   /** Set on WebSocket upgrade requests: the raw socket and the bytes read past the head. */
   readonly upgrade?: { socket: Duplex; head: Buffer };
   /** A buffered answer to send (from the upstream, the cache, a mock or an aggregate). */
@@ -113,6 +117,8 @@ export interface BuildContext {
   readonly upstreams: UpstreamRegistry;
   /** The Hosts gw answers (the WebSocket Origin check admits their origins too). */
   readonly allowedHosts?: AllowedHosts;
+  /** Starts exported spans; set only when `telemetry` is configured. */
+  readonly tracer?: SpanTracer;
 }
 
 /**

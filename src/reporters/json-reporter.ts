@@ -50,6 +50,8 @@ export function requestLine(event: RequestFinished): string {
   if (event.upstreamUrl !== undefined) line += `,"upstreamUrl":${quote(event.upstreamUrl)}`;
   line += `,"clientIp":"${event.clientIp}"`;
   if (event.caller !== undefined) line += `,"caller":${quote(event.caller)}`;
+  // 32 hex digits (src/observe/trace/): nothing to escape.
+  if (event.traceId !== undefined) line += `,"traceId":"${event.traceId}"`;
   line += `,"outcome":${jsonText(str(event.outcome))},"durationMs":${round(event.durationMs)}`;
   if (event.upstreamMs !== undefined) line += `,"upstreamMs":${round(event.upstreamMs)}`;
   return line + '}';

@@ -17,6 +17,8 @@ import { isAdminPath } from '../admin.js';
 import { checkRequestHead } from './check-head.js';
 import { prepareUpstreamHeaders } from './client-headers.js';
 import { acceptAbsoluteForm } from './request-target.js';
+import { endServerSpanOnClose, traceRequest } from '../../observe/trace/pipeline-spans.js';
+import type { SpanTracer } from '../../observe/trace/span-types.js';
 
 export interface IntakeOptions {
   readonly events: EventStream;
@@ -24,6 +26,8 @@ export interface IntakeOptions {
   readonly routes: readonly CompiledRoute[];
   readonly upstreams: UpstreamRegistry;
   readonly allowedHosts: AllowedHosts;
+  /** Exports each request's span (telemetry on); the traceparent goes upstream either way. */
+  readonly tracer?: SpanTracer;
   /** Answers a request for one of the gateway's own endpoints (/__gw/…). */
   readonly admin: (req: IncomingMessage, res: ServerResponse, path: string) => void;
 }
@@ -155,6 +159,8 @@ export function createIntake(options: IntakeOptions): Intake {
     }
     const clientIp = clientAddress(req);
     prepareUpstreamHeaders(req, clientIp, id, upgrade !== undefined);
+    // After the client's Connection options went: W3C traceparent/tracestate (issue 17, item 4).
+    const trace = traceRequest(req, id, route, path, search, clientIp, options.tracer);
     const outcome: RequestOutcome = {};
     const ctx: GatewayContext = {
       id,
@@ -179,7 +185,9 @@ export function createIntake(options: IntakeOptions): Intake {
       timeoutMs: route.config.timeout ?? upstreams.get(route.config.service ?? '')?.timeoutMs ?? 30_000,
       outcome,
       upgrade,
+      trace,
     };
+    if (trace.span) endServerSpanOnClose(ctx);
     if (events.wants('request-started')) {
       events.emit({ type: 'request-started', at: Date.now(), id, method, path });
     }

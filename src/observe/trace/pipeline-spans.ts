@@ -1,0 +1,199 @@
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { isGatewayError } from '../../errors.js';
+import { redactQuery } from '../../events/redact.js';
+import type { CompiledRoute, GatewayContext, Middleware, PolicyFactory } from '../../pipeline/types.js';
+import { startRequestTrace, traceparentFor, type RequestTrace } from './request-trace.js';
+import type { SpanTracer, TraceSpan } from './span-types.js';
+
+/**
+ * Where the pipeline meets tracing (issue 17, item 4): the request's trace at intake, a span per
+ * policy, per upstream attempt and per aggregate part. Each call is a no-op returning undefined
+ * when the request has no exported span, so without `telemetry` the only per-request work is
+ * startRequestTrace's few string checks. Attributes follow the stable HTTP semantic conventions
+ * (https://opentelemetry.io/docs/specs/semconv/http/http-spans/).
+ */
+
+/** Reads the caller's traceparent, starts gw's span (exported when a tracer is given) and rewrites the upstream's. */
+export function traceRequest(
+  req: IncomingMessage,
+  id: string,
+  route: CompiledRoute,
+  path: string,
+  search: string,
+  clientIp: string,
+  tracer: SpanTracer | undefined,
+): RequestTrace {
+  if (!tracer) return startRequestTrace(req.headers, undefined);
+  const method = req.method ?? 'GET';
+  const host = req.headers.host ?? '';
+  const colon = host.lastIndexOf(':');
+  const secure = (req.socket as TLSSocket | undefined)?.encrypted === true;
+  return startRequestTrace(req.headers, {
+    tracer,
+    name: `${method} ${route.config.path}`,
+    attributes: {
+      'http.request.method': method,
+      'http.route': route.config.path,
+      'url.path': path,
+      'url.query': search === '' ? undefined : redactQuery(search).slice(1),
+      'url.scheme': secure ? 'https' : 'http',
+      'server.address': colon > 0 && !host.endsWith(']') ? host.slice(0, colon) : host,
+      'client.address': clientIp,
+      'network.protocol.version': req.httpVersion,
+      'user_agent.original': req.headers['user-agent'],
+      'gw.route': route.id,
+      'gw.request_id': id,
+    },
+  });
+}
+
+/** Ends the request's span when its answer is done: status, who answered, the error if any. */
+export function endServerSpanOnClose(ctx: GatewayContext): void {
+  const span = ctx.trace?.span;
+  if (!span?.recording) return;
+  (ctx.upgrade ? ctx.upgrade.socket : ctx.res).once('close', () => {
+    const { res, outcome } = ctx;
+    const status = res.headersSent || (ctx.upgrade && ctx.target !== undefined) ? res.statusCode : 499;
+    span.set({
+      'http.response.status_code': status,
+      'gw.service': ctx.route.config.service,
+      'gw.target': ctx.target,
+      'gw.answered_by': outcome.answeredBy,
+      'gw.retries': outcome.retries,
+      'gw.cache': outcome.cache,
+      'gw.caller': ctx.identity?.name,
+    });
+    // A server span fails on 5xx only (a 4xx is the client's error, not gw's).
+    if (status >= 500) {
+      span.set({ 'error.type': outcome.code ?? String(status) });
+      span.fail(outcome.reason ?? `answered ${status}`);
+    }
+    span.end();
+  });
+}
+
+/** 'createRateLimitPolicy' → 'rate-limit': the span of each policy is named after its factory. */
+function policyName(factory: PolicyFactory): string {
+  const bare = factory.name.replace(/^create/, '').replace(/Policy$/, '') || 'policy';
+  return bare.replace(/(?<=[a-z0-9])([A-Z])/g, '-$1').toLowerCase();
+}
+
+/**
+ * A policy wrapped in a span that covers its own work: from its start until it hands the request
+ * on (or answers, or throws). Without a tracer the policy is returned as it is.
+ */
+export function tracePolicy(
+  factory: PolicyFactory,
+  middleware: Middleware | undefined,
+  tracer: SpanTracer | undefined,
+): Middleware | undefined {
+  if (!middleware || !tracer) return middleware;
+  const name = policyName(factory);
+  return async function tracedPolicy(ctx, next) {
+    const parent = ctx.trace?.span;
+    if (!parent?.recording) return middleware(ctx, next);
+    const span = parent.child(name, 'internal', { 'gw.policy': name });
+    let open = true;
+    const close = () => {
+      if (!open) return;
+      open = false;
+      span.end();
+    };
+    try {
+      await middleware(ctx, () => {
+        close();
+        return next();
+      });
+    } catch (error) {
+      if (open) failSpan(span, error);
+      throw error;
+    } finally {
+      close();
+    }
+  };
+}
+
+/**
+ * A client span for one try of the upstream call, named as the upstream's parent in this try's
+ * traceparent; undefined when nothing is exported (the upstream then sees gw's own span).
+ */
+export function startAttemptSpan(
+  ctx: GatewayContext,
+  attempt: number,
+  target: string,
+): TraceSpan | undefined {
+  const trace = ctx.trace;
+  if (!trace?.span?.recording) return undefined;
+  const url = safeUrl(target);
+  const span = trace.span.child(ctx.method, 'client', {
+    'http.request.method': ctx.method,
+    'server.address': url?.hostname,
+    'server.port': url ? Number(url.port || (url.protocol === 'https:' ? 443 : 80)) : undefined,
+    'http.request.resend_count': attempt > 0 ? attempt : undefined,
+    'gw.attempt': attempt + 1,
+    'gw.service': ctx.route.config.service,
+    'gw.target': target,
+  });
+  ctx.upstreamHeaders.traceparent = traceparentFor(trace, span);
+  return span;
+}
+
+/** Ends a try's span with the upstream's status, or the error that ended it. */
+export function endAttemptSpan(ctx: GatewayContext, span: TraceSpan | undefined, error?: unknown): void {
+  if (!span) return;
+  if (ctx.upstreamUrl !== undefined) span.set({ 'url.full': redactQuery(ctx.upstreamUrl) });
+  if (error !== undefined) failSpan(span, error);
+  else {
+    const status = ctx.response?.status ?? ctx.res.statusCode;
+    span.set({ 'http.response.status_code': status });
+    if (status >= 400) span.fail(`answered ${status}`);
+  }
+  span.end();
+}
+
+/** What an aggregate part call returns: ok, or the error that the answer shows. */
+interface PartOutcome {
+  ok: boolean;
+  status?: number;
+  error?: unknown;
+}
+
+/** Runs one aggregate part under a client span of its own, its traceparent naming that span. */
+export async function tracePart<T extends PartOutcome>(
+  ctx: GatewayContext,
+  part: string,
+  service: string,
+  headers: OutgoingHttpHeaders,
+  call: (headers: OutgoingHttpHeaders) => Promise<T>,
+): Promise<T> {
+  const trace = ctx.trace;
+  if (!trace?.span?.recording) return call(headers);
+  const span = trace.span.child(`part ${part}`, 'client', { 'gw.part': part, 'gw.service': service });
+  const outcome = await call({ ...headers, traceparent: traceparentFor(trace, span) });
+  if (outcome.ok) span.set({ 'http.response.status_code': 200 });
+  else {
+    if (outcome.status !== undefined) span.set({ 'http.response.status_code': outcome.status });
+    failSpan(span, outcome.error);
+  }
+  span.end();
+  return outcome;
+}
+
+function failSpan(span: TraceSpan, error: unknown): void {
+  if (isGatewayError(error)) {
+    span.set({ 'error.type': error.code });
+    span.fail(error.message);
+  } else {
+    span.set({ 'error.type': error instanceof Error ? error.name : 'Error' });
+    span.fail(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function safeUrl(target: string): URL | undefined {
+  try {
+    return new URL(target);
+  } catch {
+    return undefined;
+  }
+}
