@@ -9,6 +9,7 @@ export { filesOfFailedLoad } from './import-config-module.js';
 import { resolveConfig } from './resolve-config.js';
 import type { ResolvedConfig } from './schema.js';
 import { protoFilesOf } from '../protocols/grpc/proto/service-protos.js';
+import { specFilesOf } from '../openapi/spec-files.js';
 
 /** Where gw looks, in this order, in the folder it runs in (never above it). */
 export const configFileNames = [
@@ -153,11 +154,12 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   let dependencies = loaded.dependencies;
   try {
     const config = resolveConfig(raw, file);
-    // A service's proto files reload the config like its own files do.
-    dependencies = [...dependencies, ...protoFilesOf(config, dir)];
+    // A service's proto and OpenAPI files reload the config like its own files do.
+    dependencies = [...dependencies, ...protoFilesOf(config, dir), ...specFilesOf(config, dir)];
     return { file, dir, config, dependencies };
   } catch (error) {
-    if (raw !== null && typeof raw === 'object') dependencies = [...dependencies, ...protoFilesOf(raw, dir)];
+    if (raw !== null && typeof raw === 'object')
+      dependencies = [...dependencies, ...protoFilesOf(raw, dir), ...specFilesOf(raw, dir)];
     throw error !== null && typeof error === 'object' ? rememberFiles(error, dependencies) : error;
   }
 }
