@@ -346,4 +346,35 @@ describe('record and replay of streamed answers', () => {
     const again = await readStream(`${replayer.url}/api/events`);
     expect(again.bytes.equals(live.bytes)).toBe(true);
   });
+  it('replays a streamed recording to an HTTP/2 client, event by event', async () => {
+    const dir = path.join(await tempDir(), 'feed');
+    await mkdir(dir, { recursive: true });
+    const recording: Recording = {
+      version: 1,
+      request: { method: 'GET', path: '/api/h2', query: [], headers: {} },
+      response: {
+        status: 200,
+        headers: { 'content-type': 'text/event-stream' },
+        chunks: [
+          { at: 0, text: 'data: one\n\n' },
+          { at: 200, text: 'data: two\n\n' },
+        ],
+        endedAt: 200,
+      },
+    };
+    await writeFile(path.join(dir, 'GET-api_h2.json'), JSON.stringify(recording));
+    const gw = await gateway(service(await offline(), { replay: dir }));
+    const session = http2.connect(gw.url);
+    cleanup.push(() => new Promise<void>((resolve) => session.close(() => resolve())));
+    const stream = session.request({ ':path': '/api/h2', accept: 'text/event-stream' });
+    const head = await new Promise<http2.IncomingHttpHeaders>((resolve) => stream.once('response', resolve));
+    const parts: Array<{ text: string; at: number }> = [];
+    stream.on('data', (chunk: Buffer) => parts.push({ text: chunk.toString(), at: performance.now() }));
+    await new Promise((resolve) => stream.once('end', resolve));
+    expect(head[':status']).toBe(200);
+    expect(head['content-type']).toBe('text/event-stream');
+    expect(parts.map((p) => p.text).join('')).toBe('data: one\n\ndata: two\n\n');
+    // The first event came on its own, before the second was due.
+    expect(parts[0]!.text).toBe('data: one\n\n');
+  });
 });
