@@ -246,6 +246,13 @@ const topLevelPolicyFields = {
 };
 
 export const configSchema = z.strictObject({
+  // JSON and YAML configs name their JSON Schema here for editor completion; gw itself ignores it.
+  $schema: z
+    .string()
+    .optional()
+    .describe(
+      "Path or URL of gw's JSON Schema for editor completion in JSON and YAML configs, e.g. './node_modules/gw/gateway.config.schema.json'; gw ignores it",
+    ),
   port: z.number().int().min(0).max(65535).default(8080).describe('Port to listen on (--port overrides)'),
   host: z.string().default('127.0.0.1').describe('Address to bind; 127.0.0.1 unless you mean to expose gw'),
   tls: tlsSchema.optional(),
