@@ -106,6 +106,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       https: options.https,
       stateDir: options.stateDir,
       events,
+      // Bodies are kept for the dashboard and /__gw/requests, except for JSON logs to a pipe (production-like runs).
+      inspectBodies: !(options.logFormat === 'json' && process.stdout.isTTY !== true),
     });
   } catch (error) {
     stopOutput();

@@ -3,6 +3,7 @@ import { GatewayError, isGatewayError } from '../errors.js';
 import { sendProblem } from '../pipeline/problem.js';
 import type { GatewayState } from '../state/types.js';
 import { HAR_CAPACITY, harLogOf } from './har-log.js';
+import { harDocument } from './inspect/har-bodies.js';
 
 export const HAR_PATH = '/__gw/har';
 
@@ -28,9 +29,8 @@ export function sendHar(state: GatewayState, req: IncomingMessage, res: ServerRe
     sendProblem(res, error);
     return;
   }
-  const har = harLogOf(state)?.export(count) ?? {
-    log: { version: '1.2', creator: { name: 'gw', version: '0.1.0' }, entries: [] },
-  };
+  // Bodies kept by inspect go in as postData and content.text (src/observe/inspect/har-bodies.ts).
+  const har = harDocument(harLogOf(state)?.recent(count) ?? []);
   const body = JSON.stringify(har, null, 2);
   res.writeHead(200, {
     'content-type': 'application/json',

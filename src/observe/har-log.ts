@@ -66,7 +66,7 @@ function header(list: HarHeader[], name: string): string | undefined {
   return list.find((h) => h.name.toLowerCase() === name)?.value;
 }
 
-function toEntry(event: RequestFinished): HarEntry {
+export function toEntry(event: RequestFinished): HarEntry {
   const requestHeaders = harHeaders(event.requestHeaders);
   const responseHeaders = harHeaders(event.responseHeaders);
   const url = new URL(event.path, `http://${header(requestHeaders, 'host') ?? 'localhost'}`);
@@ -118,6 +118,8 @@ export interface HarLog {
   export(count: number): {
     log: { version: '1.2'; creator: { name: string; version: string }; entries: HarEntry[] };
   };
+  /** The last `count` finished requests as kept (oldest first), for /__gw/requests and HAR with bodies. */
+  recent(count: number): readonly RequestFinished[];
 }
 
 const logs = new WeakMap<GatewayState, HarLog>();
@@ -151,6 +153,7 @@ export function keepRequestsForHar(
         entries: count > 0 ? kept.slice(-count).map(toEntry) : [],
       },
     }),
+    recent: (count) => (count > 0 ? kept.slice(-count) : []),
   };
   logs.set(state, log);
   return log;

@@ -8,6 +8,7 @@ import { metricsOf } from '../metrics/gateway-metrics.js';
 import { METRICS_PATH, sendMetrics } from '../metrics/metrics-endpoint.js';
 import { JWKS_PATH, sendJwks } from '../identity/jwks-endpoint.js';
 import { HAR_PATH, sendHar } from '../observe/har-endpoint.js';
+import { REQUESTS_PATH, sendRequests } from '../observe/inspect/requests-endpoint.js';
 import { OPENAPI_PATH, sendOpenapiDocument, type ExportView } from '../openapi/export/export-document.js';
 import { isDocsPath, sendDocs } from '../openapi/export/docs-page.js';
 
@@ -44,6 +45,7 @@ const endpoints = new Map<string, AdminEndpoint>([
   [METRICS_PATH, (gateway, _req, res) => sendMetrics(res, metricsOf(gateway.state))],
   [JWKS_PATH, (gateway, _req, res) => sendJwks(res, gateway.state.signingKeys)],
   [HAR_PATH, (gateway, req, res) => sendHar(gateway.state, req, res)],
+  [REQUESTS_PATH, (gateway, req, res) => sendRequests(gateway.state, req, res, REQUESTS_PATH)],
   [OPENAPI_PATH, (gateway, _req, res) => sendOpenapiDocument(gateway, res)],
 ]);
 
@@ -59,7 +61,12 @@ export function handleAdmin(
 ): void {
   // The API reference page and its assets live below one prefix (src/openapi/export/docs-page.ts).
   const endpoint: AdminEndpoint | undefined =
-    endpoints.get(path) ?? (isDocsPath(path) ? (_gateway, req, res) => sendDocs(req, res, path) : undefined);
+    endpoints.get(path) ??
+    (isDocsPath(path) ? (_gateway, req, res) => sendDocs(req, res, path) : undefined) ??
+    // One kept request with its bodies: /__gw/requests/:id.
+    (path.startsWith(`${REQUESTS_PATH}/`)
+      ? (view, req, res) => sendRequests(view.state, req, res, path)
+      : undefined);
   if (!endpoint) {
     sendProblem(
       res,

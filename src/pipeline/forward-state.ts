@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { RequestOutcome } from '../events/gateway-events.js';
+import type { InspectedBodies, RequestOutcome } from '../events/gateway-events.js';
 import type { BufferRequest, GatewayContext, UpstreamHead } from './types.js';
 
 /**
@@ -14,8 +14,21 @@ export const UPSTREAM_BODY: unique symbol = Symbol('gw.upstreamBody');
 export const BUFFERING: unique symbol = Symbol('gw.buffering');
 export const SENT_HEADERS: unique symbol = Symbol('gw.sentHeaders');
 export const OUTCOME: unique symbol = Symbol('gw.outcome');
+export const BODY_TAP: unique symbol = Symbol('gw.bodyTap');
 
 export type HeadEdit = (head: UpstreamHead, ctx: GatewayContext) => void;
+
+/** Sees the bodies go by for inspection (src/observe/inspect/): chunks by reference, no copies. */
+export interface BodyTap extends InspectedBodies {
+  /** A chunk of the body going upstream (a 'data' listener as it is). */
+  readonly onRequestChunk: (chunk: Buffer) => void;
+  /** The whole body sent from memory; a retry sends it again, so it replaces. */
+  requestBody(body: Buffer): void;
+  /** An answer starts to stream: the chunks read before it (`already`), then each one of `body`. */
+  answerStreams(already: readonly Buffer[], body: Readable): void;
+  /** A whole answer written from memory (buffered, cached, mocked). */
+  answerBody(body: Buffer): void;
+}
 
 export interface ForwardState {
   /** Edits of the upstream's head, in the order policies asked for them. */
@@ -26,6 +39,8 @@ export interface ForwardState {
   [BUFFERING]: BufferRequest | undefined;
   /** The client's head as written straight from the upstream's (for the request log). */
   [SENT_HEADERS]: readonly string[] | undefined;
+  /** Set when inspect.bodies is on: the forward shows it the bodies. */
+  [BODY_TAP]: BodyTap | undefined;
   /** The writable side of `ctx.outcome` (the same object): who answered, why, and markers. */
   readonly [OUTCOME]: RequestOutcome;
 }
@@ -37,6 +52,7 @@ export function emptyForwardState(outcome: RequestOutcome): ForwardState {
     [UPSTREAM_BODY]: undefined,
     [BUFFERING]: undefined,
     [SENT_HEADERS]: undefined,
+    [BODY_TAP]: undefined,
     [OUTCOME]: outcome,
   };
 }

@@ -3,16 +3,18 @@ import type { Readable } from 'node:stream';
 import type { ErrorCode, GatewayError } from '../errors.js';
 import type { RequestOutcome } from '../events/gateway-events.js';
 import {
+  BODY_TAP,
   BUFFERING,
   HEAD_EDITS,
   OUTCOME,
   SENT_HEADERS,
   UPSTREAM_BODY,
+  type BodyTap,
   type HeadEdit,
 } from './forward-state.js';
 import type { BufferRequest, GatewayContext } from './types.js';
 
-export type { HeadEdit } from './forward-state.js';
+export type { BodyTap, HeadEdit } from './forward-state.js';
 
 /**
  * How policies talk to the forward and to each other: a call per intent instead of fields each
@@ -127,4 +129,14 @@ export function bufferAnswer(ctx: GatewayContext, buffering: AnswerBuffering): v
 /** The buffering a policy asked for on this request, if any. */
 export function answerBuffering(ctx: GatewayContext): BufferRequest | undefined {
   return ctx[BUFFERING];
+}
+
+/** Shows this request's bodies to `tap` as the forward sends and relays them (inspect.bodies). */
+export function tapBodies(ctx: GatewayContext, tap: BodyTap): void {
+  ctx[BODY_TAP] = tap;
+}
+
+/** The tap the forward shows the bodies to, when inspect.bodies is on; else undefined. */
+export function bodyTap(ctx: GatewayContext): BodyTap | undefined {
+  return ctx[BODY_TAP];
 }

@@ -1,5 +1,6 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { GatewayContext } from './types.js';
+import { bodyTap } from './hooks.js';
 
 /**
  * Writes a buffered answer (ctx.response) with the gateway's own headers, recomputing
@@ -22,6 +23,8 @@ export function sendBufferedResponse(ctx: GatewayContext): void {
     ctx.res.end();
     return;
   }
+  // inspect.bodies: a buffered answer (upstream, cache, mock, aggregate) is seen whole, as sent.
+  if (ctx.method !== 'HEAD') bodyTap(ctx)?.answerBody(response.body);
   headers['content-length'] = response.body.length;
   ctx.res.writeHead(status, headers);
   ctx.res.end(ctx.method === 'HEAD' ? undefined : response.body);

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import https from 'node:https';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { GatewayContext } from '../pipeline/types.js';
-import { answerHeadEdits, markOutcome, recordSentHeaders, upstreamBody } from '../pipeline/hooks.js';
+import { answerHeadEdits, bodyTap, markOutcome, recordSentHeaders, upstreamBody } from '../pipeline/hooks.js';
 import { answerTaps, startAnswerTaps } from '../pipeline/answer-tap.js';
 import {
   defaultTimeouts,
@@ -158,6 +158,8 @@ export function forwardHttp(
   const { req, res } = ctx;
   const endpoint = endpointOf(target);
   const body = upstreamBody(ctx);
+  // inspect.bodies: sees the bodies by reference as they go (undefined, and no work, when off).
+  const tap = bodyTap(ctx);
   const headers = upstreamHeaderList(
     ctx.method,
     ctx.upstreamHeaders,
@@ -353,6 +355,7 @@ export function forwardHttp(
         return;
       }
       for (const chunk of already) res.write(chunk);
+      tap?.answerStreams(already, proxyRes);
       const taps = answerTaps(ctx);
       if (taps) startAnswerTaps(taps, res.statusCode, proxyRes.headers, already, proxyRes);
       relayBody(proxyRes, res, touch);
@@ -399,6 +402,7 @@ export function forwardHttp(
     };
 
     if (Buffer.isBuffer(body)) {
+      tap?.requestBody(body);
       proxyReq.end(body);
     } else if (body !== undefined) {
       body.once('error', (error: Error) => proxyReq.destroy(error));
@@ -419,6 +423,7 @@ export function forwardHttp(
       source.on('data', () => {
         if (phase === 'upload') touch();
       });
+      if (tap) source.on('data', tap.onRequestChunk);
       source.pipe(proxyReq, { end: false });
       source.once('end', () => {
         // The client's own trailers, also when a policy's stream (bodyLimit's counter) carried
