@@ -20,6 +20,7 @@ import { hostHeaderSchema, upstreamTlsSchema } from '../proxy/upstream-tls-schem
 import { allowedHostsSchema } from '../pipeline/allowed-hosts-schema.js';
 import { openapiSpecSchema, serviceMockSchema, validateSchema } from '../openapi/openapi-schema.js';
 import { telemetrySchema } from '../observe/trace/telemetry-schema.js';
+import { inspectSchema } from '../observe/inspect/inspect-schema.js';
 
 /**
  * The whole gateway.config schema. Core fields live here; each policy's schema lives beside its
@@ -243,6 +244,7 @@ const topLevelPolicyFields = {
   cors: corsSchema.optional(),
   cacheStore: cacheStoreSchema.prefault({}),
   telemetry: telemetrySchema.optional(),
+  inspect: inspectSchema.prefault({}),
 };
 
 export const configSchema = z.strictObject({

@@ -13,6 +13,7 @@ import { redirectPortOf, resolveListenerTls, startHttpsRedirect } from './listen
 import { summarizeRoutes } from './route-summary.js';
 import { createWebSocketCloser } from './websocket-going-away.js';
 import { metricsOf, metricsSkip } from '../metrics/gateway-metrics.js';
+import { inspectStoreOf } from '../observe/inspect/inspect-store.js';
 import { createTelemetry } from '../observe/trace/telemetry.js';
 import type { SpanTracer } from '../observe/trace/span-types.js';
 
@@ -34,6 +35,8 @@ export interface StartGatewayOptions {
   https?: boolean;
   /** A plain HTTP port that answers 308 to the HTTPS one (`tls.redirectHttpFrom`). */
   redirectHttpFrom?: number;
+  /** What `inspect.bodies` means when the config leaves it out (`gw dev`: on, unless JSON logs go to a pipe). */
+  inspectBodies?: boolean;
 }
 
 export interface RunningGateway {
@@ -72,6 +75,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     configFile: options.configFile,
   });
   const state = await createGatewayState({ config, configDir, stateDir: options.stateDir, events });
+  inspectStoreOf(state).defaultOn = options.inspectBodies ?? false;
   // Metrics follow the event stream, once per process; the registry lives as long as the state.
   const stopMetrics = events.subscribe(metricsOf(state).observe, { skip: metricsSkip });
   const forwarder = createForwarder();

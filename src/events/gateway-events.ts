@@ -27,6 +27,28 @@ export interface RequestOutcome {
   hint?: string;
 }
 
+/** One body as kept for inspection: its first inspect.maxBodyBytes bytes as sent, and its size. */
+export interface KeptBody {
+  /** Undefined when there was no body, or once the memory bound let it go. */
+  readonly bytes: Buffer | undefined;
+  /** Bytes that went by in all (more than `bytes` holds when it was cut). */
+  readonly size: number;
+}
+
+/** A request's bodies, kept when inspect.bodies is on (src/observe/inspect/). */
+export interface InspectedBodies {
+  readonly request: KeptBody;
+  readonly answer: KeptBody;
+  /** False once the memory bound (inspect.maxTotalBytes) let this request's bodies go. */
+  readonly kept: boolean;
+  /** The client's target and head as they came, unredacted: redact before showing. */
+  readonly clientUrl: string;
+  readonly clientHeaders: readonly string[];
+  readonly secure: boolean;
+  /** inspect.redact: body fields masked wherever these bodies are shown or exported. */
+  readonly redact: readonly string[];
+}
+
 export interface RequestFinished {
   type: 'request-finished';
   id: string;
@@ -54,6 +76,8 @@ export interface RequestFinished {
   requestHeaders?: Record<string, string | string[] | undefined>;
   /** As an object, or as the flat [name, value, …] list the client was sent. */
   responseHeaders?: Record<string, string | string[] | number | undefined> | readonly string[];
+  /** The bodies, when inspect.bodies is on and the request reached a route. */
+  bodies?: InspectedBodies;
 }
 
 export interface LimitChecked {

@@ -1,6 +1,6 @@
 import type { EventStream } from '../events/event-stream.js';
 import type { GatewayContext } from './types.js';
-import { sentHeaders } from './hooks.js';
+import { bodyTap, sentHeaders } from './hooks.js';
 import { redactHeaders, redactQuery } from '../events/redact.js';
 import { grpcStatusSent } from '../protocols/grpc/grpc-outcome.js';
 
@@ -30,6 +30,7 @@ export function emitFinished(events: EventStream, ctx: GatewayContext): void {
     grpcStatus: grpcStatusSent(res),
     traceId: ctx.trace?.traceId,
     outcome: ctx.outcome,
+    bodies: bodyTap(ctx),
     // Redacted when read (only the dashboard's detail does): nothing to pay per request.
     get requestHeaders() {
       return redactHeaders(requestHeaders);

@@ -11,7 +11,7 @@ import { normalizePath, splitUrl } from '../normalize-path.js';
 import { sendProblem } from '../problem.js';
 import { emitFinished } from '../request-events.js';
 import type { CompiledRoute, GatewayContext } from '../types.js';
-import { BUFFERING, HEAD_EDITS, OUTCOME, SENT_HEADERS, UPSTREAM_BODY } from '../forward-state.js';
+import { BODY_TAP, BUFFERING, HEAD_EDITS, OUTCOME, SENT_HEADERS, UPSTREAM_BODY } from '../forward-state.js';
 import type { RequestOutcome } from '../../events/gateway-events.js';
 import { isAdminPath } from '../admin.js';
 import { checkRequestHead } from './check-head.js';
@@ -180,6 +180,7 @@ export function createIntake(options: IntakeOptions): Intake {
       [UPSTREAM_BODY]: undefined,
       [BUFFERING]: undefined,
       [SENT_HEADERS]: undefined,
+      [BODY_TAP]: undefined,
       [OUTCOME]: outcome,
       identity: undefined,
       timeoutMs: route.config.timeout ?? upstreams.get(route.config.service ?? '')?.timeoutMs ?? 30_000,
