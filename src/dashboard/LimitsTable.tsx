@@ -7,7 +7,10 @@ import { HeaderRow, TableRow } from './TableRow.js';
 
 const columns: ColumnSpec[] = [
   { id: 'caller', title: 'CALLER', width: 10, priority: 0, grow: 1, maxWidth: 20 },
-  { id: 'limit', title: 'ROUTE / LIMIT', width: 14, priority: 1, grow: 1, maxWidth: 40 },
+  // The route id (methods, host, path) is long and may be cut; the window beside it is a column of
+  // its own so that a long route never cuts it off (issue 15, at 80 columns).
+  { id: 'route', title: 'ROUTE', width: 10, priority: 1, grow: 2, maxWidth: 40 },
+  { id: 'limit', title: 'LIMIT', width: 12, priority: 0 },
   { id: 'used', title: 'USED', width: 9, priority: 0, align: 'right' },
   { id: 'remaining', title: 'LEFT', width: 5, priority: 3, align: 'right' },
   { id: 'resets', title: 'RESETS IN', width: 9, priority: 2, align: 'right' },
@@ -35,7 +38,8 @@ export function LimitsTable({ rows, width }: { readonly rows: readonly LimitRow[
           columns={fitted}
           cells={{
             caller: { text: row.caller },
-            limit: { text: `${row.routeId} · ${row.policy}` },
+            route: { text: row.routeId },
+            limit: { text: row.policy },
             used: { text: `${row.used}/${row.limit}`, color: usageColor(row), bold: true },
             remaining: { text: String(row.remaining) },
             resets: { text: row.resetsInMs > 0 ? formatCountdown(row.resetsInMs) : 'reset' },

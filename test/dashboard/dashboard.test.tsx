@@ -112,7 +112,7 @@ describe('the dashboard', () => {
     dashboard = renderDashboardUnderTest();
     dashboard.emit(limitChecked({ remaining: 2, resetMs: 50_000 }));
     expect(lineWith(await dashboard.frame(), 'mobile-app')).toMatch(
-      /mobile-app\s+orders · 10 per 1m\s+8\/10\s+2\s+50 s\s+0/,
+      /mobile-app\s+orders\s+10 per 1m\s+8\/10\s+2\s+50 s\s+0/,
     );
 
     // When it uses the rest and is refused once, 8 s later
