@@ -7,6 +7,7 @@ import { GatewayError } from '../errors.js';
 import { explainGrpcCall, formatGrpcRouteMethods, grpcRouteMethods } from './grpc-route-methods.js';
 import { printTable } from './print-table.js';
 import { registerRoutesImport } from './routes-import-command.js';
+import { formatOpenapi, formatOperation, openapiOfRoute, operationOfRequest } from './route-openapi.js';
 import { formatPolicy, pathChanges, policiesOfRoute } from './route-policies.js';
 import { explainHost, parseTestUrl } from './test-url.js';
 
@@ -46,6 +47,7 @@ export function registerRoutesCommand(program: Command): void {
           pathChanges: pathChanges(route),
           policies: policiesOfRoute(route, config),
           ...(grpc ? { grpc } : {}),
+          openapi: openapiOfRoute(route, config) ?? null,
         };
       });
       if (flags.json) {
@@ -60,7 +62,9 @@ export function registerRoutesCommand(program: Command): void {
           r.path,
           r.service ?? '-',
           r.targets.join(' ') || '-',
-          [...r.pathChanges, ...r.policies.map(formatPolicy)].join(', ') || '-',
+          [...r.pathChanges, ...r.policies.map(formatPolicy), ...formatOpenapi(r.openapi ?? undefined)].join(
+            ', ',
+          ) || '-',
           r.url,
         ]),
       );
@@ -135,6 +139,7 @@ export function registerRoutesCommand(program: Command): void {
       // A transcoded call goes upstream as POST /package.Service/Method, not as the REST path.
       const calledPath = route.config.transcode && grpc?.method ? `/${grpc.method}` : upstreamPath;
       const policies = policiesOfRoute(route.config, config);
+      const openapi = operationOfRequest(route.config, config, dir, method, upstreamPath);
       const report = {
         matched: true,
         method,
@@ -146,6 +151,7 @@ export function registerRoutesCommand(program: Command): void {
         params,
         ...(grpc ? { grpc: { method: grpc.method ?? null, fields: grpc.fields ?? {} } } : {}),
         policies,
+        ...(openapi ? { openapi } : {}),
         why,
       };
       if (flags.json) {
@@ -158,7 +164,8 @@ export function registerRoutesCommand(program: Command): void {
           `  service:  ${route.config.service ?? '-'}`,
           `  upstream: ${report.upstreamUrls.join(' | ') || '-'}`,
           ...(grpc ? [`  gRPC:     ${grpc.method ?? 'no method'}`] : []),
-          `  policies: ${policies.map(formatPolicy).join(' → ') || 'none (forwarded as is)'}`,
+          ...(openapi ? [`  openapi:  ${formatOperation(openapi)}`] : []),
+          `  policies: ${[...policies.map(formatPolicy), ...formatOpenapi(openapiOfRoute(route.config, config))].join(' → ') || 'none (forwarded as is)'}`,
           `  why:`,
           ...why.map((line) => `    - ${line}`),
         ].join('\n') + '\n',
