@@ -64,6 +64,9 @@ function setHead(
   for (const [name, values] of grouped) res.setHeader(name, values.length === 1 ? values[0]! : values);
 }
 
+/** What a relayed answer may have queued for a slow client before the upstream stream pauses. */
+const RELAY_SLACK = 1024 * 1024;
+
 /**
  * Streams the upstream's body to the client: the client's backpressure pauses the stream (and so,
  * by HTTP/2 flow control, the upstream). The upstream's trailers (gRPC's status) follow the body
@@ -81,7 +84,9 @@ export function relayHttp2Body(stream: ClientHttp2Stream, res: ServerResponse, t
     touch();
     // An answer gw ended early (a gRPC deadline) takes no more; the forward resets the stream.
     if (res.writableEnded) return;
-    if (!res.write(chunk)) {
+    // Paused only past RELAY_SLACK, not at the response's 16 KiB mark: a pause per DATA frame
+    // stalls the upstream's window for a round trip each time.
+    if (!res.write(chunk) && res.writableLength >= RELAY_SLACK) {
       stream.pause();
       res.once('drain', resume);
     }
