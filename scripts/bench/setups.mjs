@@ -212,6 +212,32 @@ export const setups = [
     },
   },
   {
+    id: 'chain-trace',
+    name: 'gw, full chain + span export (telemetry.otlp to a sink that discards)',
+    target: { of: 'chain', rps: 0.85 },
+    async prepare(ctx) {
+      // The receiver sits beside the load generator, as a collector would be another process.
+      const sink = await ctx.start(0, process.execPath, [path.join(ctx.root, 'scripts/bench/otlp-sink.mjs')]);
+      const sinkUrl = `http://127.0.0.1:${sink.port}`;
+      const stateDir = path.join(ctx.workDir, 'chain-trace', 'state');
+      const { key } = gwJson(ctx, ['keys', 'create', '--name', 'bench', '--state-dir', stateDir]);
+      const row = await fullChain(
+        ctx,
+        'chain-trace',
+        'apiKey',
+        { 'X-API-Key': key },
+        {
+          telemetry: { otlp: sinkUrl },
+        },
+      );
+      // The probes' spans reach the sink within the batch delay (1 s); none means no export.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const taken = await fetch(sinkUrl).then((r) => r.json());
+      if (taken.batches === 0) row.notes.push('telemetry: no spans reached the OTLP sink');
+      return row;
+    },
+  },
+  {
     id: 'chain-base',
     name: 'gw, full chain, from the build at GW_BENCH_BASE',
     target: { of: 'chain', rps: 0.97 },

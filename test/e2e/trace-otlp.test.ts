@@ -138,6 +138,26 @@ describe('OTLP span export', () => {
     expect(auth!.attributes['error.type']).toBe('GW_UNAUTHENTICATED');
   });
 
+  it('records nothing for a caller that said "not sampled", yet sends its trace on unsampled', async () => {
+    const otlp = await receiver();
+    const up = await upstream();
+    const gw = await gateway({
+      telemetry: { otlp: otlp.url },
+      services: { s: { targets: [up.url] } },
+      routes: [{ path: '/api', service: 's' }],
+    });
+    const unsampled = 'a'.repeat(32);
+    await request(gw.url, '/api/quiet', { headers: { traceparent: `00-${unsampled}-${PARENT}-00` } });
+    await request(gw.url, '/api/loud', { headers: { traceparent: `00-${TRACE}-${PARENT}-01` } });
+    await waitFor(() => otlp.spans.some((s) => s.traceId === TRACE), 10_000, 'the sampled trace');
+    // The unsampled request ended first: its spans would have been in the same batch or before.
+    expect(otlp.spans.filter((s) => s.traceId === unsampled)).toEqual([]);
+    const sent = String(up.requests[0]!.headers.traceparent).split('-');
+    expect(sent[1]).toBe(unsampled);
+    expect(sent[2]).not.toBe(PARENT);
+    expect(sent[3]).toBe('00');
+  });
+
   it('answers every request while the receiver is unreachable, and says so once', async () => {
     const up = await upstream();
     const closedPort = await freePort();

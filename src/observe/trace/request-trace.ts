@@ -23,7 +23,7 @@ export interface RequestTrace {
  * tracestate as sent: gw adds no entry of its own.
  *
  * Without a tracer this is a few string checks and one pooled random id; with one, gw's
- * server span is started here (the SDK draws its ids from the same pool) and its ids are used.
+ * server span is started here (its ids come from the same pool) and its ids are used.
  */
 export function startRequestTrace(
   headers: IncomingHttpHeaders,

@@ -42,6 +42,3 @@ export function randomSpanId(): string {
   } while (id === ZERO_SPAN);
   return id;
 }
-
-/** The same generators in the shape the OpenTelemetry SDK asks for (its `IdGenerator`). */
-export const pooledIdGenerator = { generateTraceId: randomTraceId, generateSpanId: randomSpanId };
