@@ -29,6 +29,8 @@ export function describeMarkers(outcome: RequestOutcome): string {
   if (outcome.mocked) markers.push('mocked');
   if (outcome.fault) markers.push(`fault:${outcome.fault}`);
   if (outcome.partial) markers.push('partial');
+  // The upstream's answer broke its OpenAPI operation (validate.response 'warn': served anyway).
+  if (outcome.drift) markers.push('drift');
   // An answer gw wrote itself (401, 429, 502, 503, 504 …) says which error it was.
   if (outcome.code) markers.push(outcome.code);
   return markers.join(' ');

@@ -82,6 +82,15 @@ export function detailLines(
   fact('markers', describeMarkers(request.outcome) || '—');
   fact('id', `${request.id} at ${formatClock(request.at)}`);
   if (request.traceId !== undefined) fact('trace', request.traceId);
+  const { drift } = request.outcome;
+  if (drift) {
+    // validate.response 'warn': the answer was served as it came; here is where it broke the spec.
+    lines.push({
+      kind: 'section',
+      text: `SPEC DRIFT: the answer breaks ${drift.operation} (served as it came)`,
+    });
+    for (const v of drift.violations) lines.push({ kind: 'plain', text: `  ${v.location}: ${v.expected}` });
+  }
 
   const ownAnswer =
     request.outcome.code !== undefined ||

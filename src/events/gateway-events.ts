@@ -25,6 +25,11 @@ export interface RequestOutcome {
   code?: string;
   /** That error's hint, as the problem+json body gave it. */
   hint?: string;
+  /**
+   * Where the upstream's answer breaks its OpenAPI operation, on a route with validate.response
+   * 'warn' (served as it came): `{ location, expected }` per violation, with the operation.
+   */
+  drift?: { operation: string; violations: ReadonlyArray<{ location: string; expected: string }> };
 }
 
 /** One body as kept for inspection: its first inspect.maxBodyBytes bytes as sent, and its size. */

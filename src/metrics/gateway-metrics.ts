@@ -87,6 +87,12 @@ export function createGatewayMetrics(): GatewayMetrics {
     labelNames: ['route', 'grpc_status'] as const,
     registers,
   });
+  const drift = new Counter({
+    name: 'gw_openapi_drift_total',
+    help: "Upstream answers that broke their OpenAPI operation on validate.response 'warn' routes (served anyway), by route",
+    labelNames: ['route'] as const,
+    registers,
+  });
   const reloads = new Counter({
     name: 'gw_config_reloads_total',
     help: 'Config reloads by result (loaded, rejected)',
@@ -107,6 +113,7 @@ export function createGatewayMetrics(): GatewayMetrics {
     if (outcome.retries) retries.inc({ route }, outcome.retries);
     if (outcome.partial) partial.inc({ route });
     if (event.grpcStatus !== undefined) grpcCalls.inc({ route, grpc_status: event.grpcStatus });
+    if (outcome.drift) drift.inc({ route });
   }
 
   return {

@@ -40,6 +40,8 @@ export const createOpenapiResponsePolicy: PolicyFactory = (route, build) => {
     const summary = `the answer breaks ${name}: ${violations.map((v) => `${v.location} (${v.expected})`).join(', ')}`;
     // A streamed answer's head is already on its way: it can only be reported, never replaced.
     if (mode === 'warn' || ctx.response === undefined) {
+      // The drift itself, for the JSON log line, the drift metric and the dashboard's marker.
+      markOutcome(ctx, 'drift', { operation: name, violations });
       markOutcome(
         ctx,
         'reason',

@@ -60,7 +60,7 @@ export function answeredWithError(ctx: GatewayContext, error: GatewayError): voi
  * failure it throws happened (when the error's own message says less).
  */
 export type OutcomeMark =
-  'cache' | 'limited' | 'limitRemaining' | 'retries' | 'mocked' | 'fault' | 'partial' | 'reason';
+  'cache' | 'limited' | 'limitRemaining' | 'retries' | 'mocked' | 'fault' | 'partial' | 'reason' | 'drift';
 
 /** Notes one fact about the request (a cache hit, a rate limit's remainder, an injected fault …). */
 export function markOutcome<K extends OutcomeMark>(
