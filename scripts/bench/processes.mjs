@@ -1,7 +1,7 @@
 // Process plumbing shared by the bench scripts: pinned children that are always stopped on exit,
 // free ports, and one bounded load run with wrk (autocannon when wrk is not installed).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -145,18 +145,29 @@ function safeReaddir(dir) {
  * One bounded load run of `seconds`: { rps, p99 (ms), non2xx, cpuUs } where cpuUs is the CPU
  * time the process `pid` spent per request, in microseconds.
  */
-export async function load(url, headers, seconds, connections = 50, pid = undefined) {
+export async function load(url, headers, seconds, connections = 50, pid = undefined, request = {}) {
   const cpuBefore = cpuSeconds(pid);
-  const result = await runLoad(url, headers, seconds, connections);
+  const result = await runLoad(url, headers, seconds, connections, request);
   const cpuAfter = cpuSeconds(pid);
   const cpuUs =
     cpuBefore === undefined || !result.requests ? NaN : ((cpuAfter - cpuBefore) * 1e6) / result.requests;
   return { ...result, cpuUs };
 }
 
-async function runLoad(url, headers, seconds, connections) {
+/**
+ * `request`: { method, body } for loads that send a body (a POST with JSON); wrk takes them from a
+ * Lua script, autocannon from -m and -b.
+ */
+async function runLoad(url, headers, seconds, connections, request = {}) {
   if (hasWrk) {
     const headerArgs = Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
+    if (request.method || request.body !== undefined) {
+      const script = path.join(os.tmpdir(), `gw-bench-request-${process.pid}.lua`);
+      const lines = [`wrk.method = "${request.method ?? 'GET'}"`];
+      if (request.body !== undefined) lines.push(`wrk.body = [==[${request.body}]==]`);
+      writeFileSync(script, lines.join('\n') + '\n');
+      headerArgs.push('-s', script);
+    }
     const [cmd, cmdArgs] = pin(0, 'wrk', [
       '-t1',
       `-c${connections}`,
@@ -182,6 +193,8 @@ async function runLoad(url, headers, seconds, connections) {
     '-d',
     String(seconds),
     ...headerArgs,
+    ...(request.method ? ['-m', request.method] : []),
+    ...(request.body !== undefined ? ['-b', request.body] : []),
     url,
   ]);
   const result = await run(cmd, cmdArgs, (seconds + 30) * 1000);

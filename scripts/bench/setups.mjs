@@ -7,6 +7,7 @@ import path from 'node:path';
 import { grpcStreamLoad, grpcUnaryLoad } from './grpc-load.mjs';
 import { h2load, hasH2load, http2Load } from './h2-load.mjs';
 import { httpsSetups } from './https-setups.mjs';
+import { openapiSetups } from './openapi-setups.mjs';
 import { cpuSeconds } from './processes.mjs';
 
 /** Every gw row requests the same path, on a route with a param, as real APIs do. */
@@ -339,6 +340,7 @@ export const setups = [
   },
   ...grpcSetups(),
   ...httpsSetups({ startGw, fourRoutes, measured }),
+  ...openapiSetups({ startGw, fourRoutes }),
 ];
 
 /** The bench's gRPC upstream (grpc-upstream.mjs), one process shared by the gRPC rows. */
