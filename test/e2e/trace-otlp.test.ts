@@ -1,8 +1,12 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../helpers/project.js';
 import { EXPORT_FAILURES_METRIC } from '../../src/observe/trace/telemetry.js';
 import { freePort, request } from '../helpers/http.js';
 import { useTestServers } from '../helpers/test-servers.js';
-import { waitFor } from '../helpers/wait.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 import type { UpstreamHandler } from '../helpers/upstream.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './trace-otlp-receiver.js';
 
@@ -156,6 +160,83 @@ describe('OTLP span export', () => {
     expect(sent[1]).toBe(unsampled);
     expect(sent[2]).not.toBe(PARENT);
     expect(sent[3]).toBe('00');
+  });
+
+  it('follows telemetry across reloads: on, to another receiver, off', async () => {
+    const [first, second] = [await receiver(), await receiver()];
+    const up = await upstream();
+    const base = { services: { s: { targets: [up.url] } }, routes: [{ path: '/api', service: 's' }] };
+    const gw = await gateway(base);
+    await request(gw.url, '/api/untraced');
+    await gw.reload({ ...base, telemetry: { otlp: first.url } });
+    await request(gw.url, '/api/one');
+    await waitFor(
+      () => first.spans.some((s) => s.attributes['url.path'] === '/api/one'),
+      10_000,
+      'a span at the first',
+    );
+    await gw.reload({ ...base, telemetry: { otlp: second.url } });
+    await request(gw.url, '/api/two');
+    await waitFor(
+      () => second.spans.some((s) => s.attributes['url.path'] === '/api/two'),
+      10_000,
+      'a span at the second',
+    );
+    await gw.reload(base);
+    await request(gw.url, '/api/three');
+    await request(gw.url, '/api/four');
+    // Off again: /api/three and /api/four go upstream traced, but no span of theirs is exported.
+    await sleep(1500);
+    const exported = [...first.spans, ...second.spans].map((s) => s.attributes['url.path']);
+    expect(exported).not.toContain('/api/untraced');
+    expect(exported).not.toContain('/api/three');
+    expect(first.spans.map((s) => s.attributes['url.path'])).not.toContain('/api/two');
+    expect(up.requests.map((r) => r.url)).toEqual([
+      '/api/untraced',
+      '/api/one',
+      '/api/two',
+      '/api/three',
+      '/api/four',
+    ]);
+    expect(up.requests.every((r) => typeof r.headers.traceparent === 'string')).toBe(true);
+  });
+
+  it('loads the OpenTelemetry SDK only when telemetry is configured', () => {
+    const dist = path.join(repoRoot, 'dist/index.js');
+    if (!existsSync(dist)) throw new Error('dist/ is missing: run `npm run build` first');
+    // A fresh process: what one gateway run loads, without what other tests in this worker loaded.
+    const script = (telemetry: boolean) => `
+      import http from 'node:http';
+      import { createRequire } from 'node:module';
+      import { mkdtempSync } from 'node:fs';
+      import os from 'node:os';
+      import path from 'node:path';
+      const { startGateway } = await import(${JSON.stringify(dist)});
+      const up = http.createServer((req, res) => res.end('ok'));
+      await new Promise((resolve) => up.listen(0, '127.0.0.1', resolve));
+      const config = {
+        services: { s: { targets: ['http://127.0.0.1:' + up.address().port] } },
+        routes: [{ path: '/api', service: 's' }],
+        ${telemetry ? "telemetry: { otlp: 'http://127.0.0.1:9', timeout: '100ms' }," : ''}
+      };
+      const stateDir = mkdtempSync(path.join(os.tmpdir(), 'gw-lazy-'));
+      const gw = await startGateway({ config, port: 0, host: '127.0.0.1', stateDir, configDir: stateDir });
+      await (await fetch(gw.url + '/api')).text();
+      const loaded = Object.keys(createRequire(import.meta.url).cache).some((f) => f.includes('sdk-trace'));
+      await gw.close(0);
+      up.close();
+      console.log(JSON.stringify({ loaded }));
+    `;
+    const run = (telemetry: boolean) => {
+      const child = spawnSync(process.execPath, ['--input-type=module', '-e', script(telemetry)], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(child.status, child.stderr).toBe(0);
+      return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { loaded: boolean };
+    };
+    expect(run(false)).toEqual({ loaded: false });
+    expect(run(true)).toEqual({ loaded: true });
   });
 
   it('answers every request while the receiver is unreachable, and says so once', async () => {
