@@ -37,7 +37,8 @@ describe('gw dev --record / --replay', () => {
     // Sent without a Content-Length, the answer streamed to the client and is written as it ended.
     await waitFor(
       () =>
-        existsSync(project.path('fixtures/users')) && readdirSync(project.path('fixtures/users')).length > 0,
+        existsSync(project.path('fixtures/users')) &&
+        readdirSync(project.path('fixtures/users')).some((f) => f.endsWith('.json')),
     );
     await recorder.stop();
     await up.close();

@@ -301,7 +301,11 @@ describe('record and replay of streamed answers', () => {
       expect(pace.stalled).toBe(false);
       live[target] = answer.bytes;
     }
-    await waitFor(async () => (await readdir(dir).catch(() => [])).length === 3, 10_000, 'three recordings');
+    await waitFor(
+      async () => (await readdir(dir).catch(() => [])).filter((f) => f.endsWith('.json')).length === 3,
+      10_000,
+      'three recordings',
+    );
     const files = await readdir(dir);
     const read = async (slug: string) =>
       JSON.parse(

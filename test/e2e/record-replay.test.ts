@@ -109,7 +109,10 @@ async function recordAll(dir: string): Promise<Answer[]> {
   const answers: Answer[] = [];
   for (const [target, options] of exchanges) answers.push(await send(recorder.url, target, options));
   // An answer sent without a Content-Length streams to the client and is written as it ends.
-  await waitFor(async () => (await readdir(dir).catch(() => [])).length === exchanges.length);
+  await waitFor(
+    async () =>
+      (await readdir(dir).catch(() => [])).filter((f) => f.endsWith('.json')).length === exchanges.length,
+  );
   await up.close();
   return answers;
 }
@@ -229,7 +232,11 @@ describe('record and replay', () => {
     await send(recorder.url, '/api/users?page=1&ts=100');
     const order = { method: 'POST', headers: { 'content-type': 'application/json' } };
     await send(recorder.url, '/api/orders', { ...order, body: '{"item":"cup","meta":{"sentAt":1}}' });
-    await waitFor(async () => (await readdir(dir).catch(() => [])).length === 2, 10_000, 'two recordings');
+    await waitFor(
+      async () => (await readdir(dir).catch(() => [])).filter((f) => f.endsWith('.json')).length === 2,
+      10_000,
+      'two recordings',
+    );
     await up.close();
 
     const replayer = await gateway(service([`http://127.0.0.1:${await freePort()}`], { replay: options }));
