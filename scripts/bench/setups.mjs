@@ -239,6 +239,26 @@ export const setups = [
     },
   },
   {
+    id: 'chain-inspect',
+    name: 'gw, full chain + body inspection (inspect.bodies on, at its defaults: 64kb a body, 32mb in all)',
+    target: { of: 'chain', rps: 0.9 },
+    async prepare(ctx) {
+      const stateDir = path.join(ctx.workDir, 'chain-inspect', 'state');
+      const { key } = gwJson(ctx, ['keys', 'create', '--name', 'bench', '--state-dir', stateDir]);
+      // --log-format json to a pipe leaves bodies off (as for `chain`): the config turns them on.
+      const row = await fullChain(
+        ctx,
+        'chain-inspect',
+        'apiKey',
+        { 'X-API-Key': key },
+        { inspect: { bodies: true } },
+      );
+      const kept = await fetch(`${new URL(row.url).origin}/__gw/requests?last=1`).then((r) => r.json());
+      if (!(kept.requests?.[0]?.answerBytes > 0)) row.notes.push('inspect: the answer body was not kept');
+      return row;
+    },
+  },
+  {
     id: 'chain-base',
     name: 'gw, full chain, from the build at GW_BENCH_BASE',
     target: { of: 'chain', rps: 0.97 },

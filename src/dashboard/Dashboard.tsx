@@ -21,12 +21,12 @@ import { planLayout } from './plan-layout.js';
 import { RequestDetail, detailLength } from './RequestDetail.js';
 import { RoutesTable } from './RoutesTable.js';
 import { footerLabels } from './shortcuts.js';
-import { initialUi, useDashboardKeys, type UiState } from './use-dashboard-keys.js';
+import { initialUi, useDashboardKeys, type DashboardActions, type UiState } from './use-dashboard-keys.js';
 import { useTerminalSize } from './use-terminal-size.js';
 
 export interface DashboardProps {
   readonly store: DashboardStore;
-  readonly actions: { quit(): void; reload(): void };
+  readonly actions: DashboardActions;
   readonly now: () => number;
   readonly onCrash: (error: unknown) => void;
 }
@@ -58,8 +58,10 @@ export function Dashboard({ store, actions, now, onCrash }: DashboardProps) {
       ? undefined
       : state.routes.get(ui.detail.request.routeId)?.summary;
   const detailLimit = ui.detail ? findLimit(state, ui.detail.request, time) : undefined;
+  // What c and R added to the open request (its curl command, the replay's answer).
+  const detailExtras = ui.inspect && ui.inspect.seq === ui.detail?.seq ? ui.inspect.extras : undefined;
   const detailMaxScroll = ui.detail
-    ? Math.max(0, detailLength(ui.detail, detailRoute, detailLimit, time) - (bodyRows - 1))
+    ? Math.max(0, detailLength(ui.detail, detailRoute, detailLimit, time, detailExtras) - (bodyRows - 1))
     : 0;
   const keysOn = useDashboardKeys(() => uiRef.current, setUi, {
     store,
@@ -95,6 +97,7 @@ export function Dashboard({ store, actions, now, onCrash }: DashboardProps) {
         now={time}
         rows={bodyRows}
         scroll={ui.detailScroll}
+        extras={detailExtras}
       />
     );
   } else {

@@ -2,6 +2,7 @@ import { Box, Text } from 'ink';
 import type { RouteSummary } from '../events/index.js';
 import type { LimitEntry, LiveRequest } from './dashboard-types.js';
 import { detailLines, type DetailLine } from './detail-lines.js';
+import type { InspectExtras } from './body-lines.js';
 import { statusColor, useColor } from './palette.js';
 
 interface RequestDetailProps {
@@ -13,6 +14,8 @@ interface RequestDetailProps {
   readonly rows: number;
   /** First line shown (clamped here, so the keys need not know how long the view is). */
   readonly scroll: number;
+  /** What c and R added: the curl command, the replay's answer. */
+  readonly extras?: InspectExtras;
 }
 
 /** How many lines the view has, so the scroll keys can stop at the end. */
@@ -21,14 +24,15 @@ export function detailLength(
   route: RouteSummary | undefined,
   limit: LimitEntry | undefined,
   now: number,
+  extras?: InspectExtras,
 ): number {
-  return detailLines(entry.request, route, limit, now).length;
+  return detailLines(entry.request, route, limit, now, extras).length;
 }
 
-export function RequestDetail({ entry, route, limit, now, rows, scroll }: RequestDetailProps) {
+export function RequestDetail({ entry, route, limit, now, rows, scroll, extras }: RequestDetailProps) {
   const color = useColor();
   const { request } = entry;
-  const lines = detailLines(request, route, limit, now);
+  const lines = detailLines(request, route, limit, now, extras);
   // One row for the hint line below.
   const room = Math.max(1, rows - 1);
   const first = Math.max(0, Math.min(scroll, lines.length - room));
@@ -76,7 +80,7 @@ export function RequestDetail({ entry, route, limit, now, rows, scroll }: Reques
         {more
           ? `lines ${first + 1}–${first + shown.length} of ${lines.length} · j/k PgDn/PgUp scroll · `
           : ''}
-        Enter or Esc: back · ↑/↓: neighbouring request
+        Enter or Esc: back · ↑/↓: neighbouring request{request.bodies ? ' · c curl · R replay · e HAR' : ''}
       </Text>
     </Box>
   );

@@ -5,6 +5,13 @@ import type { LimitEntry } from './dashboard-types.js';
 import { explainRequest } from './explain-request.js';
 import { formatClock } from './format.js';
 import { describeMarkers } from './LiveRequests.js';
+import {
+  answerBodyLines,
+  curlLines,
+  replayLines,
+  requestBodyLines,
+  type InspectExtras,
+} from './body-lines.js';
 
 /** One line of the detail view; the view scrolls over them. */
 export interface DetailLine {
@@ -69,6 +76,7 @@ export function detailLines(
   route: RouteSummary | undefined,
   limit: LimitEntry | undefined,
   now: number,
+  extras: InspectExtras = {},
 ): DetailLine[] {
   const explained = explainRequest(request, route, limit, now);
   const lines: DetailLine[] = [{ kind: 'title', text: explained.title }];
@@ -91,6 +99,8 @@ export function detailLines(
     });
     for (const v of drift.violations) lines.push({ kind: 'plain', text: `  ${v.location}: ${v.expected}` });
   }
+  // inspect: what `c` copied, at the top where it shows without scrolling.
+  lines.push(...curlLines(extras.curl));
 
   const ownAnswer =
     request.outcome.code !== undefined ||
@@ -108,6 +118,8 @@ export function detailLines(
     lines.push({ kind: 'dim', text: '  body (application/problem+json):' });
     for (const line of body) lines.push({ kind: 'plain', text: `    ${line}` });
   }
+  // inspect: the answer's body as the client got it, then what `R` got beside it.
+  lines.push(...answerBodyLines(request), ...replayLines(request, extras.replay));
 
   if (wentUpstream(request)) {
     lines.push({ kind: 'section', text: `WHAT WENT UPSTREAM: ${request.upstreamUrl ?? request.target}` });
@@ -121,5 +133,6 @@ export function detailLines(
         : '';
     lines.push({ kind: 'section', text: `WHAT WENT UPSTREAM: not sent upstream${why}` });
   }
+  lines.push(...requestBodyLines(request));
   return lines;
 }

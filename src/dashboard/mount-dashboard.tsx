@@ -4,13 +4,14 @@ import { Dashboard } from './Dashboard.js';
 import { createDashboardStore, type DashboardStore } from './dashboard-store.js';
 import { ErrorBoundary } from './ErrorBoundary.js';
 import { ColorsContext, colorsEnabled } from './palette.js';
+import type { DashboardActions } from './use-dashboard-keys.js';
 
 export interface DashboardOptions {
   events: EventStream;
   stdout?: NodeJS.WriteStream;
   stdin?: NodeJS.ReadStream;
   info: { url: string; configFile?: string };
-  actions: { quit(): void; reload(): void };
+  actions: DashboardActions;
   /** Called once if the view fails; the dashboard is already unmounted by then. */
   onCrash(error: unknown): void;
   /** Tests pin the clock; the gateway's own events still carry their real times. */

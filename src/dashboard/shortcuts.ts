@@ -26,6 +26,9 @@ export type ShortcutAction =
   | 'back'
   | 'filter'
   | 'reload'
+  | 'copy-curl'
+  | 'replay'
+  | 'export-har'
   | 'help';
 
 export interface Shortcut {
@@ -35,6 +38,8 @@ export interface Shortcut {
   action: ShortcutAction;
   /** Its word in the one-line footer; without one it shows only in `?`. */
   footer?: string;
+  /** Only in this view (the open request's keys); elsewhere the key may mean something else. */
+  only?: 'detail';
   matches(input: string, key: KeyPress): boolean;
 }
 
@@ -52,6 +57,26 @@ export const shortcuts: readonly Shortcut[] = [
     action: 'pause',
     footer: 'pause',
     matches: (input, key) => input === 'p' && !key.ctrl,
+  },
+  {
+    keys: 'c',
+    description: 'in the open request: copy it as a curl command (OSC 52 clipboard, and shown)',
+    action: 'copy-curl',
+    only: 'detail',
+    matches: (input, key) => input === 'c' && !key.ctrl,
+  },
+  {
+    keys: 'R',
+    description: 'in the open request: send it through gw again and show the new answer beside the old',
+    action: 'replay',
+    only: 'detail',
+    matches: (input, key) => input === 'R' && !key.ctrl,
+  },
+  {
+    keys: 'e',
+    description: 'export the kept requests as HAR to ./gw-<timestamp>.har',
+    action: 'export-har',
+    matches: (input, key) => input === 'e' && !key.ctrl,
   },
   {
     keys: 'c',
@@ -120,8 +145,14 @@ export const shortcuts: readonly Shortcut[] = [
   },
 ];
 
-export function findShortcut(input: string, key: KeyPress): Shortcut | undefined {
-  return shortcuts.find((shortcut) => shortcut.matches(input, key));
+export function findShortcut(
+  input: string,
+  key: KeyPress,
+  view: 'detail' | 'other' = 'other',
+): Shortcut | undefined {
+  return shortcuts.find(
+    (shortcut) => (shortcut.only === undefined || shortcut.only === view) && shortcut.matches(input, key),
+  );
 }
 
 /** Footer items such as "q quit", in table order. */

@@ -3,6 +3,8 @@ import type { DashboardStore } from './dashboard-store.js';
 import type { LiveRequest } from './dashboard-types.js';
 import { selectLive } from './dashboard-view.js';
 import { findShortcut, type ShortcutAction } from './shortcuts.js';
+import type { InspectActions } from '../observe/inspect/dashboard-actions.js';
+import type { InspectExtras } from './body-lines.js';
 
 export interface UiState {
   mode: 'main' | 'help' | 'detail' | 'filter';
@@ -15,6 +17,8 @@ export interface UiState {
   filter: string;
   quitting: boolean;
   notice: { text: string; at: number } | undefined;
+  /** What `c` and `R` did to the open request (by its seq): the curl command, the replay's answer. */
+  inspect: { seq: number; extras: InspectExtras } | undefined;
 }
 
 export const initialUi: UiState = {
@@ -26,11 +30,19 @@ export const initialUi: UiState = {
   filter: '',
   quitting: false,
   notice: undefined,
+  inspect: undefined,
 };
+
+/** What the keys may ask of the process (`gw dev` gives inspect's when bodies can be kept). */
+export interface DashboardActions {
+  quit(): void;
+  reload(): void;
+  inspect?: InspectActions;
+}
 
 export interface KeyContext {
   store: DashboardStore;
-  actions: { quit(): void; reload(): void };
+  actions: DashboardActions;
   /** The list as shown (filtered, newest first). */
   visible: readonly LiveRequest[];
   now: () => number;
@@ -57,8 +69,12 @@ export function useDashboardKeys(
       try {
         // Read the latest state, not the render's: several keys can arrive before the next frame.
         const ui = getUi();
+        // A key whose work ends later (R, e) changes the state it finds then, not this one.
+        const later = (update: (current: UiState) => UiState) => setUi(update(getUi()));
         const next =
-          ui.mode === 'filter' ? editFilter(ui, input, key, context) : runShortcut(ui, input, key, context);
+          ui.mode === 'filter'
+            ? editFilter(ui, input, key, context)
+            : runShortcut(ui, input, key, { ...context, later });
         if (next !== ui) setUi(next);
       } catch (error) {
         context.onCrash(error);
@@ -78,12 +94,21 @@ function editFilter(ui: UiState, input: string, key: Key, context: KeyContext): 
   return { ...ui, filter: ui.filter + input, selectedSeq: undefined };
 }
 
-function runShortcut(ui: UiState, input: string, key: Key, context: KeyContext): UiState {
-  const shortcut = findShortcut(input, key);
-  return shortcut ? perform(shortcut.action, ui, context) : ui;
+type Later = (update: (current: UiState) => UiState) => void;
+
+function runShortcut(ui: UiState, input: string, key: Key, context: KeyContext & { later: Later }): UiState {
+  const shortcut = findShortcut(input, key, ui.mode === 'detail' ? 'detail' : 'other');
+  if (!shortcut) return ui;
+  if (shortcut.action === 'copy-curl' || shortcut.action === 'replay' || shortcut.action === 'export-har')
+    return performInspect(shortcut.action, ui, context);
+  return perform(shortcut.action, ui, context);
 }
 
-function perform(action: ShortcutAction, ui: UiState, context: KeyContext): UiState {
+function perform(
+  action: Exclude<ShortcutAction, 'copy-curl' | 'replay' | 'export-har'>,
+  ui: UiState,
+  context: KeyContext,
+): UiState {
   const { visible } = context;
   const index = visible.findIndex((entry) => entry.seq === ui.selectedSeq);
   switch (action) {
@@ -139,4 +164,57 @@ function perform(action: ShortcutAction, ui: UiState, context: KeyContext): UiSt
     case 'help':
       return { ...ui, mode: ui.mode === 'help' ? 'main' : 'help' };
   }
+}
+
+/** OSC 52: the terminal puts the text on the clipboard (tmux with set-clipboard, most terminals). */
+function copyToClipboard(text: string): void {
+  process.stdout.write(`\x1b]52;c;${Buffer.from(text).toString('base64')}\x07`);
+}
+
+/** c, R and e: what inspect kept of the requests (bodies, the client's head). */
+function performInspect(
+  action: 'copy-curl' | 'replay' | 'export-har',
+  ui: UiState,
+  context: KeyContext & { later: Later },
+): UiState {
+  const inspect = context.actions.inspect;
+  const notice = (text: string) => ({ text, at: context.now() });
+  if (!inspect) return { ...ui, notice: notice('bodies are not kept here (inspect.bodies is off)') };
+  if (action === 'export-har') {
+    inspect.exportHar().then(
+      (file) => context.later((current) => ({ ...current, notice: notice(`HAR written to ${file}`) })),
+      (error: unknown) =>
+        context.later((current) => ({ ...current, notice: notice(`HAR export failed: ${String(error)}`) })),
+    );
+    return { ...ui, notice: notice('writing HAR…') };
+  }
+  const entry = ui.detail;
+  if (ui.mode !== 'detail' || !entry) return ui;
+  const extras = ui.inspect?.seq === entry.seq ? ui.inspect.extras : {};
+  if (action === 'copy-curl') {
+    const curl = inspect.curl(entry.request);
+    if (curl === undefined) return { ...ui, notice: notice('no bodies kept for this request: no curl') };
+    copyToClipboard(curl);
+    return {
+      ...ui,
+      detailScroll: 0,
+      inspect: { seq: entry.seq, extras: { ...extras, curl } },
+      notice: notice('copied as curl (OSC 52)'),
+    };
+  }
+  const settle = (replay: InspectExtras['replay']) =>
+    context.later((current) =>
+      current.inspect?.seq === entry.seq
+        ? { ...current, inspect: { seq: entry.seq, extras: { ...current.inspect.extras, replay } } }
+        : current,
+    );
+  inspect.replay(entry.request).then(
+    (answer) => settle({ answer }),
+    (error: unknown) => settle({ error: error instanceof Error ? error.message : String(error) }),
+  );
+  return {
+    ...ui,
+    inspect: { seq: entry.seq, extras: { ...extras, replay: {} } },
+    notice: notice('replaying…'),
+  };
 }

@@ -9,6 +9,7 @@ import { createLineWriter, drainOutput } from '../reporters/line-writer.js';
 import { startGateway, type RunningGateway } from './start-gateway.js';
 import { createSerialReloader } from './serial-reloader.js';
 import { warnUnreachableTargets } from './warn-unreachable-targets.js';
+import { createInspectActions } from '../observe/inspect/dashboard-actions.js';
 
 export interface DevServerOptions {
   config?: string;
@@ -81,6 +82,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
         quit: () => void closeServer('quit').then(() => process.exit(0)),
         // Only pressed once the dashboard is up, after `reloader` exists.
         reload: () => void reloader.trigger(),
+        // c, R, e on kept requests; pressed only once the gateway runs.
+        inspect: createInspectActions(() => gateway, process.cwd()),
       },
       onCrash: (error) => {
         // A broken view must never take the gateway down: fall back to plain lines.
