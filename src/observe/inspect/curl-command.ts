@@ -1,5 +1,5 @@
 import type { InspectedBodies } from '../../events/gateway-events.js';
-import { redactHeaders } from '../../events/redact.js';
+import { redactHeaders, redactQuery } from '../../events/redact.js';
 import { redactNames } from './redact-body.js';
 import { showBody } from './show-body.js';
 
@@ -46,7 +46,7 @@ export function curlCommand(method: string, bodies: InspectedBodies): string {
   }
   const request = bodies.request;
   const hasBody = request.size > 0;
-  const url = `${bodies.secure ? 'https' : 'http'}://${host}${bodies.clientUrl}`;
+  const url = `${bodies.secure ? 'https' : 'http'}://${host}${redactQuery(bodies.clientUrl)}`;
   const parts = ['curl'];
   if (method === 'HEAD') parts.push('--head');
   else if (method !== 'GET' || hasBody) parts.push(`-X ${method}`);
