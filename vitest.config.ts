@@ -23,7 +23,15 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/**/*.test.ts', 'test/**/*.test.tsx'], exclude: e2e },
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
+          exclude: e2e,
+          // Unit tests share each worker's module graph (zod, the schema, ink are imported once
+          // per worker, not once per file): most of the unit run was spent importing them again.
+          pool: 'threads',
+          isolate: false,
+        },
       },
       {
         extends: true,
