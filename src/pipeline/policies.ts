@@ -23,7 +23,7 @@ import { createInspectPolicy } from '../observe/inspect/inspect-policy.js';
  * a route with no policies runs no policy code. Adding a policy: one module, one line here.
  *
  * Spoofed identity headers are gone before the first policy (the request's context strips them).
- * Intended order (outermost first): inspect (gives the request a body capture when inspect.bodies is on), CORS (preflights answer before auth), auth, rate limit, body limit, the route's own `use` middlewares, faults,
+ * Intended order (outermost first): CORS (preflights answer before auth), auth, rate limit, body limit, inspect (a body capture for each request these let through, when inspect.bodies is on), the route's own `use` middlewares, faults,
  * OpenAPI request validation and response checks, mock (answers, or falls back when the service is down), the spec's
  * mock of `mock: 'openapi'` services, record/replay (answers from recordings,
  * or records what the rest of the chain answered), cache (outside transform: it stores
@@ -32,11 +32,11 @@ import { createInspectPolicy } from '../observe/inspect/inspect-policy.js';
  * call's deadline, gRPC-Web translation), so every policy before it sees the request as it came.
  */
 export const policyOrder: readonly PolicyFactory[] = [
-  createInspectPolicy,
   createCorsPolicy,
   createAuthPolicy,
   createRateLimitPolicy,
   createBodyLimitPolicy,
+  createInspectPolicy,
   createCustomPolicy,
   createOpenapiValidatePolicy,
   createOpenapiResponsePolicy,
