@@ -17,13 +17,14 @@ import {
 export interface ImportWrite {
   file: string;
   added: ImportedRoute[];
-  /** Routes the config already has (same path and no host): left as they are. */
+  /** Routes the config already has (the same path, whatever its param names, and no host): left as they are. */
   present: ImportedRoute[];
   /** Set when the service was not in the config: added with the spec and `mock: 'openapi'`. */
   serviceAdded?: { name: string; openapi: string };
 }
 
-const trimSlash = (p: string) => (p.length > 1 ? p.replace(/\/+$/, '') : p);
+/** `/api/pet/:id/` and `/api/pet/:petId` match the same requests: one shape. */
+const shapeOf = (p: string) => (p.length > 1 ? p.replace(/\/+$/, '') : p).replace(/\/:[^/]+/g, '/:');
 
 function editFailed(file: string, message: string, hint: string): GatewayError {
   return new GatewayError('GW_CONFIG_EDIT_FAILED', `${file}: ${message}`, { file, hint });
@@ -106,9 +107,9 @@ export async function addRoutesToConfig(
   spec: { service: string; file: string },
 ): Promise<ImportWrite> {
   const { file, config } = loaded;
-  const taken = new Set(config.routes.filter((r) => r.host === undefined).map((r) => trimSlash(r.path)));
-  const added = routes.filter((route) => !taken.has(trimSlash(route.path)));
-  const present = routes.filter((route) => taken.has(trimSlash(route.path)));
+  const taken = new Set(config.routes.filter((r) => r.host === undefined).map((r) => shapeOf(r.path)));
+  const added = routes.filter((route) => !taken.has(shapeOf(route.path)));
+  const present = routes.filter((route) => taken.has(shapeOf(route.path)));
   const relative = path.relative(loaded.dir, spec.file).split(path.sep).join('/');
   const serviceAdded =
     config.services[spec.service] === undefined

@@ -27,6 +27,7 @@ services:
 routes:
   - { path: /web, service: web }
   - { path: /shop/user/login, service: web }
+  - { path: '/shop/user/:name', service: web }
 `,
     });
     projects.push(project);
@@ -38,8 +39,9 @@ routes:
       service: 'shop',
       file: spec.file,
     });
-    expect(first.added).toHaveLength(12);
-    expect(first.present.map((r) => r.path)).toEqual(['/shop/user/login']);
+    expect(first.added).toHaveLength(11);
+    // `/user/{username}` is the route the config has as /shop/user/:name: the same requests.
+    expect(first.present.map((r) => r.path)).toEqual(['/shop/user/login', '/shop/user/:username']);
     expect(first.serviceAdded).toEqual({ name: 'shop', openapi: './specs/petstore.json' });
     const text = await readFile(file, 'utf8');
     expect(text).toContain("# the team's gateway");
