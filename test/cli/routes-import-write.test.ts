@@ -63,4 +63,11 @@ routes:
     expect(again.added).toEqual([]);
     expect(await readFile(file, 'utf8')).toBe(text);
   });
+
+  it('reads the YAML form of the Petstore spec to the same routes as its JSON form', () => {
+    const fixtures = path.join(repoRoot, 'test/fixtures/petstore');
+    const of = (file: string) => routesOfSpec(loadSpec(fixtures, file), { service: 'p', prefix: '/api' });
+    expect(of('openapi.yaml')).toEqual(of('openapi.json'));
+    expect(of('openapi.yaml')).toHaveLength(13);
+  });
 });
