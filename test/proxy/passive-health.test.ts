@@ -49,7 +49,9 @@ describe('passive health over real connections', () => {
         {
           svc: service({
             targets: [up.url, `http://127.0.0.1:${port}`],
-            passiveHealth: { failures: 2, cooldown: 100 },
+            // Long enough that the six requests below finish inside it on a busy machine (with
+            // 100 ms a slow run sent one of them as the trial); the loop after waits it out.
+            passiveHealth: { failures: 2, cooldown: 1_000 },
           }),
         },
         { events },
