@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import http2 from 'node:http2';
 import https from 'node:https';
 import path from 'node:path';
-import { h2load, h2loadBursts, h2loadNewConnections, hasH2load } from './h2-load.mjs';
+import { h2load, h2loadNewConnections, hasH2load } from './h2-load.mjs';
 
 const CONNECTIONS = 50;
 
@@ -74,7 +74,7 @@ export function httpsSetups({ startGw, fourRoutes, measured }) {
     const connection = fresh ? 'a new connection per request' : 'keep-alive';
     return {
       id,
-      name: `gw, no policies, ${tls ? 'HTTPS' : 'plain HTTP'}, ${clients}, ${connection} (h2load, ${CONNECTIONS} ${fresh ? 'at a time' : tls ? 'connections, ~1 s bursts' : 'connections'})`,
+      name: `gw, no policies, ${tls ? 'HTTPS' : 'plain HTTP'}, ${clients}, ${connection} (h2load, ${CONNECTIONS} ${fresh ? 'at a time' : tls ? 'connections, 1 s warm-up' : 'connections'})`,
       ...(target && { target }),
       async prepare(ctx) {
         if (!hasH2load) return { skip: 'h2load (nghttp2-client) is not installed' };
@@ -90,10 +90,10 @@ export function httpsSetups({ startGw, fourRoutes, measured }) {
           const ca = await readFile(path.join(home, 'tls/ca/ca.pem'), 'utf8');
           notes.push(await probeTls(url, ca, protocol));
         }
-        // h2load 1.52's `-D` over TLS can stall at the end of its time with handshakes still
-        // under way (killed after 30 s, no summary): TLS rows run in bursts of about a second.
-        const loop = fresh ? h2loadNewConnections : tls ? h2loadBursts : h2load;
-        const run = (seconds) => loop(url, seconds, CONNECTIONS, { h1 });
+        // Keep-alive over TLS: the handshakes happen in a second of warm-up, outside the figure.
+        const run = fresh
+          ? (seconds) => h2loadNewConnections(url, seconds, CONNECTIONS, { h1 })
+          : (seconds) => h2load(url, seconds, CONNECTIONS, { h1, warmUp: tls ? 1 : 0 });
         // Cleartext HTTP/2 is h2c in h2load's summary.
         const spoken = tls || h1 ? protocol : 'h2c';
         return {
