@@ -13,8 +13,8 @@ export interface CaptureLimits {
 /**
  * One body as it goes by: the chunks themselves, by reference, until `maxBytes` are held (the
  * chunk that crosses the limit is cut with a view, not copied); the bytes past it are only
- * counted. `seal` copies what is held into one buffer of exactly that size (Buffer.concat once,
- * when the request is done), so a kept body holds no socket read buffer alive.
+ * counted. `seal` copies what is held into one buffer of exactly that size (a concat once, when
+ * the request is done, into the store's slabs), so a kept body holds no socket read buffer alive.
  */
 class BodySide implements KeptBody {
   private chunks: Buffer[] | undefined = undefined;
@@ -50,15 +50,14 @@ class BodySide implements KeptBody {
     this.add(body);
   }
 
-  /** Copies the held chunks into one exact-size buffer; returns its size. Later chunks are ignored. */
-  seal(): number {
+  /** Copies the held chunks into `take(held)`; returns its size. Later chunks are ignored. */
+  seal(take: (size: number) => Buffer): number {
     if (this.done) return this.held;
     this.done = true;
     const chunks = this.chunks;
     this.chunks = undefined;
     if (!chunks) return 0;
-    // Outside the shared pool: a small body must not keep an 8 KB pool slab alive.
-    const copy = Buffer.allocUnsafeSlow(this.held);
+    const copy = take(this.held);
     let offset = 0;
     for (const chunk of chunks) offset += chunk.copy(copy, offset);
     this.sealed = copy;
@@ -112,9 +111,13 @@ export class BodyCapture implements BodyTap {
     this.answer.replace(body);
   }
 
-  /** Bytes this request keeps once sealed (both bodies). */
-  seal(): number {
-    return this.request.seal() + this.answer.seal();
+  /** Bytes this request keeps once sealed (both bodies); the inspect store counts them. */
+  keptBytes = 0;
+
+  /** Copies both bodies into memory `take` gives (the store's slabs); returns the bytes kept. */
+  seal(take: (size: number) => Buffer): number {
+    this.keptBytes = this.request.seal(take) + this.answer.seal(take);
+    return this.keptBytes;
   }
 
   /** Lets the bodies go (the memory bound needs the room); sizes stay known. */

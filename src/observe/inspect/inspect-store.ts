@@ -42,14 +42,14 @@ function createInspectStore(): InspectStore {
   let maxTotalBytes = DEFAULT_MAX_TOTAL_BYTES;
   let limits: CaptureLimits = { maxBodyBytes: DEFAULT_MAX_BODY_BYTES, redact: [] };
   let subscribed = false;
-  const sizes = new WeakMap<BodyCapture, number>();
+  const take = createSlabs();
 
   const evictOldest = () => {
     const oldest = queue[head];
     queue[head] = undefined;
     head += 1;
     if (oldest) {
-      keptBytes -= sizes.get(oldest) ?? 0;
+      keptBytes -= oldest.keptBytes;
       oldest.drop();
     }
     // Compact once the dead head is half the array: amortised O(1) per request.
@@ -62,9 +62,7 @@ function createInspectStore(): InspectStore {
     while (keptBytes > maxTotalBytes || queue.length - head > HAR_CAPACITY) evictOldest();
   };
   const keep = (capture: BodyCapture) => {
-    const bytes = capture.seal();
-    sizes.set(capture, bytes);
-    keptBytes += bytes;
+    keptBytes += capture.seal(take);
     queue.push(capture);
     trim();
   };
@@ -112,4 +110,28 @@ function createInspectStore(): InspectStore {
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((item, index) => item === b[index]);
+}
+
+/** Bodies share slabs of this size; a body over a quarter of it gets a buffer of its own. */
+const SLAB_BYTES = 256 * 1024;
+
+/**
+ * Memory for sealed bodies, handed out one after another from shared slabs: one allocation per
+ * 256 KB instead of one per body (an ArrayBuffer per small body cost more than the copy). Bodies
+ * go oldest first, so the oldest slab is free as soon as its last body went: beyond the kept bytes,
+ * at most the slab being filled and the oldest, part-evicted one are held.
+ */
+function createSlabs(): (size: number) => Buffer {
+  let slab = Buffer.allocUnsafeSlow(0);
+  let used = 0;
+  return (size) => {
+    if (size > SLAB_BYTES / 4) return Buffer.allocUnsafeSlow(size);
+    if (used + size > slab.length) {
+      slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+      used = 0;
+    }
+    const view = slab.subarray(used, used + size);
+    used += size;
+    return view;
+  };
 }
