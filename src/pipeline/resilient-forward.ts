@@ -8,7 +8,7 @@ import {
   type ForwardTimeouts,
 } from '../proxy/forwarder-types.js';
 import type { ResolvedService } from '../config/schema.js';
-import { createLocationRewrite } from '../proxy/rewrite-location.js';
+import { createLocationRewrite, type LocationRewrite } from '../proxy/rewrite-location.js';
 import type { UpstreamPool } from '../proxy/upstream-types.js';
 import { declaresBody } from '../proxy/forward-headers.js';
 import { noHealthyTarget } from '../proxy/upstream-errors.js';
@@ -50,6 +50,7 @@ export function createResilientForward(
     (route.config.rewriteLocation ?? service?.rewriteLocation ?? true)
       ? createLocationRewrite(pool.targets, route.config.stripPrefix, route.config.rewrite !== undefined)
       : undefined;
+  if (!breakers && !retries) return createDirectForward(pool, forwarder, events, timeouts, location);
 
   return async function resilientForward(ctx: GatewayContext): Promise<void> {
     const deadline = performance.now() + ctx.timeoutMs;
@@ -111,6 +112,40 @@ export function createResilientForward(
         if (wait > 0) await sleep(wait);
       }
     }
+  };
+}
+
+/**
+ * A service with neither breaker nor retries: one try, no loop, no async frame around it. Most
+ * routes of a dev setup are like this and it runs on every one of their requests: an interleaved
+ * A/B of the bench measured the loop above at 7-10 % more CPU per request for this case (one path
+ * was tried and given up for that). What it reports is the same: the try's span, the upstream
+ * error event, the buffered answer.
+ */
+function createDirectForward(
+  pool: UpstreamPool,
+  forwarder: Forwarder,
+  events: EventStream,
+  timeouts: ForwardTimeouts,
+  location: LocationRewrite | undefined,
+) {
+  const streaming: ForwardMode = { timeouts, location };
+  return function directForward(ctx: GatewayContext): Promise<void> {
+    const target = pool.pick(ctx);
+    if (!target) return Promise.reject(refusal(ctx, pool, undefined));
+    const buffer = answerBuffering(ctx);
+    const span = startAttemptSpan(ctx, 0, target.key);
+    return forwarder.web(ctx, pool, target, buffer ? { timeouts, location, buffer } : streaming).then(
+      (response) => {
+        endAttemptSpan(ctx, span);
+        if (buffer) ctx.response = response;
+      },
+      (error: unknown) => {
+        endAttemptSpan(ctx, span, error);
+        if (isGatewayError(error)) noteUpstreamError(events, ctx, pool, target.key, error);
+        throw error;
+      },
+    );
   };
 }
 
