@@ -202,13 +202,15 @@ describe('token verification', () => {
   });
 
   it('caches a verified token only until its exp', async () => {
+    // The clock is read after the token is issued: with no skew allowed, a token issued in the
+    // next second than a clock read before it would not be valid yet.
+    const token = await issue({ ttlMs: 2000 });
     let now = Date.now();
     const verifier = createTokenVerifier({
       jwt: { ...jwt, clockSkew: 0 },
       signingKeys: store,
       now: () => now,
     });
-    const token = await issue({ ttlMs: 2000 });
     expect((await verifier.verify(token)).ok).toBe(true);
     expect((await verifier.verify(token)).ok).toBe(true);
     now += 5000;
