@@ -2,22 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { EventStream } from '../events/event-stream.js';
 import { isRetryable, type Forwarder, type ForwardMode } from '../proxy/forwarder.js';
-import {
-  DEFAULT_CONNECT_TIMEOUT_MS,
-  DEFAULT_IDLE_TIMEOUT_MS,
-  type ForwardTimeouts,
-} from '../proxy/forwarder-types.js';
-import type { ResolvedService } from '../config/schema.js';
+import type { ForwardTimeouts } from '../proxy/forwarder-types.js';
 import { createLocationRewrite, type LocationRewrite } from '../proxy/rewrite-location.js';
 import type { UpstreamPool } from '../proxy/upstream-types.js';
 import { declaresBody } from '../proxy/forward-headers.js';
-import { noHealthyTarget } from '../proxy/upstream-errors.js';
-import {
-  pickTarget,
-  serviceBreakers,
-  type PickedTarget,
-} from '../proxy/resilience/circuit-breaker-registry.js';
-import { settle } from '../proxy/resilience/circuit-breaker.js';
+import { pickTarget, serviceBreakers } from '../proxy/resilience/circuit-breaker-registry.js';
 import {
   IDEMPOTENT_METHODS,
   readReplayableBody,
@@ -25,7 +14,8 @@ import {
   serviceRetries,
 } from '../proxy/resilience/retries.js';
 import type { BuildContext, CompiledRoute, GatewayContext } from './types.js';
-import { answerBuffering, answeredBy, markOutcome, replaceUpstreamBody, upstreamBody } from './hooks.js';
+import { noteUpstreamError, refusal, reportTry, routeTimeouts } from './upstream-tries.js';
+import { answerBuffering, markOutcome, replaceUpstreamBody, upstreamBody } from './hooks.js';
 import { endAttemptSpan, startAttemptSpan } from '../observe/trace/pipeline-spans.js';
 
 /**
@@ -89,21 +79,22 @@ export function createResilientForward(
         location,
         buffer,
         retryStatuses: mayRetry && !bodied ? RETRY_STATUSES : undefined,
-        onHead: picked.breaker && ((status) => report(picked, status >= 500 ? 'failure' : 'success', events)),
+        onHead:
+          picked.breaker && ((status) => reportTry(picked, status >= 500 ? 'failure' : 'success', events)),
       };
       // One client span per try (telemetry on), named as the upstream's parent in its traceparent.
       const span = startAttemptSpan(ctx, attempt, picked.target.key);
       try {
         const response = await forwarder.web(ctx, pool, picked.target, mode);
         endAttemptSpan(ctx, span);
-        report(picked, 'cancel', events);
+        reportTry(picked, 'cancel', events);
         if (buffer) ctx.response = response;
         return;
       } catch (error) {
         endAttemptSpan(ctx, span, error);
-        report(picked, 'failure', events);
+        reportTry(picked, 'failure', events);
         if (!isGatewayError(error)) throw error;
-        noteUpstreamError(events, ctx, pool, picked.target.key, error);
+        noteUpstreamError(events, ctx, pool.name, picked.target.key, error);
         if (!mayRetry || !isRetryable(error) || !retries!.budget.spend(Date.now())) throw error;
         retriesLeft--;
         lastError = error;
@@ -142,35 +133,11 @@ function createDirectForward(
       },
       (error: unknown) => {
         endAttemptSpan(ctx, span, error);
-        if (isGatewayError(error)) noteUpstreamError(events, ctx, pool, target.key, error);
+        if (isGatewayError(error)) noteUpstreamError(events, ctx, pool.name, target.key, error);
         throw error;
       },
     );
   };
-}
-
-/** The route's connect and idle limits: the route's own, else the service's, else the defaults. */
-function routeTimeouts(route: CompiledRoute, service: ResolvedService | undefined): ForwardTimeouts {
-  return {
-    connectMs: route.config.connectTimeout ?? service?.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS,
-    idleMs: route.config.idleTimeout ?? service?.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_MS,
-  };
-}
-
-/** Reports once per try: the head decides; a try that ends without one failed or was cancelled. */
-function report(picked: PickedTarget, outcome: 'success' | 'failure' | 'cancel', events: EventStream): void {
-  const breaker = picked.breaker;
-  if (!breaker || picked.ticket < 0) return;
-  settle(breaker, picked.ticket, outcome, Date.now(), events);
-  picked.ticket = -1;
-}
-
-function refusal(ctx: GatewayContext, pool: UpstreamPool, error: GatewayError | undefined): GatewayError {
-  if (error) {
-    answeredBy(ctx, 'circuit-breaker', error.message);
-    return error;
-  }
-  return noHealthyTarget(pool);
 }
 
 async function readBody(ctx: GatewayContext): Promise<Buffer | undefined> {
@@ -181,23 +148,4 @@ async function readBody(ctx: GatewayContext): Promise<Buffer | undefined> {
       cause: error,
     });
   }
-}
-
-function noteUpstreamError(
-  events: EventStream,
-  ctx: GatewayContext,
-  pool: UpstreamPool,
-  target: string,
-  error: GatewayError,
-): void {
-  if (!events.wants('upstream-error')) return;
-  events.emit({
-    type: 'upstream-error',
-    at: Date.now(),
-    id: ctx.id,
-    service: pool.name,
-    target,
-    code: error.code,
-    message: error.message,
-  });
 }

@@ -1,21 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isGatewayError, type GatewayError } from '../../../errors.js';
-import type { EventStream } from '../../../events/event-stream.js';
-import { answeredBy, markOutcome } from '../../../pipeline/hooks.js';
+import { markOutcome } from '../../../pipeline/hooks.js';
 import type { BuildContext, CompiledRoute, GatewayContext } from '../../../pipeline/types.js';
-import {
-  DEFAULT_CONNECT_TIMEOUT_MS,
-  DEFAULT_IDLE_TIMEOUT_MS,
-  isRetryable,
-} from '../../../proxy/forwarder-types.js';
-import {
-  pickTarget,
-  serviceBreakers,
-  type PickedTarget,
-} from '../../../proxy/resilience/circuit-breaker-registry.js';
-import { settle } from '../../../proxy/resilience/circuit-breaker.js';
+import { noteUpstreamError, refusal, reportTry, routeTimeouts } from '../../../pipeline/upstream-tries.js';
+import { isRetryable } from '../../../proxy/forwarder-types.js';
+import { pickTarget, serviceBreakers } from '../../../proxy/resilience/circuit-breaker-registry.js';
 import { serviceRetries } from '../../../proxy/resilience/retries.js';
-import { noHealthyTarget } from '../../../proxy/upstream-errors.js';
 import type { UpstreamPool } from '../../../proxy/upstream-types.js';
 import { httpStatusForGrpc } from './grpc-http-status.js';
 import {
@@ -67,8 +57,7 @@ export function createTranscodedCaller(route: CompiledRoute, pool: UpstreamPool,
   const retries = serviceRetries(build, pool.name);
   const { events } = build;
   const service = build.config.services[pool.name];
-  const connectMs = route.config.connectTimeout ?? service?.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  const idleMs = route.config.idleTimeout ?? service?.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const { connectMs, idleMs } = routeTimeouts(route, service);
 
   return function callTranscoded(ctx: GatewayContext, call: TranscodedCall): TranscodedCallRun {
     let current: GrpcCallHandle | undefined;
@@ -100,9 +89,7 @@ export function createTranscodedCaller(route: CompiledRoute, pool: UpstreamPool,
         );
         if (!picked || isGatewayError(picked)) {
           if (last) return giveUp();
-          if (!picked) throw noHealthyTarget(pool);
-          answeredBy(ctx, 'circuit-breaker', picked.message);
-          throw picked;
+          throw refusal(ctx, pool, picked);
         }
         const mayRetry = retriesLeft > 0 && retries!.budget.allows(Date.now());
         current = callGrpcTarget(ctx, {
@@ -155,35 +142,4 @@ export function createTranscodedCaller(route: CompiledRoute, pool: UpstreamPool,
       },
     };
   };
-}
-
-/** Reports a try to its target's breaker, once (as pipeline/resilient-forward.ts does). */
-function reportTry(
-  picked: PickedTarget,
-  outcome: 'success' | 'failure' | 'cancel',
-  events: EventStream,
-): void {
-  if (!picked.breaker || picked.ticket < 0) return;
-  settle(picked.breaker, picked.ticket, outcome, Date.now(), events);
-  picked.ticket = -1;
-}
-
-/** A try that failed before any status, for the log and the dashboard (as on HTTP routes). */
-function noteUpstreamError(
-  events: EventStream,
-  ctx: GatewayContext,
-  service: string,
-  target: string,
-  error: GatewayError,
-): void {
-  if (!events.wants('upstream-error')) return;
-  events.emit({
-    type: 'upstream-error',
-    at: Date.now(),
-    id: ctx.id,
-    service,
-    target,
-    code: error.code,
-    message: error.message,
-  });
 }
