@@ -1,10 +1,6 @@
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type http from 'node:http';
+import type { BrowserContext } from 'playwright-core';
+import { launchChromium, servePage, type TestBrowser } from '../helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -14,16 +10,6 @@ import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
  * package is the browser (`apt-get install -y chromium`; .ci/run installs it): when it is missing
  * this suite fails, it never skips.
  */
-const executablePath = '/usr/bin/chromium';
-const launchArgs = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 
 /** What the page's script reports back. */
 interface FetchReport {
@@ -53,23 +39,7 @@ async function startPage(): Promise<{ url: string; close(): Promise<void> }> {
     }
   };
 </script></body></html>`;
-  const server = http.createServer((_req, res) => {
-    res.writeHead(200, {
-      'content-type': 'text/html; charset=utf-8',
-      'content-length': Buffer.byteLength(html),
-    });
-    res.end(html);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return servePage(html);
 }
 
 describe('cors in a real browser', () => {
@@ -78,14 +48,9 @@ describe('cors in a real browser', () => {
   let allowedPage: Awaited<ReturnType<typeof startPage>>;
   let otherPage: Awaited<ReturnType<typeof startPage>>;
   let browser: BrowserContext;
-  let profile: string;
+  let chrome: TestBrowser;
 
   beforeAll(async () => {
-    if (!existsSync(executablePath)) {
-      throw new Error(
-        `${executablePath} is missing: install Debian's chromium package (apt-get install -y chromium)`,
-      );
-    }
     up = await startUpstream((req, res, body) => {
       const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json' };
       if (req.url === '/api/login') headers['set-cookie'] = 'sid=s1; Path=/; SameSite=Lax';
@@ -106,19 +71,14 @@ describe('cors in a real browser', () => {
       routes: [{ path: '/api', service: 'api' }],
       cors: { origins: [allowedPage.url], credentials: true },
     });
-    profile = await mkdtemp(path.join(os.tmpdir(), 'gw-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath,
-      headless: true,
-      args: launchArgs,
-    });
+    chrome = await launchChromium();
+    browser = chrome.browser;
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await chrome?.close();
     await gw?.close();
     await Promise.all([up?.close(), allowedPage?.close(), otherPage?.close()]);
-    if (profile) await rm(profile, { recursive: true, force: true });
   });
 
   /** Opens the page and runs its script: a login (sets a cookie) when asked, then the PUT. */

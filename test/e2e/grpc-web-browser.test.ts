@@ -1,12 +1,8 @@
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
+import { launchChromium, servePage, type TestBrowser } from '../helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startEchoServer, type EchoServer } from '../protocols/grpc-echo.js';
@@ -17,16 +13,6 @@ import { startEchoServer, type EchoServer } from '../protocols/grpc-echo.js';
  * stream, a refusal, and CORS preflights on the way. Debian's chromium package is the browser;
  * when it is missing this suite fails, it never skips.
  */
-const executablePath = '/usr/bin/chromium';
-const launchArgs = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 const pageScript = path.join(
   path.dirname(fileURLToPath(import.meta.url)),
   '../protocols/browser/grpc-web-page.ts',
@@ -65,23 +51,7 @@ async function startPage(): Promise<{ url: string; close(): Promise<void> }> {
     platform: 'browser',
   });
   const html = `<!doctype html><html><head><meta charset="utf-8"><title>app</title></head><body><script>${bundle.outputFiles[0]!.text}</script></body></html>`;
-  const server = http.createServer((_req, res) => {
-    res.writeHead(200, {
-      'content-type': 'text/html; charset=utf-8',
-      'content-length': Buffer.byteLength(html),
-    });
-    res.end(html);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return servePage(html);
 }
 
 describe('a gRPC-Web client in a real browser', () => {
@@ -89,15 +59,10 @@ describe('a gRPC-Web client in a real browser', () => {
   let gw: TestGateway;
   let page: Awaited<ReturnType<typeof startPage>>;
   let browser: BrowserContext;
-  let profile: string;
+  let chrome: TestBrowser;
   let apiKey: string;
 
   beforeAll(async () => {
-    if (!existsSync(executablePath)) {
-      throw new Error(
-        `${executablePath} is missing: install Debian's chromium package (apt-get install -y chromium)`,
-      );
-    }
     server = await startEchoServer();
     page = await startPage();
     gw = await startTestGateway({
@@ -114,19 +79,14 @@ describe('a gRPC-Web client in a real browser', () => {
       ],
     });
     apiKey = (await gw.state.keys.create({ name: 'page', scopes: [] })).key;
-    profile = await mkdtemp(path.join(os.tmpdir(), 'gw-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath,
-      headless: true,
-      args: launchArgs,
-    });
+    chrome = await launchChromium();
+    browser = chrome.browser;
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await chrome?.close();
     await gw?.close();
     await Promise.all([server?.close(), page?.close()]);
-    if (profile) await rm(profile, { recursive: true, force: true });
   });
 
   /** Opens the page and calls one of its functions with `args`. */

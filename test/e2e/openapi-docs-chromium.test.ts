@@ -1,9 +1,7 @@
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
+import { launchChromium, type TestBrowser } from '../helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { request } from '../helpers/http.js';
@@ -15,16 +13,6 @@ import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
  * (`apt-get install -y chromium`; .ci/run installs it): when it is missing this suite fails, it
  * never skips.
  */
-const executablePath = '/usr/bin/chromium';
-const launchArgs = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '../openapi/fixtures');
 
@@ -32,14 +20,9 @@ describe('/__gw/docs in headless Chromium', () => {
   let up: TestUpstream;
   let gw: TestGateway;
   let browser: BrowserContext;
-  let profile: string;
+  let chrome: TestBrowser;
 
   beforeAll(async () => {
-    if (!existsSync(executablePath)) {
-      throw new Error(
-        `${executablePath} is missing: install Debian's chromium package (apt-get install -y chromium)`,
-      );
-    }
     up = await startUpstream();
     gw = await startTestGateway({
       services: {
@@ -59,19 +42,14 @@ describe('/__gw/docs in headless Chromium', () => {
         { path: '/files/:bucket/*', service: 'legacy', methods: ['GET'] },
       ],
     });
-    profile = await mkdtemp(path.join(os.tmpdir(), 'gw-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath,
-      headless: true,
-      args: launchArgs,
-    });
+    chrome = await launchChromium();
+    browser = chrome.browser;
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await chrome?.close();
     await gw?.close();
     await up?.close();
-    if (profile) await rm(profile, { recursive: true, force: true });
   });
 
   it("renders every route's path from the gateway's document, loading nothing from elsewhere and breaking no CSP rule", async () => {
