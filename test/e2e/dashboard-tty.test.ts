@@ -1,59 +1,22 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startUpstream, waitFor } from '../helpers/upstream.js';
+import { startTerminal, type TestTerminal } from '../helpers/terminal.js';
 
 /**
  * The real `gw dev` in a real pseudo-terminal: tmux (installed by .ci/run when missing) runs
  * `node bin/gw.js dev` (needs `npm run build`), the test reads the screen with capture-pane and
  * types with send-keys. Each test has its own tmux server (-L) and kills only that one.
  */
-const run = promisify(execFile);
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/gw.js');
 
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   while (cleanup.length) await cleanup.pop()!().catch(() => undefined);
 });
-
-/** The environment of a developer's terminal: no CI (gw dev would print plain lines). */
-function terminalEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color' };
-  delete env.CI;
-  delete env.CONTINUOUS_INTEGRATION;
-  delete env.NO_COLOR;
-  delete env.TMUX;
-  return env;
-}
-
-async function startTerminal(command: string[], cwd: string) {
-  const socket = `gw-dashboard-e2e-${process.pid}-${Date.now()}`;
-  const conf = path.join(cwd, 'tmux.conf');
-  await writeFile(conf, 'set -g status off\n');
-  // A shell around gw records its exit code: tmux's own pane_dead_status proved unreliable here
-  // (the tmux server sometimes left the exited process unreaped).
-  const exitFile = path.join(cwd, 'exit-code');
-  const script = `"$0" "$@"; echo $? > '${exitFile}'`;
-  // The server's socket lives in the test's temporary folder, which is removed afterwards.
-  const env = { ...terminalEnv(), TMUX_TMPDIR: cwd };
-  const tmux = (...args: string[]) => run('tmux', ['-L', socket, '-f', conf, ...args], { env, cwd });
-  const size = ['-x', '120', '-y', '40'];
-  await tmux('new-session', '-d', '-s', 'gw', ...size, '-c', cwd, 'sh', '-c', script, ...command);
-  cleanup.push(() => tmux('kill-server'));
-  return {
-    screen: async () => (await tmux('capture-pane', '-p', '-t', 'gw')).stdout,
-    press: (key: string) => tmux('send-keys', '-t', 'gw', key),
-    /** undefined while gw runs, then its exit code (128 + n when a signal n ended it). */
-    exitCode: async () => {
-      const text = await readFile(exitFile, 'utf8').catch(() => '');
-      return text.trim() === '' ? undefined : Number(text.trim());
-    },
-  };
-}
 
 async function startGwDev() {
   const upstream = await startUpstream();
@@ -71,6 +34,7 @@ async function startGwDev() {
   const terminal = await startTerminal(
     [process.execPath, bin, 'dev', '--config', config, '--port', '0'],
     dir,
+    cleanup,
   );
   let screen = '';
   try {
@@ -85,7 +49,7 @@ async function startGwDev() {
   return { upstream, terminal, url, screen };
 }
 
-async function waitForExit(terminal: Awaited<ReturnType<typeof startTerminal>>): Promise<number | undefined> {
+async function waitForExit(terminal: TestTerminal): Promise<number | undefined> {
   let exit: number | undefined;
   try {
     await waitFor(async () => (exit = await terminal.exitCode()) !== undefined, 15_000);

@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startUpstream, waitFor } from '../helpers/upstream.js';
+import { startTerminal } from '../helpers/terminal.js';
 
 /**
  * The inspect keys of the real `gw dev` dashboard in a real pseudo-terminal (tmux, as in
@@ -13,36 +12,12 @@ import { startUpstream, waitFor } from '../helpers/upstream.js';
  * curl command, `R` replays through gw, `e` writes a HAR file. bodies are on by default here: a
  * terminal, no --log-format json.
  */
-const run = promisify(execFile);
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/gw.js');
 
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   while (cleanup.length) await cleanup.pop()!().catch(() => undefined);
 });
-
-function terminalEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color' };
-  delete env.CI;
-  delete env.CONTINUOUS_INTEGRATION;
-  delete env.NO_COLOR;
-  delete env.TMUX;
-  return env;
-}
-
-async function startTerminal(command: string[], cwd: string) {
-  const socket = `gw-inspect-e2e-${process.pid}-${Date.now()}`;
-  const conf = path.join(cwd, 'tmux.conf');
-  await writeFile(conf, 'set -g status off\n');
-  const env = { ...terminalEnv(), TMUX_TMPDIR: cwd };
-  const tmux = (...args: string[]) => run('tmux', ['-L', socket, '-f', conf, ...args], { env, cwd });
-  await tmux('new-session', '-d', '-s', 'gw', '-x', '200', '-y', '70', '-c', cwd, ...command);
-  cleanup.push(() => tmux('kill-server'));
-  return {
-    screen: async () => (await tmux('capture-pane', '-p', '-t', 'gw')).stdout,
-    press: (key: string) => tmux('send-keys', '-t', 'gw', key),
-  };
-}
 
 describe('gw dev dashboard: bodies and the inspect keys', () => {
   it('shows the bodies in the detail view; c prints curl, R shows the replayed answer, e writes a HAR file', async () => {
@@ -66,6 +41,8 @@ describe('gw dev dashboard: bodies and the inspect keys', () => {
     const terminal = await startTerminal(
       [process.execPath, bin, 'dev', '--config', config, '--port', '0'],
       dir,
+      cleanup,
+      { columns: 200, rows: 70 },
     );
     let screen = '';
     const waitForScreen = async (text: string, what: string) => {
