@@ -1,24 +1,14 @@
-import { Module, SourceMap, type SourceMapPayload } from 'node:module';
+import { SourceMap, type SourceMapPayload } from 'node:module';
 import path from 'node:path';
 import { columnInFile, type ConfigBundle } from './bundle-config.js';
 import { packagesParameter } from './shared-packages.js';
+import { createModule, nodeModulePaths } from './node-module.js';
 
 /**
  * Runs a CommonJS config bundle as a function. Unlike an imported ES module, which Node keeps
  * for the life of the process, nothing holds the function once the config is dropped: the
  * previous config, its code and its closures are garbage-collected after a reload.
  */
-
-interface CompilableModule {
-  exports: unknown;
-  filename: string;
-  paths: string[];
-  _compile(code: string, filename: string): unknown;
-}
-const NodeModule = Module as unknown as {
-  new (id: string): CompilableModule;
-  _nodeModulePaths(dir: string): string[];
-};
 
 // On the bundle's first line, so that its line numbers are those of the source map.
 const prefix = `module.exports = function gatewayConfig(module, exports, ${packagesParameter}) {'use strict';`;
@@ -46,9 +36,9 @@ export type BundleOutcome =
 export function runCommonJsBundle(file: string, bundle: ConfigBundle): BundleOutcome {
   const bundleFile = bundleFileOf(file);
   try {
-    const compiled = new NodeModule(bundleFile);
+    const compiled = createModule(bundleFile);
     compiled.filename = bundleFile;
-    compiled.paths = NodeModule._nodeModulePaths(path.dirname(file));
+    compiled.paths = nodeModulePaths(path.dirname(file));
     compiled._compile(`${prefix}${bundle.code}\n};`, bundleFile);
     const run = compiled.exports as (
       module: { exports: unknown },

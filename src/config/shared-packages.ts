@@ -1,6 +1,6 @@
-import { Module } from 'node:module';
 import path from 'node:path';
 import type { Metafile, Plugin } from 'esbuild';
+import { createModule } from './node-module.js';
 
 /**
  * Packages in a CommonJS config bundle. The config is evaluated as a plain function (so that the
@@ -22,18 +22,12 @@ const probing = Symbol('gw-package-probe');
 
 type Importer = (specifier: string, options?: ImportCallOptions) => Promise<object>;
 
-interface CompilableModule {
-  exports: unknown;
-  _compile(code: string, filename: string): unknown;
-}
-const CompilableModule = Module as unknown as new (id: string) => CompilableModule;
-
 /**
  * An `import()` that behaves as if written in `file`: resolved from its folder, with the
  * messages Node gives ("Cannot find package 'x' imported from <file>").
  */
 function importerFor(file: string): Importer {
-  const module = new CompilableModule(file);
+  const module = createModule(file);
   module._compile('module.exports = (specifier, options) => import(specifier, options);', file);
   return module.exports as Importer;
 }
