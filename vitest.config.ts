@@ -31,6 +31,11 @@ export default defineConfig({
           // per worker, not once per file): most of the unit run was spent importing them again.
           pool: 'threads',
           isolate: false,
+          // Ink decides once per worker, at import, whether it runs under CI (and then holds every
+          // frame back until exit). With a shared module graph that happens before any one file
+          // could say otherwise, so unit tests run as in a developer's terminal; gw child
+          // processes get CI from test/helpers/gw-process.ts, as gw dev under CI would.
+          env: { CI: 'false', CONTINUOUS_INTEGRATION: 'false' },
         },
       },
       {

@@ -6,11 +6,8 @@ import { FakeStdin, FakeStdout } from './harness.js';
 import { waitFor } from '../helpers/upstream.js';
 
 // The dashboard only runs outside CI (gw dev prints plain lines under CI), and Ink reads CI once
-// at import, holding every frame back until exit: this file checks the live terminal behaviour.
-vi.hoisted(() => {
-  process.env.CI = 'false';
-  process.env.CONTINUOUS_INTEGRATION = 'false';
-});
+// per worker at import, holding every frame back until exit: vitest.config.ts runs unit tests
+// with CI=false, so this file checks the live terminal behaviour.
 
 let handle: DashboardHandle | undefined;
 afterEach(() => handle?.unmount());
