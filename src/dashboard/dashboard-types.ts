@@ -1,3 +1,4 @@
+import { KEPT_REQUESTS } from '../observe/har-log.js';
 import type { PaneEvent } from './event-log.js';
 import type { ConfigChanges, GatewayEvent, RequestFinished, RouteSummary } from '../events/index.js';
 import type { GrpcMethodStats } from './grpc-calls.js';
@@ -21,7 +22,7 @@ export interface DashboardCaps {
 }
 
 export const defaultCaps: DashboardCaps = {
-  liveRequests: 500,
+  liveRequests: KEPT_REQUESTS,
   liveSamplePer100ms: 25,
   routes: 200,
   limitEntries: 256,

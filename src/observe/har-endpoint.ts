@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError, isGatewayError } from '../errors.js';
 import { sendProblem } from '../pipeline/problem.js';
 import type { GatewayState } from '../state/types.js';
-import { HAR_CAPACITY, harLogOf } from './har-log.js';
+import { KEPT_REQUESTS, harLogOf } from './har-log.js';
 import { harDocument } from './inspect/har-bodies.js';
 
 export const HAR_PATH = '/__gw/har';
@@ -13,10 +13,10 @@ function lastCount(req: IncomingMessage): number {
   if (raw === null) return 100;
   if (!/^\d+$/.test(raw)) {
     throw new GatewayError('GW_BAD_REQUEST', `last=${raw} is not a count of requests`, {
-      hint: `Ask for ${HAR_PATH}?last=100 (a whole number up to ${HAR_CAPACITY}).`,
+      hint: `Ask for ${HAR_PATH}?last=100 (a whole number up to ${KEPT_REQUESTS}).`,
     });
   }
-  return Math.min(Number(raw), HAR_CAPACITY);
+  return Math.min(Number(raw), KEPT_REQUESTS);
 }
 
 /** Sends the last requests as a HAR 1.2 file (Chrome DevTools' network panel imports it). */

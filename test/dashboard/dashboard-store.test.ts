@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { createEventStream } from '../../src/events/index.js';
 import { createDashboardStore } from '../../src/dashboard/dashboard-store.js';
 import { finished } from './events.js';
+import { KEPT_REQUESTS } from '../../src/observe/har-log.js';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -15,7 +16,8 @@ describe('the dashboard store', () => {
     const at = Date.now();
     for (let i = 0; i < 10_000; i += 1) events.emit(finished({ id: `r${i}`, at: at + i * 10 }));
     expect(draw).not.toHaveBeenCalled();
-    expect(store.state.live.size).toBe(500);
+    // The list is full: as many rows as gw keeps requests for (so each row can be inspected).
+    expect(store.state.live.size).toBe(KEPT_REQUESTS);
 
     await pause(130);
     // Ten thousand events, a couple of timer ticks: at most one frame per tick, one after the burst.

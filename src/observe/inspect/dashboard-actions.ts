@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { RequestFinished } from '../../events/gateway-events.js';
 import { redactHeaders } from '../../events/redact.js';
 import type { GatewayState } from '../../state/types.js';
-import { harLogOf, HAR_CAPACITY } from '../har-log.js';
+import { harLogOf, KEPT_REQUESTS } from '../har-log.js';
 import { curlCommand } from './curl-command.js';
 import { harDocument } from './har-bodies.js';
 import { inspectStoreOf } from './inspect-store.js';
@@ -48,7 +48,7 @@ export function createInspectActions(
     curl: (request) => (request.bodies ? curlCommand(request.method, request.bodies) : undefined),
     replay: (request) => replay(gateway().url, request, inspectStoreOf(gateway().state).maxBodyBytes),
     async exportHar() {
-      const events = harLogOf(gateway().state)?.recent(HAR_CAPACITY) ?? [];
+      const events = harLogOf(gateway().state)?.recent(KEPT_REQUESTS) ?? [];
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       const file = path.join(dir, `gw-${stamp}.har`);
       await writeFile(file, JSON.stringify(harDocument(events), null, 2));

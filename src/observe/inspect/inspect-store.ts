@@ -1,6 +1,6 @@
 import type { EventStream } from '../../events/event-stream.js';
 import type { GatewayState } from '../../state/types.js';
-import { HAR_CAPACITY } from '../har-log.js';
+import { KEPT_REQUESTS } from '../har-log.js';
 import { BodyCapture, type CaptureLimits } from './body-capture.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_TOTAL_BYTES, type InspectOptions } from './inspect-schema.js';
 
@@ -59,7 +59,7 @@ function createInspectStore(): InspectStore {
     }
   };
   const trim = () => {
-    while (keptBytes > maxTotalBytes || queue.length - head > HAR_CAPACITY) evictOldest();
+    while (keptBytes > maxTotalBytes || queue.length - head > KEPT_REQUESTS) evictOldest();
   };
   const keep = (capture: BodyCapture) => {
     keptBytes += capture.seal(take);

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError } from '../../errors.js';
 import { sendProblem } from '../../pipeline/problem.js';
 import type { GatewayState } from '../../state/types.js';
-import { HAR_CAPACITY, harLogOf } from '../har-log.js';
+import { KEPT_REQUESTS, harLogOf } from '../har-log.js';
 import { inspectStoreOf } from './inspect-store.js';
 import { viewRequest } from './request-view.js';
 
@@ -30,11 +30,11 @@ export function sendRequests(
       return sendProblem(
         res,
         new GatewayError('GW_BAD_REQUEST', `last=${raw} is not a count of requests`, {
-          hint: `Ask for ${REQUESTS_PATH}?last=50 (a whole number up to ${HAR_CAPACITY}).`,
+          hint: `Ask for ${REQUESTS_PATH}?last=50 (a whole number up to ${KEPT_REQUESTS}).`,
         }),
       );
     }
-    const recent = [...(log?.recent(Math.min(Number(raw), HAR_CAPACITY)) ?? [])].reverse();
+    const recent = [...(log?.recent(Math.min(Number(raw), KEPT_REQUESTS)) ?? [])].reverse();
     const store = inspectStoreOf(state);
     return sendJson(res, 200, {
       bodies: {
@@ -58,12 +58,12 @@ export function sendRequests(
   }
   const id = decodeId(path.slice(REQUESTS_PATH.length + 1));
   // Ids are the client's X-Request-Id when it sent a valid one, so they may repeat: the latest wins.
-  const event = log?.recent(HAR_CAPACITY).findLast((candidate) => candidate.id === id);
+  const event = log?.recent(KEPT_REQUESTS).findLast((candidate) => candidate.id === id);
   if (!event) {
     return sendProblem(
       res,
       new GatewayError('GW_ROUTE_NOT_FOUND', `No kept request has id ${id}`, {
-        hint: `List the kept requests with ${REQUESTS_PATH}; only the last ${HAR_CAPACITY} are kept.`,
+        hint: `List the kept requests with ${REQUESTS_PATH}; only the last ${KEPT_REQUESTS} are kept.`,
       }),
     );
   }
