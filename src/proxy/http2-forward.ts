@@ -32,7 +32,26 @@ import {
 } from './upstream-errors.js';
 import type { Target, UpstreamPool } from './upstream-types.js';
 
-const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM, NGHTTP2_REFUSED_STREAM } = http2.constants;
+const { NGHTTP2_CANCEL, NGHTTP2_DEFAULT_WEIGHT, NGHTTP2_FLAG_END_STREAM, NGHTTP2_REFUSED_STREAM } =
+  http2.constants;
+
+/**
+ * session.request()'s options, one object per combination, with the priority fields it would
+ * otherwise add to its copy of them on every call (weight, parent, exclusive, silent: their
+ * defaults), so the copy keeps one shape.
+ */
+const requestOptions = [false, true].map((endStream) =>
+  [false, true].map((waitForTrailers) =>
+    Object.freeze({
+      endStream,
+      waitForTrailers,
+      weight: NGHTTP2_DEFAULT_WEIGHT,
+      parent: 0,
+      exclusive: false,
+      silent: false,
+    }),
+  ),
+);
 
 const grpcContentType = /^application\/grpc(?:[+;\s]|$)/i;
 
@@ -82,7 +101,15 @@ export function createHttp2Forward(sessions: Http2Sessions) {
       let done = false;
       let phase: Phase = 'connect';
       let tripped: Phase | undefined;
+      /**
+       * One timer per forward for all four clocks: a phase moves `deadline`, and the timer is set
+       * again only when it would wake too late for it; a timer that wakes early looks at the
+       * deadline and sleeps on. A call's phases (upload, head, body) would otherwise cost a
+       * setTimeout and a clearTimeout each, and every chunk a refresh.
+       */
       let timer: NodeJS.Timeout | undefined;
+      let timerAt = Infinity;
+      let deadline = 0;
       let responded = false;
       /** The answer's HEADERS frame ended the stream (no body, no trailers). */
       let headEnded = false;
@@ -98,21 +125,38 @@ export function createHttp2Forward(sessions: Http2Sessions) {
       const fail = (error: GatewayError) => {
         if (finish('failed')) reject(error);
       };
-      const touch = () => timer?.refresh();
+      const wake = () => {
+        timer = undefined;
+        const left = deadline - performance.now();
+        // Timers may fire up to a millisecond before their time.
+        if (left > 1) sleep(left);
+        else onTimeout();
+      };
+      const sleep = (ms: number) => {
+        timerAt = performance.now() + ms;
+        timer = setTimeout(wake, ms);
+      };
+      /** An idle clock (upload, body) starts again: a chunk or a drain. */
+      const touch = () => {
+        deadline = performance.now() + timeouts.idleMs;
+      };
       const arm = (next: Phase, ms: number) => {
         phase = next;
+        deadline = performance.now() + ms;
+        if (timer !== undefined && timerAt <= deadline) return;
         clearTimeout(timer);
-        timer = setTimeout(onTimeout, ms);
+        // The head's clock is usually the shortest one to come: waking at it spares a new timer.
+        sleep(Math.min(ms, ctx.timeoutMs));
       };
 
-      const streamedBody = clientBody || (body !== undefined && !Buffer.isBuffer(body));
+      // A streamed body may end in the client's trailers; they follow it upstream (below). A gRPC
+      // request has none (PROTOCOL-HTTP2.md: "Request → Request-Headers *Length-Prefixed-Message
+      // EOS"): its last DATA frame ends the stream, with no wait for trailers and no empty frame.
+      const withTrailers = (clientBody || (body !== undefined && !Buffer.isBuffer(body))) && !grpcCall;
       let stream: ClientHttp2Stream;
       try {
-        stream = upstream.session.request(headers, {
-          endStream: body === undefined && !clientBody,
-          // A streamed body may end in the client's trailers; they follow it upstream (below).
-          waitForTrailers: streamedBody,
-        });
+        const endStream = body === undefined && !clientBody;
+        stream = upstream.session.request(headers, requestOptions[+endStream]![+withTrailers]);
       } catch (error) {
         // The session closed between the lookup and now (GOAWAY), or ran out of stream ids
         // (2^31): it takes no more streams, and the next try dials a new one.
@@ -159,12 +203,17 @@ export function createHttp2Forward(sessions: Http2Sessions) {
       const requestSent = () => {
         if (phase === 'connect' || phase === 'upload') arm('head', ctx.timeoutMs);
       };
-      arm('connect', timeouts.connectMs);
-      upstream.whenConnected(() => {
-        if (phase !== 'connect' || done) return;
+      const connected = () => {
         if (hasBody) arm('upload', timeouts.idleMs);
         else requestSent();
-      });
+      };
+      if (upstream.connected) connected();
+      else {
+        arm('connect', timeouts.connectMs);
+        upstream.whenConnected(() => {
+          if (phase === 'connect' && !done) connected();
+        });
+      }
       // The whole request is on the wire: from here the upstream has `timeout` to answer.
       if (hasBody) stream.once('finish', requestSent);
 
@@ -322,16 +371,26 @@ export function createHttp2Forward(sessions: Http2Sessions) {
       /**
        * Streams a body upstream (the upstream's flow control pauses the source); each chunk
        * restarts the upload's idle clock. The client's trailers (a chunked body's last fields)
-       * follow it, also when a policy's stream (bodyLimit's counter) carried the body.
+       * follow it, also when a policy's stream (bodyLimit's counter) carried the body. Three
+       * listeners rather than pipe(), which adds seven and removes them again on every call.
        */
       function upload(source: Readable) {
-        stream.once('wantTrailers', () => stream.sendTrailers(trailersFor(req.trailers)));
-        // A call that keeps sending is not idle, also once the answer started (a gRPC client
-        // stream whose server sent its head first and answers at the end).
-        source.on('data', () => {
+        if (withTrailers) stream.once('wantTrailers', () => stream.sendTrailers(trailersFor(req.trailers)));
+        const resume = () => source.resume();
+        source.on('data', (chunk: Buffer) => {
+          // A call that keeps sending is not idle, also once the answer started (a gRPC client
+          // stream whose server sent its head first and answers at the end).
           if (phase === 'upload' || phase === 'body') touch();
+          // A stream reset or closed takes no more; the rest of the body is read and dropped.
+          if (stream.destroyed || stream.writableEnded) return;
+          if (!stream.write(chunk)) {
+            source.pause();
+            stream.once('drain', resume);
+          }
         });
-        source.pipe(stream);
+        source.once('end', () => {
+          if (!stream.destroyed) stream.end();
+        });
       }
     });
   };

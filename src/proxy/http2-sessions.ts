@@ -27,6 +27,8 @@ export interface Http2Session {
   track(): () => void;
   /** Runs `callback` once the connection is up (at once when it is): the connect clock stops. */
   whenConnected(callback: () => void): void;
+  /** The connection is up: a request needs no connect clock. */
+  readonly connected: boolean;
 }
 
 /**
@@ -83,6 +85,9 @@ export function createHttp2Sessions(idleMs = FREE_SOCKET_TIMEOUT_MS): Http2Sessi
     session.unref();
     const entry: Http2Session = {
       session,
+      get connected() {
+        return waiting === undefined;
+      },
       whenConnected(callback) {
         if (waiting) waiting.push(callback);
         else callback();
