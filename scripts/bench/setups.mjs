@@ -418,6 +418,35 @@ function grpcSetups() {
       },
     },
     {
+      // GW_BENCH_BASE=/path/to/another/checkout (built): the grpc-gw row of that build, to compare
+      // two builds' CPU per call on the same noisy minute.
+      id: 'grpc-gw-base',
+      name: 'gRPC unary calls/s through gw, from the build at GW_BENCH_BASE',
+      target: { of: 'grpc-gw', rps: 0.97 },
+      async prepare(ctx) {
+        const base = process.env.GW_BENCH_BASE;
+        if (!base) return { skip: 'set GW_BENCH_BASE to a built checkout' };
+        const { pid, target } = await gwForGrpc({ ...ctx, root: base }, 'grpc-gw-base');
+        return { pid, load: measured(pid, (seconds) => grpcUnaryLoad(target, seconds, 50)) };
+      },
+    },
+    {
+      // The floor under gw's pass-through: node:http2's compatibility server relaying to one
+      // client session, nothing else (grpc-h2-proxy.mjs). Not a gateway; what node:http2 costs.
+      id: 'grpc-h2-proxy',
+      name: 'gRPC unary calls/s through a bare node:http2 relay (50 concurrent calls)',
+      async prepare(ctx) {
+        const up = await grpcUpstream(ctx);
+        const port = await ctx.freePort();
+        const script = path.join(ctx.root, 'scripts/bench/grpc-h2-proxy.mjs');
+        const env = { PORT: String(port), UP_PORT: new URL(up).port, H2_PROXY_MODE: 'compat' };
+        const relay = await ctx.start(1, process.execPath, [script], env, { port });
+        const pid = relay.child.pid;
+        const target = `http://127.0.0.1:${port}`;
+        return { pid, load: measured(pid, (seconds) => grpcUnaryLoad(target, seconds, 50)) };
+      },
+    },
+    {
       id: 'grpc-stream-direct',
       name: 'gRPC 100 MB server stream directly (MB/s in the req/s column; p99 = its ms)',
       async prepare(ctx) {
