@@ -75,7 +75,8 @@ const RELAY_SLACK = 1024 * 1024;
  */
 export function relayHttp2Body(stream: ClientHttp2Stream, res: ServerResponse, touch: () => void): void {
   let trailers: Http2Headers | undefined;
-  stream.once('trailers', (received: Http2Headers) => (trailers = received));
+  // on(), not once(): a stream emits each of these once (once() allocates a wrapper per call).
+  stream.on('trailers', (received: Http2Headers) => (trailers = received));
   const resume = () => {
     touch();
     stream.resume();
@@ -91,7 +92,7 @@ export function relayHttp2Body(stream: ClientHttp2Stream, res: ServerResponse, t
       res.once('drain', resume);
     }
   });
-  stream.once('end', () => {
+  stream.on('end', () => {
     if (trailers && res.chunkedEncoding) res.addTrailers(trailersFor(trailers));
     res.end();
   });

@@ -13,6 +13,7 @@ import {
 import { declaresBody } from './forward-headers.js';
 import { hookedHead, relayHttp2Body, writeHttp2Head } from './http2-answer.js';
 import {
+  endpointOf,
   http2HeadOf,
   http2Headers,
   http2RequestHeaders,
@@ -91,11 +92,11 @@ export function createHttp2Forward(sessions: Http2Sessions) {
     const headers = http2RequestHeaders(ctx, target, body, pool.protocol === 'grpc');
     // A gRPC call (gRPC-Web ones are translated by now) must be answered in gRPC.
     const grpcCall = pool.protocol === 'grpc' && grpcContentType.test(String(headers['content-type'] ?? ''));
-    if (pool.hostHeader === 'target') headers[':authority'] = target.url.host;
+    if (pool.hostHeader === 'target') headers[':authority'] = endpointOf(target).authority;
     const timeouts = mode?.timeouts ?? defaultTimeouts;
     ctx.target = target.key;
     ctx.upstreamUrl = target.key + ctx.upstreamPath + ctx.search;
-    const upstream = sessions.open(target.url.origin, target.tls);
+    const upstream = sessions.open(endpointOf(target).origin, target.tls);
 
     return new Promise<UpstreamResponse | undefined>((resolve, reject) => {
       let done = false;
@@ -215,7 +216,9 @@ export function createHttp2Forward(sessions: Http2Sessions) {
         });
       }
       // The whole request is on the wire: from here the upstream has `timeout` to answer.
-      if (hasBody) stream.once('finish', requestSent);
+      // on() where once() would do: a stream emits 'finish', 'end' and 'trailers' once, and once()
+      // wraps its listener in two allocations more on every call.
+      if (hasBody) stream.on('finish', requestSent);
 
       const failBeforeHead = (error: unknown) => {
         // A session that never came up hands its streams ERR_HTTP2_STREAM_CANCEL, caused by the
@@ -364,7 +367,7 @@ export function createHttp2Forward(sessions: Http2Sessions) {
         upload(body);
       } else if (clientBody) {
         // A client that breaks off its body mid-way: the upstream stream goes with it.
-        req.once('error', () => stream.close(NGHTTP2_CANCEL));
+        req.on('error', () => stream.close(NGHTTP2_CANCEL));
         upload(req);
       }
 
@@ -388,7 +391,7 @@ export function createHttp2Forward(sessions: Http2Sessions) {
             stream.once('drain', resume);
           }
         });
-        source.once('end', () => {
+        source.on('end', () => {
           if (!stream.destroyed) stream.end();
         });
       }

@@ -43,13 +43,16 @@ interface Http2Endpoint {
   readonly scheme: string;
   /** The target URL's own path ('/base' of http://host/base), prefixed to every request path. */
   readonly basePath: string;
-  /** :authority for clients that sent no Host (HTTP/1.0). */
+  /** :authority for clients that sent no Host (HTTP/1.0), and with hostHeader 'target'. */
   readonly authority: string;
+  /** The session's origin (URL's `origin` getter builds a new string on every read). */
+  readonly origin: string;
 }
 
 const endpoints = new WeakMap<Target, Http2Endpoint>();
 
-function endpointOf(target: Target): Http2Endpoint {
+/** What a target's HTTP/2 requests share, read from its URL once. */
+export function endpointOf(target: Target): Http2Endpoint {
   let endpoint = endpoints.get(target);
   if (endpoint) return endpoint;
   const url = target.url;
@@ -57,6 +60,7 @@ function endpointOf(target: Target): Http2Endpoint {
     scheme: url.protocol === 'https:' ? 'https' : 'http',
     basePath: url.pathname.replace(/\/+$/, ''),
     authority: url.host,
+    origin: url.origin,
   };
   endpoints.set(target, endpoint);
   return endpoint;
