@@ -138,6 +138,21 @@ async function fullChain(ctx, id, auth, credentialHeaders, extra = {}) {
   return { url: gw.url, pid: gw.pid, headers: credentialHeaders, notes };
 }
 
+/** The full chain exporting its spans to an OTLP/HTTP sink that counts and discards them. */
+async function chainTrace(ctx, id) {
+  // The receiver sits beside the load generator, as a collector would be another process.
+  const sink = await ctx.start(0, process.execPath, [path.join(ctx.root, 'scripts/bench/otlp-sink.mjs')]);
+  const sinkUrl = `http://127.0.0.1:${sink.port}`;
+  const stateDir = path.join(ctx.workDir, id, 'state');
+  const { key } = gwJson(ctx, ['keys', 'create', '--name', 'bench', '--state-dir', stateDir]);
+  const row = await fullChain(ctx, id, 'apiKey', { 'X-API-Key': key }, { telemetry: { otlp: sinkUrl } });
+  // The probes' spans reach the sink within the batch delay (1 s); none means no export.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const taken = await fetch(sinkUrl).then((r) => r.json());
+  if (taken.batches === 0) row.notes.push('telemetry: no spans reached the OTLP sink');
+  return row;
+}
+
 export const setups = [
   {
     id: 'direct',
@@ -216,26 +231,17 @@ export const setups = [
     id: 'chain-trace',
     name: 'gw, full chain + span export (telemetry.otlp to a sink that discards)',
     target: { of: 'chain', rps: 0.85 },
+    prepare: (ctx) => chainTrace(ctx, 'chain-trace'),
+  },
+  {
+    // GW_BENCH_BASE=/path/to/another/checkout (built): the chain-trace row of that build, to
+    // compare two ways of exporting spans on the same noisy minute.
+    id: 'chain-trace-base',
+    name: 'gw, full chain + span export, from the build at GW_BENCH_BASE',
+    target: { of: 'chain-trace', rps: 0.97 },
     async prepare(ctx) {
-      // The receiver sits beside the load generator, as a collector would be another process.
-      const sink = await ctx.start(0, process.execPath, [path.join(ctx.root, 'scripts/bench/otlp-sink.mjs')]);
-      const sinkUrl = `http://127.0.0.1:${sink.port}`;
-      const stateDir = path.join(ctx.workDir, 'chain-trace', 'state');
-      const { key } = gwJson(ctx, ['keys', 'create', '--name', 'bench', '--state-dir', stateDir]);
-      const row = await fullChain(
-        ctx,
-        'chain-trace',
-        'apiKey',
-        { 'X-API-Key': key },
-        {
-          telemetry: { otlp: sinkUrl },
-        },
-      );
-      // The probes' spans reach the sink within the batch delay (1 s); none means no export.
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      const taken = await fetch(sinkUrl).then((r) => r.json());
-      if (taken.batches === 0) row.notes.push('telemetry: no spans reached the OTLP sink');
-      return row;
+      if (!process.env.GW_BENCH_BASE) return { skip: 'set GW_BENCH_BASE to a built checkout' };
+      return chainTrace({ ...ctx, root: process.env.GW_BENCH_BASE }, 'chain-trace-base');
     },
   },
   {

@@ -1,30 +1,32 @@
-import {
-  createTraceState,
-  SpanKind,
-  SpanStatusCode,
-  type Attributes,
-  type HrTime,
-  type SpanContext,
-  type SpanStatus,
-} from '@opentelemetry/api';
-import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import { createTraceState, SpanKind, type SpanContext } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import type { SpanAttributes, SpanTracer, TraceSpan } from './span-types.js';
+import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
+import {
+  convertLegacyHttpOptions,
+  createOtlpHttpExportDelegate,
+} from '@opentelemetry/otlp-exporter-base/node-http';
+import { TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
+import { otlpSpanEncoder, releaseBatch } from './otlp-span-encoder.js';
+import { SAMPLED, SpanRecord, type SpanSink } from './span-record.js';
+import type { SpanTracer, TraceSpan } from './span-types.js';
 import { randomSpanId, randomTraceId } from './trace-ids.js';
 
 /**
  * The one module that talks to the OpenTelemetry SDK (issue 17, item 4). It is imported only when
  * `telemetry` is configured (telemetry.ts), so gw without it never loads the SDK.
  *
- * Finished spans go to the SDK's BatchSpanProcessor and its OTLP/HTTP protobuf exporter: ending
- * one is a push onto a bounded queue, the export runs later on the processor's timer, a full
- * queue drops spans instead of waiting, and a failed export is only counted. The spans themselves
- * are records of this module (the SDK's ReadableSpan shape) rather than the SDK Tracer's, which
- * samples, checks limits and validates every attribute of every span: a request's four spans cost
- * about 11 µs of CPU that way against 6 µs as records, batch processor included (measured on the
- * 2-core bench machine; the protobuf export then costs the same either way).
- * gw knows its attributes are valid, samples by the caller's flag (W3C) and starts each trace once.
+ * Finished spans go to the SDK's BatchSpanProcessor and its OTLP/HTTP exporter (the SDK's export
+ * delegate: HTTP transport, retries, timeout, response parsing): ending one is a push onto a
+ * bounded queue, the export runs later on the processor's timer, a full queue drops spans instead
+ * of waiting, and a failed export is only counted. Two parts are gw's own, for CPU (docs/tracing.md
+ * has the figures):
+ * - the spans are records (span-record.ts, the SDK's ReadableSpan shape) rather than the SDK
+ *   Tracer's, which samples, checks limits and validates every attribute of every span; gw knows
+ *   its attributes are valid, samples by the caller's flag (W3C) and starts each trace once;
+ * - the exporter encodes a batch with otlp-span-encoder.ts, which writes the same protobuf bytes
+ *   as the SDK's serializer in about a fifth of its time. This is the exporter
+ *   @opentelemetry/exporter-trace-otlp-proto builds, with that serializer in place of the SDK's.
  */
 export interface OtlpTracerOptions {
   /** The OTLP/HTTP traces URL (…/v1/traces). */
@@ -44,35 +46,55 @@ export interface OtlpTracer extends SpanTracer {
 const EXPORT_SUCCESS = 0;
 /** Spans wait at most this long for their batch: a trace shows in Jaeger about a second later. */
 const BATCH_DELAY_MS = 1000;
-const SAMPLED = 1;
-const scope = { name: 'gw' };
+/**
+ * A batch leaves as soon as this many spans wait. At 20k requests a second (80k spans) one batch
+ * is about 25 ms of spans, one POST of about 0.6 MB: a fourth as many POSTs as the SDK's 512.
+ */
+const BATCH_SPANS = 2048;
+/**
+ * The queue holds four batches, so that the spans that end while one batch is on its way are kept
+ * (the SDK's 2048 with 512 a batch dropped spans at that rate); beyond it spans are dropped.
+ */
+const QUEUE_SPANS = 4 * BATCH_SPANS;
+/** The exporter kind the SDK's own OTLP/HTTP span exporter reports itself as. */
+const EXPORTER_KIND = 'otlp_http_span_exporter';
 
 export function createOtlpTracer(options: OtlpTracerOptions): OtlpTracer {
-  const exporter = countFailures(
-    new OTLPTraceExporter({ url: options.url, timeoutMillis: options.timeoutMs }),
-    options.onExportFailure,
-  );
+  const exporter = countFailures(createExporter(options), options.onExportFailure);
   const processor = new BatchSpanProcessor(exporter, {
     scheduledDelayMillis: BATCH_DELAY_MS,
     exportTimeoutMillis: options.timeoutMs,
+    maxExportBatchSize: BATCH_SPANS,
+    maxQueueSize: QUEUE_SPANS,
   });
-  const resource = resourceFromAttributes({ 'service.name': options.serviceName });
-  const sink: SpanSink = { resource, finish: (span) => processor.onEnd(span) };
+  const sink: SpanSink = {
+    resource: resourceFromAttributes({ 'service.name': options.serviceName }),
+    scope: { name: 'gw' },
+    finish: (span) => processor.onEnd(span),
+  };
   return {
     startServerSpan(name, parent, attributes) {
       // An unsampled caller gets no recorded span (the W3C sampled flag decides, as the SDK's
       // default ParentBased sampler would), only a span id to send on.
       if (parent && !parent.sampled) return { traceId: parent.traceId, span: new UnrecordedSpan() };
       const traceId = parent ? parent.traceId : randomTraceId();
-      const context: SpanContext = { traceId, spanId: randomSpanId(), traceFlags: SAMPLED };
-      if (parent?.state !== undefined) context.traceState = createTraceState(parent.state);
       const parentContext: SpanContext | undefined = parent && {
         traceId,
         spanId: parent.parentId,
         traceFlags: SAMPLED,
         isRemote: true,
       };
-      const span = new SpanRecord(sink, name, SpanKind.SERVER, context, parentContext, attributes);
+      const state = parent?.state === undefined ? undefined : createTraceState(parent.state);
+      const span = new SpanRecord(
+        sink,
+        name,
+        SpanKind.SERVER,
+        traceId,
+        randomSpanId(),
+        parentContext,
+        state,
+        attributes,
+      );
       return { traceId, span };
     },
     async shutdown() {
@@ -81,91 +103,22 @@ export function createOtlpTracer(options: OtlpTracerOptions): OtlpTracer {
   };
 }
 
-interface SpanSink {
-  readonly resource: Resource;
-  finish(span: ReadableSpan): void;
-}
-
-/** Wall-clock time as the [seconds, nanoseconds] pair OpenTelemetry uses, from the monotonic clock. */
-function hrTime(now: number): HrTime {
-  const ms = performance.timeOrigin + now;
-  const seconds = Math.floor(ms / 1000);
-  return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
-}
-
-function copyDefined(target: Attributes, attributes: SpanAttributes | undefined): void {
-  for (const key in attributes) {
-    const value = attributes[key];
-    if (value !== undefined) target[key] = value;
-  }
-}
-
-/** One span, kept as the SDK's exporters read it; handed to the batch processor when it ends. */
-class SpanRecord implements TraceSpan, ReadableSpan {
-  readonly attributes: Attributes = {};
-  readonly startTime: HrTime;
-  endTime: HrTime = [0, 0];
-  duration: HrTime = [0, 0];
-  status: SpanStatus = { code: SpanStatusCode.UNSET };
-  ended = false;
-  readonly links = [];
-  readonly events = [];
-  readonly droppedAttributesCount = 0;
-  readonly droppedEventsCount = 0;
-  readonly droppedLinksCount = 0;
-  readonly instrumentationScope = scope;
-  readonly resource: Resource;
-  readonly recording = true;
-  private readonly startedAt = performance.now();
-
-  constructor(
-    private readonly sink: SpanSink,
-    readonly name: string,
-    readonly kind: SpanKind,
-    private readonly context: SpanContext,
-    readonly parentSpanContext: SpanContext | undefined,
-    attributes: SpanAttributes | undefined,
-  ) {
-    this.resource = sink.resource;
-    this.startTime = hrTime(this.startedAt);
-    copyDefined(this.attributes, attributes);
-  }
-
-  get spanId(): string {
-    return this.context.spanId;
-  }
-
-  spanContext(): SpanContext {
-    return this.context;
-  }
-
-  child(name: string, kind: 'internal' | 'client', attributes?: SpanAttributes): TraceSpan {
-    const context: SpanContext = {
-      traceId: this.context.traceId,
-      spanId: randomSpanId(),
-      traceFlags: SAMPLED,
-    };
-    const spanKind = kind === 'client' ? SpanKind.CLIENT : SpanKind.INTERNAL;
-    return new SpanRecord(this.sink, name, spanKind, context, this.context, attributes);
-  }
-
-  set(attributes: SpanAttributes): void {
-    if (!this.ended) copyDefined(this.attributes, attributes);
-  }
-
-  fail(message: string): void {
-    if (!this.ended) this.status = { code: SpanStatusCode.ERROR, message };
-  }
-
-  end(): void {
-    if (this.ended) return;
-    const now = performance.now();
-    this.ended = true;
-    this.endTime = hrTime(now);
-    const ns = Math.round((now - this.startedAt) * 1e6);
-    this.duration = [Math.floor(ns / 1e9), ns % 1e9];
-    this.sink.finish(this);
-  }
+/** What new OTLPTraceExporter({ url, timeoutMillis }) makes, with gw's encoder as its serializer. */
+function createExporter(options: OtlpTracerOptions): SpanExporter {
+  const http = convertLegacyHttpOptions(
+    { url: options.url, timeoutMillis: options.timeoutMs },
+    'TRACES',
+    'v1/traces',
+    { 'Content-Type': 'application/x-protobuf' },
+  );
+  const delegate = createOtlpHttpExportDelegate(
+    http,
+    otlpSpanEncoder,
+    EXPORTER_KIND,
+    TraceExporterMetricsHelper,
+    undefined,
+  );
+  return new OTLPExporterBase<ReadableSpan[]>(delegate);
 }
 
 /** The span of a request whose caller said "not sampled": an id to pass on, nothing recorded. */
@@ -188,7 +141,8 @@ function countFailures(
   return {
     export(spans: ReadableSpan[], done) {
       exporter.export(spans, (result) => {
-        if (result.code !== EXPORT_SUCCESS) onFailure(spans.length, result.error?.message ?? 'export failed');
+        if (result.code === EXPORT_SUCCESS) releaseBatch(spans);
+        else onFailure(spans.length, result.error?.message ?? 'export failed');
         done(result);
       });
     },
