@@ -92,27 +92,36 @@ export function tracePolicy(
   if (!middleware || !tracer) return middleware;
   const name = policyName(factory);
   const attributes = { 'gw.policy': name };
-  return async function tracedPolicy(ctx, next) {
+  return function tracedPolicy(ctx, next) {
     const parent = ctx.trace?.span;
     if (!parent?.recording) return middleware(ctx, next);
     const span = parent.child(name, 'internal', attributes);
     let open = true;
-    const close = () => {
+    const close = (error?: unknown) => {
       if (!open) return;
       open = false;
+      if (error !== undefined) failSpan(span, error);
       span.end();
     };
+    let done: Promise<void>;
     try {
-      await middleware(ctx, () => {
+      done = middleware(ctx, () => {
         close();
         return next();
       });
     } catch (error) {
-      if (open) failSpan(span, error);
+      close(error);
       throw error;
-    } finally {
-      close();
     }
+    // A policy that handed the request on before its first await (the usual case) ended its span
+    // then: no wrapper promise for it. Otherwise the span ends when the policy does (answered,
+    // refused or failed); the policy's own promise goes back to the caller as it is.
+    if (open)
+      done.then(
+        () => close(),
+        (error: unknown) => close(error ?? new Error('policy failed')),
+      );
+    return done;
   };
 }
 
