@@ -15,6 +15,7 @@ import { createWebSocketCloser } from './websocket-going-away.js';
 import { metricsOf, metricsSkip } from '../metrics/gateway-metrics.js';
 import { inspectStoreOf } from '../observe/inspect/inspect-store.js';
 import { createTelemetry } from '../observe/trace/telemetry.js';
+import { recordingsWritten } from '../observe/recording-store.js';
 import type { SpanTracer } from '../observe/trace/span-types.js';
 
 export interface StartGatewayOptions {
@@ -62,6 +63,9 @@ export interface RunningGateway {
 }
 
 /** The programmatic gateway: what `gw dev` runs, and what tests and embedders start in-process. */
+/** How long stopping waits for recordings still being written (local files: milliseconds). */
+const RECORDINGS_FLUSH_MS = 2000;
+
 export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
   const events = options.events ?? createEventStream();
   const configDir = options.configDir ?? process.cwd();
@@ -173,6 +177,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       events.emit({ type: 'shutdown', at: Date.now(), reason: 'closed' });
       webSockets.goAway();
       await Promise.all([server.shutdown(graceMs), redirect?.close()]);
+      // The last answers' recordings (a stream that ended just now) reach the disk before exit.
+      await recordingsWritten(RECORDINGS_FLUSH_MS);
       server.current().close();
       forwarder.close();
       stopMetrics();

@@ -110,19 +110,46 @@ export function openRecordingStore(dir: string, rules: MatchRules): RecordingSto
         .sort((a, b) => score(a.differs) - score(b.differs) || (a.file < b.file ? -1 : 1))
         .slice(0, count);
     },
-    async save(recording) {
+    save(recording) {
       const key = matchKey(recording.request, rules);
       const file = path.join(dir, recordingFileName(recording.request, key));
       // Indexed first: a streamed answer is saved once it has reached the client, and the same
       // request sent right after it must find it even before the file is on disk.
       index.set(key, { file, recording });
-      await mkdir(dir, { recursive: true });
-      const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-      await writeFile(temp, JSON.stringify(recording, null, 2) + '\n', { mode: 0o600 });
-      await rename(temp, file);
-      return file;
+      return track(writeRecording(dir, file, recording));
     },
   };
+}
+
+async function writeRecording(dir: string, file: string, recording: Recording): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeFile(temp, JSON.stringify(recording, null, 2) + '\n', { mode: 0o600 });
+  await rename(temp, file);
+  return file;
+}
+
+/**
+ * Recordings being written by this process. A streamed answer is written as it ends, which can be
+ * the moment gw is asked to stop: shutdown waits for these (recordingsWritten) so that an answer
+ * the client got is on disk too.
+ */
+const writing = new Set<Promise<unknown>>();
+
+function track<T>(write: Promise<T>): Promise<T> {
+  writing.add(write);
+  const forget = () => void writing.delete(write);
+  write.then(forget, forget);
+  return write;
+}
+
+/** Resolves once every recording being written has been written (or failed), or after `timeoutMs`. */
+export async function recordingsWritten(timeoutMs: number): Promise<void> {
+  if (writing.size === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs).unref()));
+  await Promise.race([Promise.allSettled([...writing]), gaveUp]);
+  clearTimeout(timer);
 }
 
 function score(differs: string[]): number {

@@ -171,6 +171,29 @@ async function onlyRecording(dir: string): Promise<Recording> {
 const activeTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 
 describe('record and replay of streamed answers', () => {
+  it('has a streamed answer on disk once gw has stopped, even when it stops the moment the stream ends', async () => {
+    const dir = path.join(await tempDir(), 'feed');
+    // 8 MB in 128 chunks: a file that takes a while to write, longer than gw takes to stop.
+    const chunk = 'x'.repeat(64 * 1024);
+    const up = await upstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      for (let i = 0; i < 128; i++) res.write(`${chunk}\n`);
+      res.end();
+    });
+    const recorder = await gateway(service([up.url], { record: dir }));
+    const answer = await fetch(`${recorder.url}/api/export`);
+    expect((await answer.text()).length).toBe(128 * (chunk.length + 1));
+    // The recording is written as the answer ends: stopping right away must not lose it.
+    await recorder.close();
+    const files = await readdir(dir);
+    expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(files.filter((f) => f.endsWith('.json'))).toHaveLength(1);
+    const [file] = files.filter((f) => f.endsWith('.json'));
+    const recording = JSON.parse(await readFile(path.join(dir, file!), 'utf8')) as Recording;
+    const recorded = recording.response.chunks!.map((c) => ('text' in c ? c.text : '')).join('');
+    expect(recorded.length).toBe(128 * (chunk.length + 1));
+  });
+
   it('records an event stream with its timing while it streams on, then replays the same bytes with the same spacing', async () => {
     const dir = path.join(await tempDir(), 'feed');
     const pace = pacer(GAP_MS);
