@@ -1,36 +1,52 @@
 import type { z } from 'zod';
 
 type AnySchema = z.core.$ZodType;
-type Def = { type: string } & Record<string, unknown>;
 
-const wrappers = new Set(['optional', 'nullable', 'default', 'prefault', 'readonly', 'catch', 'nonoptional']);
-
-function defOf(schema: AnySchema): Def {
-  return schema._zod.def as unknown as Def;
+/** The schema's definition, typed by its kind: `switch (def.type)` narrows to that kind's fields. */
+function defOf(schema: AnySchema): z.core.$ZodTypes['_zod']['def'] {
+  return (schema as z.core.$ZodTypes)._zod.def;
 }
 
 /** Peels optional/default/pipe wrappers down to the schema that decides the shape. */
 function unwrap(schema: AnySchema): AnySchema[] {
   const def = defOf(schema);
-  if (wrappers.has(def.type)) return unwrap(def.innerType as AnySchema);
-  if (def.type === 'pipe') return unwrap(def.in as AnySchema);
-  if (def.type === 'lazy') return unwrap((def.getter as () => AnySchema)());
-  if (def.type === 'union') return (def.options as AnySchema[]).flatMap(unwrap);
-  if (def.type === 'intersection')
-    return [...unwrap(def.left as AnySchema), ...unwrap(def.right as AnySchema)];
-  return [schema];
+  switch (def.type) {
+    case 'optional':
+    case 'nullable':
+    case 'default':
+    case 'prefault':
+    case 'readonly':
+    case 'catch':
+    case 'nonoptional':
+      return unwrap(def.innerType);
+    case 'pipe':
+      return unwrap(def.in);
+    case 'lazy':
+      return unwrap(def.getter());
+    case 'union':
+      return def.options.flatMap(unwrap);
+    case 'intersection':
+      return [...unwrap(def.left), ...unwrap(def.right)];
+    default:
+      return [schema];
+  }
 }
 
 function childSchemas(schema: AnySchema, segment: PropertyKey): AnySchema[] {
   return unwrap(schema).flatMap((inner) => {
     const def = defOf(inner);
-    if (def.type === 'object') {
-      const child = (def.shape as Record<string, AnySchema>)[String(segment)];
-      return child ? [child] : [];
+    switch (def.type) {
+      case 'object': {
+        const child = def.shape[String(segment)];
+        return child ? [child] : [];
+      }
+      case 'array':
+        return [def.element];
+      case 'record':
+        return [def.valueType];
+      default:
+        return [];
     }
-    if (def.type === 'array') return [def.element as AnySchema];
-    if (def.type === 'record') return [def.valueType as AnySchema];
-    return [];
   });
 }
 
@@ -44,7 +60,7 @@ export function knownKeysAt(schema: AnySchema, path: readonly PropertyKey[]): st
   const keys = new Set<string>();
   for (const inner of level.flatMap(unwrap)) {
     const def = defOf(inner);
-    if (def.type === 'object') for (const key of Object.keys(def.shape as object)) keys.add(key);
+    if (def.type === 'object') for (const key of Object.keys(def.shape)) keys.add(key);
   }
   return [...keys];
 }

@@ -2,11 +2,10 @@ import { GatewayError } from '../../errors.js';
 import type { RateLimitDecision, RateLimitRule, RateLimitStore } from '../types.js';
 import { GCRA_SCRIPT } from './rate-limit-script.js';
 import type { RedisConnection } from '../redis/redis-client.js';
+import type {} from '../redis/redis-scripts.js';
 
 // The same float slack as the in-memory store, so both admit exactly the same requests.
 const EPSILON = 1e-6;
-
-type GcraCommand = (numberOfKeys: number, ...keysAndArgs: string[]) => Promise<Array<number | string>>;
 
 export interface RedisRateLimitStoreOptions {
   connection: RedisConnection;
@@ -35,7 +34,7 @@ export function createRedisRateLimitStore(options: RedisRateLimitStoreOptions): 
   const { connection, prefix } = options;
   const { client } = connection;
   client.defineCommand('gwGcra', { lua: GCRA_SCRIPT });
-  const gcra = (client as unknown as { gwGcra: GcraCommand }).gwGcra.bind(client);
+  const gcra = client.gwGcra.bind(client);
   let failing = false;
 
   const fail = (error: unknown, rules: readonly RateLimitRule[]): RateLimitDecision[] => {

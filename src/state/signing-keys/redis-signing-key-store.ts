@@ -5,6 +5,7 @@ import { generateSigningKey } from '../../identity/generate-signing-key.js';
 import { throttledRefresh } from '../../identity/throttled-refresh.js';
 import type { SigningAlgorithm, SigningKeyEntry, SigningKeySet, SigningKeyStore } from '../types.js';
 import type { RedisConnection } from '../redis/redis-client.js';
+import type {} from '../redis/redis-scripts.js';
 
 /**
  * Token signing keys in one Redis hash, `<prefix>signing-keys`: field `current` names the signing
@@ -50,9 +51,7 @@ export async function createRedisSigningKeyStore(
   const hash = `${prefix}signing-keys`;
   const channel = `${prefix}signing-keys:changed`;
   client.defineCommand('gwEnsureSigningKey', { numberOfKeys: 2, lua: ENSURE_SCRIPT });
-  const ensureScript = (
-    client as unknown as { gwEnsureSigningKey: (...args: string[]) => Promise<string[]> }
-  ).gwEnsureSigningKey.bind(client);
+  const ensureScript = client.gwEnsureSigningKey.bind(client);
 
   const toSet = (fields: Record<string, string>): SigningKeySet | undefined => {
     const current = fields.current;
