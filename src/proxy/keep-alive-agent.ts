@@ -1,5 +1,5 @@
 import { lookup as lookupDns } from 'node:dns';
-import type { LookupAddress, LookupAllOptions, LookupOneOptions } from 'node:dns';
+import type { LookupAddress, LookupOptions } from 'node:dns';
 import { Agent as HttpAgent } from 'node:http';
 import type { Agent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
@@ -18,18 +18,6 @@ const loopbackAddresses: readonly LookupAddress[] = [
   { address: '127.0.0.1', family: 4 },
   { address: '::1', family: 6 },
 ];
-
-type LookupCallback = (
-  error: NodeJS.ErrnoException | null,
-  address: string | LookupAddress[],
-  family?: number,
-) => void;
-
-const lookupFromResolver = lookupDns as unknown as (
-  hostname: string,
-  options: LookupOneOptions | LookupAllOptions,
-  callback: LookupCallback,
-) => void;
 
 /** `localhost` and `*.localhost` always mean this machine (RFC 6761 §6.3). */
 export function isLocalhost(hostname: string): boolean {
@@ -50,13 +38,13 @@ function wantedFamily(family: unknown): 0 | 4 | 6 {
  * `autoSelectFamily`, net.connect tries 127.0.0.1 and, on refusal, ::1 right away. IP literals
  * never reach a lookup, so 127.0.0.1 targets pay nothing for this.
  */
-export const lookupLocalhostDualStack = function lookupLocalhostDualStack(
+export const lookupLocalhostDualStack: LookupFunction = function lookupLocalhostDualStack(
   hostname: string,
-  options: LookupOneOptions | LookupAllOptions,
-  callback: LookupCallback,
+  options: LookupOptions,
+  callback: Parameters<LookupFunction>[2],
 ): void {
   if (!isLocalhost(hostname)) {
-    lookupFromResolver(hostname, options, callback);
+    lookupDns(hostname, options, callback);
     return;
   }
   const family = wantedFamily(options.family);
@@ -66,7 +54,7 @@ export const lookupLocalhostDualStack = function lookupLocalhostDualStack(
     if (options.all) callback(null, addresses.slice());
     else callback(null, addresses[0]!.address, addresses[0]!.family);
   });
-} as unknown as LookupFunction;
+};
 
 /** Options every upstream connection of gw gets (agents and health probes alike). */
 export const connectOptions = { lookup: lookupLocalhostDualStack, autoSelectFamily: true } as const;

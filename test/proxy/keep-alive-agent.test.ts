@@ -63,11 +63,8 @@ const hasIpv6Loopback = await ipv6LoopbackWorks();
 
 function lookup(hostname: string, options: { all: boolean; family?: number }) {
   return new Promise<unknown>((resolve, reject) => {
-    (lookupLocalhostDualStack as (...args: unknown[]) => void)(
-      hostname,
-      options,
-      (error: Error | null, ...rest: unknown[]) =>
-        error ? reject(error) : resolve(options.all ? rest[0] : rest),
+    lookupLocalhostDualStack(hostname, options, (error, ...rest) =>
+      error ? reject(error) : resolve(options.all ? rest[0] : rest),
     );
   });
 }

@@ -4,6 +4,7 @@ import { lookupApiKey, mintApiKey, storedKeySchema } from '../../identity/api-ke
 import { throttledRefresh } from '../../identity/throttled-refresh.js';
 import type { ApiKeyLookup, ApiKeyRecord, KeyStore, NewApiKey } from '../types.js';
 import type { RedisConnection } from '../redis/redis-client.js';
+import type {} from '../redis/redis-scripts.js';
 
 /**
  * API keys in Redis, in three hashes under the prefix: `keys` (id → record JSON, hash of the key
@@ -49,9 +50,7 @@ export async function createRedisKeyStore(options: RedisKeyStoreOptions): Promis
     channel: `${prefix}keys:changed`,
   };
   client.defineCommand('gwRevokeKey', { numberOfKeys: 3, lua: REVOKE_SCRIPT });
-  const revokeScript = (
-    client as unknown as { gwRevokeKey: (...args: string[]) => Promise<[string, string] | null> }
-  ).gwRevokeKey.bind(client);
+  const revokeScript = client.gwRevokeKey.bind(client);
 
   const parse = (id: string, json: string, revokedAt: string | undefined): ApiKeyRecord => {
     const parsed = storedKeySchema.safeParse(JSON.parse(json));

@@ -11,5 +11,13 @@ declare module 'ioredis' {
     gwGcra(numberOfKeys: number, ...keysAndArgs: string[]): Result<Array<number | string>, Context>;
     /** The signing keys' hash and channel, a kid and its entry (src/state/signing-keys/). */
     gwEnsureSigningKey(hash: string, channel: string, kid: string, entry: string): Result<string[], Context>;
+    /** Keys, revoked and channel names, the key's id and the time: the key's JSON and revokedAt. */
+    gwRevokeKey(
+      keys: string,
+      revoked: string,
+      channel: string,
+      id: string,
+      at: string,
+    ): Result<[string, string] | null, Context>;
   }
 }
