@@ -1,14 +1,13 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../../src/dev/start-gateway.js';
 import { tlsPaths } from '../../src/tls/tls-home.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+import { launchChromium, type TestBrowser } from '../helpers/chromium.js';
 
 /**
  * Issue 14's done-when: headless Chromium trusts gw's local CA from a fresh NSS database in a
@@ -17,16 +16,6 @@ import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
  * *.localhost to loopback itself. Debian's chromium and certutil (libnss3-tools) are installed
  * by .ci/run: when either is missing this suite fails, it never skips.
  */
-const executablePath = '/usr/bin/chromium';
-const launchArgs = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 const run = promisify(execFile);
 
 describe('gw over HTTPS in a real browser', () => {
@@ -34,11 +23,9 @@ describe('gw over HTTPS in a real browser', () => {
   let browserHome: string;
   let up: TestUpstream;
   let gw: RunningGateway;
-  let browser: BrowserContext;
+  let chromium: TestBrowser;
 
   beforeAll(async () => {
-    if (!existsSync(executablePath))
-      throw new Error(`${executablePath} is missing: apt-get install -y chromium`);
     gwHome = await mkdtemp(path.join(os.tmpdir(), 'gw-home-'));
     process.env.GW_HOME = gwHome;
     up = await startUpstream((req, res) => {
@@ -63,16 +50,11 @@ describe('gw over HTTPS in a real browser', () => {
     await mkdir(nssdb, { recursive: true });
     await run('certutil', ['-d', `sql:${nssdb}`, '-N', '--empty-password']);
     await run('certutil', ['-d', `sql:${nssdb}`, '-A', '-t', 'C,,', '-n', 'gw', '-i', tlsPaths().caCert]);
-    browser = await chromium.launchPersistentContext(path.join(browserHome, 'profile'), {
-      executablePath,
-      headless: true,
-      args: launchArgs,
-      env: { ...process.env, HOME: browserHome },
-    });
+    chromium = await launchChromium({ home: browserHome });
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await chromium?.close();
     await gw?.close(500);
     await up?.close();
     delete process.env.GW_HOME;
@@ -80,7 +62,7 @@ describe('gw over HTTPS in a real browser', () => {
   });
 
   it('loads https://app.localhost:PORT/ with no certificate error, over h2', async () => {
-    const page = await browser.newPage();
+    const page = await chromium.browser.newPage();
     try {
       const answer = await page.goto(`https://app.localhost:${gw.port}/hello?x=1`);
       expect(answer?.status()).toBe(200);

@@ -29,8 +29,11 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
-/** Launches headless Chromium on a fresh profile folder. */
-export async function launchChromium(): Promise<TestBrowser> {
+/**
+ * Launches headless Chromium on a fresh profile folder. `home` is the browser's HOME: on Linux
+ * Chromium reads the certificates it trusts from $HOME/.pki/nssdb.
+ */
+export async function launchChromium(options: { home?: string } = {}): Promise<TestBrowser> {
   if (!existsSync(chromiumPath)) {
     throw new Error(
       `${chromiumPath} is missing: install Debian's chromium package (apt-get install -y chromium)`,
@@ -41,6 +44,7 @@ export async function launchChromium(): Promise<TestBrowser> {
     executablePath: chromiumPath,
     headless: true,
     args: chromiumArgs,
+    ...(options.home === undefined ? {} : { env: { ...process.env, HOME: options.home } }),
   });
   return {
     browser,
