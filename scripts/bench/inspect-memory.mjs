@@ -10,7 +10,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { createBenchContext, measureMemory, option, sleep, stopAll } from './processes.mjs';
+import {
+  createBenchContext,
+  measureMemory,
+  option,
+  reportHeading,
+  runScript,
+  sleep,
+  stopAll,
+} from './processes.mjs';
 import { benchPath, fourRoutes, startGw } from './setups.mjs';
 
 const total = option('--requests', 100_000);
@@ -57,9 +65,7 @@ async function main() {
       console.error(`  ${row}`);
     }
     const seconds = ((performance.now() - started) / 1000).toFixed(0);
-    console.log(
-      `\n${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, Node ${process.version}, gw on ${benchPath}\n`,
-    );
+    console.log(reportHeading(`gw on ${benchPath}`));
     console.log(
       `- ${total.toLocaleString('en-US')} POSTs with ${bodyBytes.toLocaleString('en-US')}-byte bodies in ${seconds} s, inspect.maxTotalBytes ${maxTotal} (${bound} bytes): the most kept at any reading ${worst} bytes: ${worst <= bound ? 'met' : 'MISSED'}`,
     );
@@ -71,8 +77,4 @@ async function main() {
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  stopAll();
-  process.exit(1);
-});
+runScript(main);

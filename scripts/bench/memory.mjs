@@ -12,7 +12,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { createBenchContext, measureMemory, option, sleep, stopAll } from './processes.mjs';
+import {
+  createBenchContext,
+  measureMemory,
+  option,
+  reportHeading,
+  runScript,
+  sleep,
+  stopAll,
+} from './processes.mjs';
 import { benchPath, fourRoutes, gwJson, startGw } from './setups.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -107,9 +115,7 @@ async function main() {
   try {
     const ctx = await createBenchContext(workDir, { nodeArgs: ['--inspect=127.0.0.1:0'] });
     const lines = [...(await distinctCallers(ctx)), ...(await manyRequests(ctx))];
-    console.log(
-      `\n${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, Node ${process.version}, gw on ${benchPath}\n`,
-    );
+    console.log(reportHeading(`gw on ${benchPath}`));
     for (const line of lines) console.log(`- ${line}`);
   } finally {
     stopAll();
@@ -118,8 +124,4 @@ async function main() {
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  stopAll();
-  process.exit(1);
-});
+runScript(main);

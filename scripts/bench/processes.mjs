@@ -309,3 +309,19 @@ export async function measureMemory(stderr) {
     socket.close();
   }
 }
+
+/** The first line of a script's report: when, on what machine and Node, and what was run. */
+export function reportHeading(what) {
+  const cpus = os.cpus();
+  const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
+  return `\n${when} UTC, ${cpus.length} × ${cpus[0]?.model.trim()}, Node ${process.version}, ${what}\n`;
+}
+
+/** Runs a script's main: a failure is printed, every process it started is stopped, exit 1. */
+export function runScript(main) {
+  main().catch((error) => {
+    console.error(error);
+    stopAll();
+    process.exit(1);
+  });
+}

@@ -6,7 +6,7 @@
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, load, pin, root, start, stopAll } from './processes.mjs';
+import { freePort, load, pin, root, runScript, start, stopAll } from './processes.mjs';
 import { setups } from './setups.mjs';
 
 const args = process.argv.slice(2);
@@ -101,8 +101,4 @@ function shortUrl(url) {
   return url.replace(`file://${root}/`, '').replace(/^file:\/\/.*node_modules\//, '');
 }
 
-main().catch((error) => {
-  console.error(error);
-  stopAll();
-  process.exit(1);
-});
+runScript(main);

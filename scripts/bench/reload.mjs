@@ -9,7 +9,17 @@ import http from 'node:http';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createBenchContext, measureMemory, median, option, root, sleep, stopAll } from './processes.mjs';
+import {
+  createBenchContext,
+  measureMemory,
+  median,
+  option,
+  reportHeading,
+  root,
+  runScript,
+  sleep,
+  stopAll,
+} from './processes.mjs';
 
 const quick = process.argv.includes('--quick');
 const reloads = option('--reloads', quick ? 30 : 200);
@@ -112,9 +122,7 @@ async function main() {
     const mid = median(times);
     const growth = after.rss - base.rss;
     const limit = (20 * reloads) / 200;
-    console.log(
-      `\n${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, Node ${process.version}, gateway.config.ts with ${routeCount} routes\n`,
-    );
+    console.log(reportHeading(`gateway.config.ts with ${routeCount} routes`));
     console.log(
       `- hot reload, save to serving, ${times.length} reloads: median ${mid.toFixed(0)} ms, p90 ${percentile(times, 0.9).toFixed(0)} ms, min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)} (target median < 300 ms): ${mid < 300 ? 'met' : 'MISSED'}${failed ? ` — ${failed} reloads never served!` : ''}`,
     );
@@ -129,8 +137,4 @@ async function main() {
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  stopAll();
-  process.exit(1);
-});
+runScript(main);

@@ -15,6 +15,8 @@ import {
   load as loadWith,
   median,
   pin,
+  reportHeading,
+  runScript,
   sleep,
   start,
   stopAll,
@@ -112,7 +114,9 @@ function printTable(running, samples, skipped) {
     );
   }
   console.log(
-    `\n${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, Node ${process.version}, ${reps} × ${duration}s, ${connections} connections, ${hasWrk ? 'wrk' : 'autocannon'}${hasTaskset ? ' (load + upstream on core 0, proxy on core 1)' : ''}; medians\n`,
+    reportHeading(
+      `${reps} × ${duration}s, ${connections} connections, ${hasWrk ? 'wrk' : 'autocannon'}${hasTaskset ? ' (load + upstream on core 0, proxy on core 1)' : ''}; medians`,
+    ),
   );
   console.log(lines.join('\n'));
   console.log(
@@ -140,8 +144,4 @@ function judge(target, s, summary) {
   return { text: parts.join(', '), met: `${ok ? 'yes' : 'NO'} (${got.join(', ')})${cpuText}` };
 }
 
-main().catch((error) => {
-  console.error(error);
-  stopAll();
-  process.exit(1);
-});
+runScript(main);

@@ -8,7 +8,17 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createBenchContext, median, option, pin, root, sleep, stopAll } from './processes.mjs';
+import {
+  createBenchContext,
+  median,
+  option,
+  pin,
+  reportHeading,
+  root,
+  runScript,
+  sleep,
+  stopAll,
+} from './processes.mjs';
 
 const quick = process.argv.includes('--quick');
 const runs = option('--runs', quick ? 3 : 7);
@@ -103,9 +113,7 @@ async function main() {
     const fmt = (values) =>
       `median ${median(values).toFixed(0)} ms (min ${Math.min(...values).toFixed(0)}, max ${Math.max(...values).toFixed(0)})`;
     const verdict = (values) => (median(values) < 1000 ? 'met' : 'MISSED');
-    console.log(
-      `\n${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, Node ${process.version}, gateway.config.ts with 4 routes, ${runs} launches each\n`,
-    );
+    console.log(reportHeading(`gateway.config.ts with 4 routes, ${runs} launches each`));
     console.log(
       `- \`gw dev --no-dashboard\`, launch to first answer: ${fmt(plain)} (target < 1000 ms): ${verdict(plain)}`,
     );
@@ -121,8 +129,4 @@ async function main() {
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  stopAll();
-  process.exit(1);
-});
+runScript(main);
