@@ -153,221 +153,212 @@ async function chainTrace(ctx, id) {
   return row;
 }
 
-export const setups = [
-  {
-    id: 'direct',
-    name: 'upstream directly',
-    async prepare(ctx) {
-      return { url: `${ctx.upUrl}${benchPath}` };
+/**
+ * GW_BENCH_BASE=/path/to/another/checkout (built): each of `ids` gets a `<id>-base` row right
+ * after it, the same setup started from that build (in a folder of its own), so two commits are
+ * compared in one interleaved run, on the same noisy minute.
+ */
+function withBaseRows(rows, ids) {
+  return rows.flatMap((row) => {
+    if (!ids.includes(row.id)) return [row];
+    const base = {
+      id: `${row.id}-base`,
+      name: `${row.name}, from the build at GW_BENCH_BASE`,
+      target: { of: row.id, rps: 0.97 },
+      prepare(ctx) {
+        const root = process.env.GW_BENCH_BASE;
+        if (!root) return { skip: 'set GW_BENCH_BASE to a built checkout' };
+        return row.prepare({ ...ctx, root, workDir: path.join(ctx.workDir, 'base') });
+      },
+    };
+    return [row, base];
+  });
+}
+
+export const setups = withBaseRows(
+  [
+    {
+      id: 'direct',
+      name: 'upstream directly',
+      async prepare(ctx) {
+        return { url: `${ctx.upUrl}${benchPath}` };
+      },
     },
-  },
-  {
-    id: 'bare',
-    name: 'bare http-proxy-3 + keep-alive agent',
-    prepare: (ctx) => startProxyScript(ctx, 'bare-proxy.mjs'),
-  },
-  {
-    id: 'raw',
-    name: 'node:http client + server, keep-alive agent (no library)',
-    prepare: (ctx) => startProxyScript(ctx, 'raw-proxy.mjs'),
-  },
-  {
-    id: 'raw-lean',
-    name: "node:http client as gw's forwarder uses it (flat header lists, no pipe without a body)",
-    prepare: (ctx) => startProxyScript(ctx, 'raw-proxy.mjs', { RAW_MODE: 'lean' }),
-  },
-  // undici 7 as the client, by each API a proxy could use (undici-proxy.mjs); `raw` is the same
-  // server with node:http's client. Bench-only rows: they decide which client gw forwards with.
-  {
-    id: 'undici',
-    name: 'undici 7 Pool.dispatch, handler API, node:http server (no library)',
-    prepare: (ctx) => startProxyScript(ctx, 'undici-proxy.mjs', { UNDICI_MODE: 'dispatch' }),
-  },
-  {
-    id: 'undici-legacy',
-    name: 'undici 7 Pool.dispatch, legacy handler API (raw headers)',
-    prepare: (ctx) => startProxyScript(ctx, 'undici-proxy.mjs', { UNDICI_MODE: 'legacy' }),
-  },
-  {
-    id: 'undici-request',
-    name: 'undici 7 Pool.request, answer body piped',
-    prepare: (ctx) => startProxyScript(ctx, 'undici-proxy.mjs', { UNDICI_MODE: 'request' }),
-  },
-  {
-    id: 'undici-stream',
-    name: 'undici 7 Pool.stream into the client response',
-    prepare: (ctx) => startProxyScript(ctx, 'undici-proxy.mjs', { UNDICI_MODE: 'stream' }),
-  },
-  {
-    id: 'gw',
-    name: 'gw, no policies (4 routes, plain log)',
-    target: { of: 'bare', rps: 0.95 },
-    async prepare(ctx) {
-      return startGw(ctx, 'gw', fourRoutes(ctx.upUrl));
+    {
+      id: 'bare',
+      name: 'bare http-proxy-3 + keep-alive agent',
+      prepare: (ctx) => startProxyScript(ctx, 'bare-proxy.mjs'),
     },
-  },
-  {
-    // GW_BENCH_BASE=/path/to/another/checkout (built): the same rows from that build, interleaved
-    // with this one's in one run, so two commits are compared on the same noisy minute.
-    id: 'gw-base',
-    name: 'gw, no policies, from the build at GW_BENCH_BASE',
-    target: { of: 'gw', rps: 0.97 },
-    async prepare(ctx) {
-      if (!process.env.GW_BENCH_BASE) return { skip: 'set GW_BENCH_BASE to a built checkout' };
-      return startGw({ ...ctx, root: process.env.GW_BENCH_BASE }, 'gw-base', fourRoutes(ctx.upUrl));
+    {
+      id: 'raw',
+      name: 'node:http client + server, keep-alive agent (no library)',
+      prepare: (ctx) => startProxyScript(ctx, 'raw-proxy.mjs'),
     },
-  },
-  {
-    id: 'chain',
-    name: 'gw, full chain: API key + rate limit + request id + JSON log + metrics',
-    target: { of: 'bare', rps: 0.85, p99: 1.5 },
-    async prepare(ctx) {
-      const stateDir = path.join(ctx.workDir, 'chain', 'state');
-      const { key } = gwJson(ctx, ['keys', 'create', '--name', 'bench', '--state-dir', stateDir]);
-      return fullChain(ctx, 'chain', 'apiKey', { 'X-API-Key': key });
+    {
+      id: 'raw-lean',
+      name: "node:http client as gw's forwarder uses it (flat header lists, no pipe without a body)",
+      prepare: (ctx) => startProxyScript(ctx, 'raw-proxy.mjs', { RAW_MODE: 'lean' }),
     },
-  },
-  {
-    id: 'chain-trace',
-    name: 'gw, full chain + span export (telemetry.otlp to a sink that discards)',
-    target: { of: 'chain', rps: 0.85 },
-    prepare: (ctx) => chainTrace(ctx, 'chain-trace'),
-  },
-  {
-    // GW_BENCH_BASE=/path/to/another/checkout (built): the chain-trace row of that build, to
-    // compare two ways of exporting spans on the same noisy minute.
-    id: 'chain-trace-base',
-    name: 'gw, full chain + span export, from the build at GW_BENCH_BASE',
-    target: { of: 'chain-trace', rps: 0.97 },
-    async prepare(ctx) {
-      if (!process.env.GW_BENCH_BASE) return { skip: 'set GW_BENCH_BASE to a built checkout' };
-      return chainTrace({ ...ctx, root: process.env.GW_BENCH_BASE }, 'chain-trace-base');
+    // undici 7 as the client, by each API a proxy could use (undici-proxy.mjs); `raw` is the same
+    // server with node:http's client. Bench-only rows: they decide which client gw forwards with.
+    {
+      id: 'undici',
+      name: 'undici 7 Pool.dispatch, handler API, node:http server (no library)',
+      prepare: (ctx) => startProxyScript(ctx, 'undici-proxy.mjs', { UNDICI_MODE: 'dispatch' }),
     },
-  },
-  {
-    id: 'chain-inspect',
-    name: 'gw, full chain + body inspection (inspect.bodies on, at its defaults: 64kb a body, 32mb in all)',
-    target: { of: 'chain', rps: 0.9 },
-    async prepare(ctx) {
-      const stateDir = path.join(ctx.workDir, 'chain-inspect', 'state');
-      const { key } = gwJson(ctx, ['keys', 'create', '--name', 'bench', '--state-dir', stateDir]);
-      // --log-format json to a pipe leaves bodies off (as for `chain`): the config turns them on.
-      const row = await fullChain(
-        ctx,
-        'chain-inspect',
-        'apiKey',
-        { 'X-API-Key': key },
-        { inspect: { bodies: true } },
-      );
-      const kept = await fetch(`${new URL(row.url).origin}/__gw/requests?last=1`).then((r) => r.json());
-      if (!(kept.requests?.[0]?.answerBytes > 0)) row.notes.push('inspect: the answer body was not kept');
-      return row;
+    {
+      id: 'undici-legacy',
+      name: 'undici 7 Pool.dispatch, legacy handler API (raw headers)',
+      prepare: (ctx) => startProxyScript(ctx, 'undici-proxy.mjs', { UNDICI_MODE: 'legacy' }),
     },
-  },
-  {
-    id: 'chain-base',
-    name: 'gw, full chain, from the build at GW_BENCH_BASE',
-    target: { of: 'chain', rps: 0.97 },
-    async prepare(ctx) {
-      const base = process.env.GW_BENCH_BASE;
-      if (!base) return { skip: 'set GW_BENCH_BASE to a built checkout' };
-      const baseCtx = { ...ctx, root: base };
-      const stateDir = path.join(ctx.workDir, 'chain-base', 'state');
-      const { key } = gwJson(baseCtx, ['keys', 'create', '--name', 'bench', '--state-dir', stateDir]);
-      return fullChain(baseCtx, 'chain-base', 'apiKey', { 'X-API-Key': key });
+    {
+      id: 'undici-request',
+      name: 'undici 7 Pool.request, answer body piped',
+      prepare: (ctx) => startProxyScript(ctx, 'undici-proxy.mjs', { UNDICI_MODE: 'request' }),
     },
-  },
-  {
-    id: 'chain-redis',
-    name: 'gw, full chain with limits and keys in Redis (state.store redis)',
-    target: { of: 'chain', rps: 0.6 },
-    async prepare(ctx) {
-      if (spawnSync('redis-server', ['--version']).error) return { skip: 'redis-server is not installed' };
-      const redisPort = await ctx.freePort();
-      // On the proxy's core: the Redis round trip per request is part of what this row costs.
-      await ctx.start(
-        1,
-        'redis-server',
-        ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-        {},
-        { port: redisPort },
-      );
-      const state = { store: 'redis', url: `redis://127.0.0.1:${redisPort}`, prefix: 'bench:' };
-      const dir = path.join(ctx.workDir, 'chain-redis-cli');
-      await mkdir(dir, { recursive: true });
-      const file = path.join(dir, 'gateway.config.json');
-      await writeFile(file, JSON.stringify({ state }));
-      const { key } = gwJson(ctx, ['keys', 'create', '--name', 'bench', '--config', file]);
-      return fullChain(ctx, 'chain-redis', 'apiKey', { 'X-API-Key': key }, { state });
+    {
+      id: 'undici-stream',
+      name: 'undici 7 Pool.stream into the client response',
+      prepare: (ctx) => startProxyScript(ctx, 'undici-proxy.mjs', { UNDICI_MODE: 'stream' }),
     },
-  },
-  {
-    id: 'jwt',
-    name: 'gw, full chain with JWT instead of an API key',
-    target: { of: 'bare', rps: 0.75 },
-    async prepare(ctx) {
-      const stateDir = path.join(ctx.workDir, 'jwt', 'state');
-      const { token } = gwJson(ctx, [
-        'token',
-        'issue',
-        '--sub',
-        'bench',
-        '--ttl',
-        '2h',
-        '--state-dir',
-        stateDir,
-      ]);
-      return fullChain(ctx, 'jwt', 'jwt', { Authorization: `Bearer ${token}` });
+    {
+      id: 'gw',
+      name: 'gw, no policies (4 routes, plain log)',
+      target: { of: 'bare', rps: 0.95 },
+      async prepare(ctx) {
+        return startGw(ctx, 'gw', fourRoutes(ctx.upUrl));
+      },
     },
-  },
-  {
-    id: 'routes-1000',
-    name: 'gw, no policies, 1,000 routes',
-    target: { of: 'gw', rps: 0.9 },
-    async prepare(ctx) {
-      return startGw(ctx, 'routes-1000', thousandRoutes(ctx.upUrl));
+    {
+      id: 'chain',
+      name: 'gw, full chain: API key + rate limit + request id + JSON log + metrics',
+      target: { of: 'bare', rps: 0.85, p99: 1.5 },
+      async prepare(ctx) {
+        const stateDir = path.join(ctx.workDir, 'chain', 'state');
+        const { key } = gwJson(ctx, ['keys', 'create', '--name', 'bench', '--state-dir', stateDir]);
+        return fullChain(ctx, 'chain', 'apiKey', { 'X-API-Key': key });
+      },
     },
-  },
-  {
-    id: 'cache',
-    name: 'gw, cached route (every request a hit)',
-    async prepare(ctx) {
-      if (!/\bcache:/.test(await schemaText(ctx)))
-        return { skip: 'no `cache` key in src/config/schema.ts yet' };
-      const gw = await startGw(ctx, 'cache', fourRoutes(ctx.upUrl, { cache: { ttl: '1h' } }));
-      const notes = [await probe(gw.url, {}, 200, 'cache')].filter(Boolean);
-      return { url: gw.url, pid: gw.pid, notes };
+    {
+      id: 'chain-trace',
+      name: 'gw, full chain + span export (telemetry.otlp to a sink that discards)',
+      target: { of: 'chain', rps: 0.85 },
+      prepare: (ctx) => chainTrace(ctx, 'chain-trace'),
     },
-  },
-  {
-    id: 'aggregate',
-    name: 'gw, aggregated route (two upstream calls merged)',
-    async prepare(ctx) {
-      if (!/\baggregate:/.test(await schemaText(ctx)))
-        return { skip: 'no `aggregate` key in src/config/schema.ts yet' };
-      const config = fourRoutes(ctx.upUrl);
-      config.routes[1] = {
-        path: '/api/orders/:id',
-        aggregate: { parts: { a: { service: 'up', path: '/a' }, b: { service: 'up', path: '/b' } } },
-      };
-      const gw = await startGw(ctx, 'aggregate', config);
-      const notes = [await probe(gw.url, {}, 200, 'aggregate')].filter(Boolean);
-      return { url: gw.url, pid: gw.pid, notes };
+    {
+      id: 'chain-inspect',
+      name: 'gw, full chain + body inspection (inspect.bodies on, at its defaults: 64kb a body, 32mb in all)',
+      target: { of: 'chain', rps: 0.9 },
+      async prepare(ctx) {
+        const stateDir = path.join(ctx.workDir, 'chain-inspect', 'state');
+        const { key } = gwJson(ctx, ['keys', 'create', '--name', 'bench', '--state-dir', stateDir]);
+        // --log-format json to a pipe leaves bodies off (as for `chain`): the config turns them on.
+        const row = await fullChain(
+          ctx,
+          'chain-inspect',
+          'apiKey',
+          { 'X-API-Key': key },
+          { inspect: { bodies: true } },
+        );
+        const kept = await fetch(`${new URL(row.url).origin}/__gw/requests?last=1`).then((r) => r.json());
+        if (!(kept.requests?.[0]?.answerBytes > 0)) row.notes.push('inspect: the answer body was not kept');
+        return row;
+      },
     },
-  },
-  {
-    id: 'dashboard',
-    name: 'gw, no policies, dashboard open (TTY)',
-    target: { of: 'gw', rps: 0.95 },
-    async prepare(ctx) {
-      if (spawnSync('script', ['--version']).error) return { skip: '`script` (util-linux) is not installed' };
-      return startGw(ctx, 'dashboard', fourRoutes(ctx.upUrl), { tty: true });
+    {
+      id: 'chain-redis',
+      name: 'gw, full chain with limits and keys in Redis (state.store redis)',
+      target: { of: 'chain', rps: 0.6 },
+      async prepare(ctx) {
+        if (spawnSync('redis-server', ['--version']).error) return { skip: 'redis-server is not installed' };
+        const redisPort = await ctx.freePort();
+        // On the proxy's core: the Redis round trip per request is part of what this row costs.
+        await ctx.start(
+          1,
+          'redis-server',
+          ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+          {},
+          { port: redisPort },
+        );
+        const state = { store: 'redis', url: `redis://127.0.0.1:${redisPort}`, prefix: 'bench:' };
+        const dir = path.join(ctx.workDir, 'chain-redis-cli');
+        await mkdir(dir, { recursive: true });
+        const file = path.join(dir, 'gateway.config.json');
+        await writeFile(file, JSON.stringify({ state }));
+        const { key } = gwJson(ctx, ['keys', 'create', '--name', 'bench', '--config', file]);
+        return fullChain(ctx, 'chain-redis', 'apiKey', { 'X-API-Key': key }, { state });
+      },
     },
-  },
-  ...grpcSetups(),
-  ...httpsSetups({ startGw, fourRoutes, measured }),
-  ...openapiSetups({ startGw, fourRoutes }),
-];
+    {
+      id: 'jwt',
+      name: 'gw, full chain with JWT instead of an API key',
+      target: { of: 'bare', rps: 0.75 },
+      async prepare(ctx) {
+        const stateDir = path.join(ctx.workDir, 'jwt', 'state');
+        const { token } = gwJson(ctx, [
+          'token',
+          'issue',
+          '--sub',
+          'bench',
+          '--ttl',
+          '2h',
+          '--state-dir',
+          stateDir,
+        ]);
+        return fullChain(ctx, 'jwt', 'jwt', { Authorization: `Bearer ${token}` });
+      },
+    },
+    {
+      id: 'routes-1000',
+      name: 'gw, no policies, 1,000 routes',
+      target: { of: 'gw', rps: 0.9 },
+      async prepare(ctx) {
+        return startGw(ctx, 'routes-1000', thousandRoutes(ctx.upUrl));
+      },
+    },
+    {
+      id: 'cache',
+      name: 'gw, cached route (every request a hit)',
+      async prepare(ctx) {
+        if (!/\bcache:/.test(await schemaText(ctx)))
+          return { skip: 'no `cache` key in src/config/schema.ts yet' };
+        const gw = await startGw(ctx, 'cache', fourRoutes(ctx.upUrl, { cache: { ttl: '1h' } }));
+        const notes = [await probe(gw.url, {}, 200, 'cache')].filter(Boolean);
+        return { url: gw.url, pid: gw.pid, notes };
+      },
+    },
+    {
+      id: 'aggregate',
+      name: 'gw, aggregated route (two upstream calls merged)',
+      async prepare(ctx) {
+        if (!/\baggregate:/.test(await schemaText(ctx)))
+          return { skip: 'no `aggregate` key in src/config/schema.ts yet' };
+        const config = fourRoutes(ctx.upUrl);
+        config.routes[1] = {
+          path: '/api/orders/:id',
+          aggregate: { parts: { a: { service: 'up', path: '/a' }, b: { service: 'up', path: '/b' } } },
+        };
+        const gw = await startGw(ctx, 'aggregate', config);
+        const notes = [await probe(gw.url, {}, 200, 'aggregate')].filter(Boolean);
+        return { url: gw.url, pid: gw.pid, notes };
+      },
+    },
+    {
+      id: 'dashboard',
+      name: 'gw, no policies, dashboard open (TTY)',
+      target: { of: 'gw', rps: 0.95 },
+      async prepare(ctx) {
+        if (spawnSync('script', ['--version']).error)
+          return { skip: '`script` (util-linux) is not installed' };
+        return startGw(ctx, 'dashboard', fourRoutes(ctx.upUrl), { tty: true });
+      },
+    },
+    ...grpcSetups(),
+    ...httpsSetups({ startGw, fourRoutes, measured }),
+    ...openapiSetups({ startGw, fourRoutes }),
+  ],
+  ['gw', 'chain', 'chain-trace', 'grpc-gw'],
+);
 
 /** The bench's gRPC upstream (grpc-upstream.mjs), one process shared by the gRPC rows. */
 function grpcUpstream(ctx) {
@@ -420,19 +411,6 @@ function grpcSetups() {
       target: { of: 'grpc-direct', rps: 0.5 },
       async prepare(ctx) {
         const { pid, target } = await gwForGrpc(ctx, 'grpc-gw');
-        return { pid, load: measured(pid, (seconds) => grpcUnaryLoad(target, seconds, 50)) };
-      },
-    },
-    {
-      // GW_BENCH_BASE=/path/to/another/checkout (built): the grpc-gw row of that build, to compare
-      // two builds' CPU per call on the same noisy minute.
-      id: 'grpc-gw-base',
-      name: 'gRPC unary calls/s through gw, from the build at GW_BENCH_BASE',
-      target: { of: 'grpc-gw', rps: 0.97 },
-      async prepare(ctx) {
-        const base = process.env.GW_BENCH_BASE;
-        if (!base) return { skip: 'set GW_BENCH_BASE to a built checkout' };
-        const { pid, target } = await gwForGrpc({ ...ctx, root: base }, 'grpc-gw-base');
         return { pid, load: measured(pid, (seconds) => grpcUnaryLoad(target, seconds, 50)) };
       },
     },
