@@ -11,6 +11,7 @@ import {
   type UpstreamResponse,
 } from './forwarder-types.js';
 import { declaresBody } from './forward-headers.js';
+import { ForwardClock, type Phase } from './forward-clock.js';
 import { hookedHead, relayHttp2Body, writeHttp2Head } from './http2-answer.js';
 import {
   endpointOf,
@@ -63,9 +64,6 @@ function isGrpcAnswer(received: Http2Headers): boolean {
   );
 }
 
-/** Where a forward is when its clock runs out (as in http-forward.ts). */
-type Phase = 'connect' | 'upload' | 'head' | 'body';
-
 /**
  * One forward to an HTTP/2 upstream (a service with `protocol: 'http2'` or `'grpc'`), on the
  * target's shared session (http2-sessions.ts). The same contract as forwardHttp: streaming or
@@ -100,17 +98,8 @@ export function createHttp2Forward(sessions: Http2Sessions) {
 
     return new Promise<UpstreamResponse | undefined>((resolve, reject) => {
       let done = false;
-      let phase: Phase = 'connect';
-      let tripped: Phase | undefined;
-      /**
-       * One timer per forward for all four clocks: a phase moves `deadline`, and the timer is set
-       * again only when it would wake too late for it; a timer that wakes early looks at the
-       * deadline and sleeps on. A call's phases (upload, head, body) would otherwise cost a
-       * setTimeout and a clearTimeout each, and every chunk a refresh.
-       */
-      let timer: NodeJS.Timeout | undefined;
-      let timerAt = Infinity;
-      let deadline = 0;
+      const clock = new ForwardClock(ctx.timeoutMs, timeouts.idleMs, (phase) => onTimeout(phase));
+      const { touch } = clock;
       let responded = false;
       /** The answer's HEADERS frame ended the stream (no body, no trailers). */
       let headEnded = false;
@@ -119,37 +108,13 @@ export function createHttp2Forward(sessions: Http2Sessions) {
       const finish = (outcome: 'ok' | 'connect-failed' | 'failed') => {
         if (done) return false;
         done = true;
-        clearTimeout(timer);
+        clock.stop();
         pool.finished(target, outcome);
         return true;
       };
       const fail = (error: GatewayError) => {
         if (finish('failed')) reject(error);
       };
-      const wake = () => {
-        timer = undefined;
-        const left = deadline - performance.now();
-        // Timers may fire up to a millisecond before their time.
-        if (left > 1) sleep(left);
-        else onTimeout();
-      };
-      const sleep = (ms: number) => {
-        timerAt = performance.now() + ms;
-        timer = setTimeout(wake, ms);
-      };
-      /** An idle clock (upload, body) starts again: a chunk or a drain. */
-      const touch = () => {
-        deadline = performance.now() + timeouts.idleMs;
-      };
-      const arm = (next: Phase, ms: number) => {
-        phase = next;
-        deadline = performance.now() + ms;
-        if (timer !== undefined && timerAt <= deadline) return;
-        clearTimeout(timer);
-        // The head's clock is usually the shortest one to come: waking at it spares a new timer.
-        sleep(Math.min(ms, ctx.timeoutMs));
-      };
-
       // A streamed body may end in the client's trailers; they follow it upstream (below). A gRPC
       // request has none (PROTOCOL-HTTP2.md: "Request → Request-Headers *Length-Prefixed-Message
       // EOS"): its last DATA frame ends the stream, with no wait for trailers and no empty frame.
@@ -170,8 +135,7 @@ export function createHttp2Forward(sessions: Http2Sessions) {
       const untrack = upstream.track();
       const sentAt = performance.now();
 
-      const onTimeout = () => {
-        tripped = phase;
+      const onTimeout = (phase: Phase) => {
         switch (phase) {
           case 'connect':
             // A session that cannot connect serves nobody: the next request dials afresh.
@@ -202,17 +166,17 @@ export function createHttp2Forward(sessions: Http2Sessions) {
       };
       const hasBody = body !== undefined || clientBody;
       const requestSent = () => {
-        if (phase === 'connect' || phase === 'upload') arm('head', ctx.timeoutMs);
+        if (clock.phase === 'connect' || clock.phase === 'upload') clock.arm('head', ctx.timeoutMs);
       };
       const connected = () => {
-        if (hasBody) arm('upload', timeouts.idleMs);
+        if (hasBody) clock.arm('upload', timeouts.idleMs);
         else requestSent();
       };
       if (upstream.connected) connected();
       else {
-        arm('connect', timeouts.connectMs);
+        clock.arm('connect', timeouts.connectMs);
         upstream.whenConnected(() => {
-          if (phase === 'connect' && !done) connected();
+          if (clock.phase === 'connect' && !done) connected();
         });
       }
       // The whole request is on the wire: from here the upstream has `timeout` to answer.
@@ -224,7 +188,7 @@ export function createHttp2Forward(sessions: Http2Sessions) {
         // A session that never came up hands its streams ERR_HTTP2_STREAM_CANCEL, caused by the
         // connect error.
         const cause = (error as { cause?: unknown } | undefined)?.cause ?? error;
-        const failure = tripped === 'head' ? 'timeout' : classifyUpstreamError(cause);
+        const failure = clock.tripped === 'head' ? 'timeout' : classifyUpstreamError(cause);
         if (!finish(failure === 'connect' ? 'connect-failed' : 'failed')) return;
         if (res.headersSent) {
           res.destroy();
@@ -232,7 +196,7 @@ export function createHttp2Forward(sessions: Http2Sessions) {
           return;
         }
         const gatewayError =
-          tripped === 'head'
+          clock.tripped === 'head'
             ? upstreamError(timeoutError(ctx.timeoutMs), target.key, pool.name, ctx.timeoutMs)
             : http2Error(cause, target.key, pool.name, ctx.timeoutMs);
         // Never reached the upstream's handler: a connect failure, or a stream refused
@@ -280,7 +244,7 @@ export function createHttp2Forward(sessions: Http2Sessions) {
       stream.on('response', (received: Http2Headers, flags: number) => {
         responded = true;
         headEnded = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
-        arm('body', timeouts.idleMs);
+        clock.arm('body', timeouts.idleMs);
         ctx.upstreamMs = performance.now() - sentAt;
         const status = Number(received[':status'] ?? 502);
         mode?.onHead?.(status);
@@ -383,7 +347,7 @@ export function createHttp2Forward(sessions: Http2Sessions) {
         source.on('data', (chunk: Buffer) => {
           // A call that keeps sending is not idle, also once the answer started (a gRPC client
           // stream whose server sent its head first and answers at the end).
-          if (phase === 'upload' || phase === 'body') touch();
+          if (clock.phase === 'upload' || clock.phase === 'body') touch();
           // A stream reset or closed takes no more; the rest of the body is read and dropped.
           if (stream.destroyed || stream.writableEnded) return;
           if (!stream.write(chunk)) {
