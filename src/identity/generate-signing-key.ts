@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { base64url, calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import type { SigningAlgorithm, SigningKeyEntry } from '../state/types.js';
 
 /** A new signing key; its kid is the RFC 7638 thumbprint (asymmetric) or random (HS256). */
 export async function generateSigningKey(alg: SigningAlgorithm): Promise<SigningKeyEntry> {
+  // Imported when a key is made, not when the state store is: `gw dev` creates the store on every
+  // start, and jose's modules are not needed unless a route checks tokens (issue 15).
+  const { base64url, calculateJwkThumbprint, exportJWK, generateKeyPair } = await import('jose');
   const createdAt = new Date().toISOString();
   if (alg === 'HS256') {
     // 256 bits: the HS256 key should be as long as the hash (RFC 7518 §3.2).

@@ -1,4 +1,4 @@
-import { base64url, importJWK, type CryptoKey, type JWK } from 'jose';
+import type { CryptoKey, JWK } from 'jose';
 import type { SigningAlgorithm, SigningKeyEntry, SigningKeySet } from '../state/types.js';
 
 export interface RingKey {
@@ -35,12 +35,16 @@ async function importRing(set: SigningKeySet): Promise<KeyRing> {
   return { set, byKid, current };
 }
 
+// jose is imported when a key is, not with this module: the admin endpoints import it for the JWKS
+// document on every `gw dev` start, and jose's modules are not needed unless tokens are (issue 15).
 async function importVerifyKey(entry: SigningKeyEntry): Promise<CryptoKey | Uint8Array> {
+  const { base64url, importJWK } = await import('jose');
   if (entry.alg === 'HS256') return base64url.decode(entry.secret ?? '');
   return importJWK(entry.publicJwk as JWK, entry.alg);
 }
 
 export async function importSignKey(entry: SigningKeyEntry): Promise<CryptoKey | Uint8Array> {
+  const { base64url, importJWK } = await import('jose');
   if (entry.alg === 'HS256') return base64url.decode(entry.secret ?? '');
   return importJWK(entry.privateJwk as JWK, entry.alg);
 }

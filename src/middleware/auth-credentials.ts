@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ResolvedConfig } from '../config/schema.js';
 import { API_KEY_PREFIX } from '../identity/api-key-format.js';
-import { createTokenVerifier, type RemoteJwksCache, type TokenVerifier } from '../identity/token-verifier.js';
+import type { RemoteJwksCache, TokenVerifier } from '../identity/token-verifier.js';
 import type { BuildContext } from '../pipeline/types.js';
 import type { GatewayState } from '../state/types.js';
 
@@ -77,12 +77,26 @@ export function tokenVerifierOf(build: BuildContext): TokenVerifier {
       remoteJwks = new Map();
       remoteJwksByState.set(build.state, remoteJwks);
     }
-    verifier = createTokenVerifier({
-      jwt: build.config.identity.jwt,
-      signingKeys: build.state.signingKeys,
-      remoteJwks,
-    });
+    const options = { jwt: build.config.identity.jwt, signingKeys: build.state.signingKeys, remoteJwks };
+    verifier = loadedOnDemand(
+      import('../identity/token-verifier.js').then((m) => m.createTokenVerifier(options)),
+    );
     verifiers.set(build.config, verifier);
   }
   return verifier;
+}
+
+/**
+ * The verifier and jose with it are imported when a config first has a JWT route, not when gw
+ * starts (issue 15: jose is ~50 modules `gw dev` does not need otherwise). The import starts as
+ * the route is built, so it is done before the first token arrives; until then, a token waits.
+ */
+function loadedOnDemand(loading: Promise<TokenVerifier>): TokenVerifier {
+  let loaded: TokenVerifier | undefined;
+  // A failed import fails each verification (an answer of 500), not the process.
+  loading.then((verifier) => (loaded = verifier)).catch(() => {});
+  return {
+    verified: (token) => loaded?.verified(token),
+    verify: (token) => (loaded ? loaded.verify(token) : loading.then((verifier) => verifier.verify(token))),
+  };
 }

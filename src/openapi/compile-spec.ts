@@ -1,6 +1,8 @@
-import { Ajv, type ValidateFunction } from 'ajv';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import { createRequire } from 'node:module';
+import type { Ajv, ValidateFunction } from 'ajv';
+import type * as Ajv2020Module from 'ajv/dist/2020.js';
+import type * as AjvModule from 'ajv';
+import type addFormatsModule from 'ajv-formats';
 import { GatewayError } from '../errors.js';
 import type { LoadedSpec } from './load-spec.js';
 
@@ -44,14 +46,19 @@ export type OperationMatch =
 const isObject = (value: unknown): value is Schema =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-// ajv-formats is CommonJS with a default export; under NodeNext its callable sits on `.default`.
-const addFormats = addFormatsModule.default;
+// Required on first use, not imported: a config without OpenAPI specs should not wait for ajv's
+// ~80 modules when `gw dev` starts (issue 15: first start under 2 s).
+const require = createRequire(import.meta.url);
 
 function createAjv(version: LoadedSpec['version'], coerce: boolean): Ajv {
   // strict: false — OpenAPI schemas carry keywords JSON Schema does not know (example, xml, discriminator).
   const options = { strict: false, allErrors: true, coerceTypes: coerce ? ('array' as const) : false };
-  const ajv = version === '3.1' ? new Ajv2020(options) : new Ajv(options);
-  addFormats(ajv);
+  const ajv =
+    version === '3.1'
+      ? new (require('ajv/dist/2020.js') as typeof Ajv2020Module).Ajv2020(options)
+      : new (require('ajv') as typeof AjvModule).Ajv(options);
+  // ajv-formats is CommonJS with a default export: its callable sits on `.default`.
+  (require('ajv-formats') as typeof addFormatsModule).default(ajv);
   return ajv;
 }
 
