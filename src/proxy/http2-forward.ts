@@ -98,7 +98,8 @@ export function createHttp2Forward(sessions: Http2Sessions) {
 
     return new Promise<UpstreamResponse | undefined>((resolve, reject) => {
       let done = false;
-      const clock = new ForwardClock(ctx.timeoutMs, timeouts.idleMs, (phase) => onTimeout(phase));
+      // onTimeout is a function declaration (hoisted): the clock takes it without a wrapper.
+      const clock = new ForwardClock(ctx.timeoutMs, timeouts.idleMs, onTimeout);
       const { touch } = clock;
       let responded = false;
       /** The answer's HEADERS frame ended the stream (no body, no trailers). */
@@ -135,7 +136,7 @@ export function createHttp2Forward(sessions: Http2Sessions) {
       const untrack = upstream.track();
       const sentAt = performance.now();
 
-      const onTimeout = (phase: Phase) => {
+      function onTimeout(phase: Phase) {
         switch (phase) {
           case 'connect':
             // A session that cannot connect serves nobody: the next request dials afresh.
@@ -163,20 +164,20 @@ export function createHttp2Forward(sessions: Http2Sessions) {
             stream.close(NGHTTP2_CANCEL);
           }
         }
-      };
+      }
       const hasBody = body !== undefined || clientBody;
       const requestSent = () => {
         if (clock.phase === 'connect' || clock.phase === 'upload') clock.arm('head', ctx.timeoutMs);
       };
-      const connected = () => {
+      if (upstream.connected) {
         if (hasBody) clock.arm('upload', timeouts.idleMs);
         else requestSent();
-      };
-      if (upstream.connected) connected();
-      else {
+      } else {
         clock.arm('connect', timeouts.connectMs);
         upstream.whenConnected(() => {
-          if (clock.phase === 'connect' && !done) connected();
+          if (clock.phase !== 'connect' || done) return;
+          if (hasBody) clock.arm('upload', timeouts.idleMs);
+          else requestSent();
         });
       }
       // The whole request is on the wire: from here the upstream has `timeout` to answer.

@@ -3,6 +3,8 @@ import http2, { type ServerHttp2Stream } from 'node:http2';
 import type { ReadableOptions } from 'node:stream';
 
 const pseudoHeaders = [':method', ':path', ':authority', ':scheme', ':protocol'];
+/** One descriptor for every pseudo-header of every request, rather than a literal per call. */
+const hidden: PropertyDescriptor = Object.freeze({ enumerable: false });
 
 /**
  * An HTTP/2 request in the shape the pipeline reads from an HTTP/1.1 one, so that no policy asks
@@ -54,7 +56,7 @@ function toHttp1Shape(
   noBody: boolean,
 ): string[] {
   for (const name of pseudoHeaders) {
-    if (headers[name] !== undefined) Object.defineProperty(headers, name, { enumerable: false });
+    if (headers[name] !== undefined) Object.defineProperty(headers, name, hidden);
   }
   const raw: string[] = [];
   const authority = headers[':authority'];

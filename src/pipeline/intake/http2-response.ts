@@ -25,6 +25,18 @@ function allowedInTrailers(name: string): boolean {
   return name.charCodeAt(0) !== 58 /* : */ && allowed(name);
 }
 
+/** Trailers that need no conversion: lower-case names allowed in trailers, string values. */
+function relayable(trailers: OutgoingHttpHeaders): boolean {
+  for (const name in trailers) {
+    if (typeof trailers[name] !== 'string' || !allowedInTrailers(name)) return false;
+    for (let i = 0; i < name.length; i++) {
+      const code = name.charCodeAt(i);
+      if (code >= 65 && code <= 90) return false; // A-Z
+    }
+  }
+  return true;
+}
+
 /** What sends a 1xx on a response whose connection is not an HTTP/1.1 byte stream. */
 export interface InterimWriter {
   writeInterim(status: number, rawHeaders: readonly string[]): boolean;
@@ -74,6 +86,12 @@ export class GatewayHttp2Response
   }
 
   override addTrailers(trailers: OutgoingHttpHeaders | ReadonlyArray<[string, string]>): void {
+    // The usual case, an upstream's trailers relayed as an object of lower-case names and string
+    // values that may all go (a gRPC status): handed on as they are, without a copy.
+    if (!Array.isArray(trailers) && relayable(trailers as OutgoingHttpHeaders)) {
+      super.addTrailers(trailers as OutgoingHttpHeaders);
+      return;
+    }
     const fields: Record<string, string | string[]> = {};
     const add = (name: string, value: string | number | readonly string[]) => {
       if (!allowedInTrailers(name)) return;

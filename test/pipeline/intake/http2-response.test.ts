@@ -1,0 +1,92 @@
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createCleartextHttp2 } from '../../../src/dev/http2-side.js';
+
+/**
+ * gw's HTTP/2 response adapter (src/pipeline/intake/http2-response.ts) on a real cleartext HTTP/2
+ * server, read by Node's HTTP/2 client: the trailers a handler adds are the ones the client gets,
+ * whether they come as an object the adapter hands on as it is or as something it converts.
+ */
+
+const servers: http2.Http2Server[] = [];
+afterEach(async () => {
+  while (servers.length) {
+    const server = servers.pop()!;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
+
+type Trailers = OutgoingHttpHeaders | ReadonlyArray<[string, string]>;
+
+/** Serves one answer whose body is followed by `trailers`, and returns what the client received. */
+async function trailersReceived(trailers: Trailers): Promise<http2.IncomingHttpHeaders> {
+  const server = createCleartextHttp2();
+  servers.push(server);
+  server.on('request', (_req, res: ServerResponse) => {
+    res.writeHead(200, ['content-type', 'application/grpc']);
+    res.write('body');
+    res.addTrailers(trailers);
+    res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  try {
+    return await new Promise((resolve, reject) => {
+      const stream = session.request({ ':path': '/' });
+      let received: http2.IncomingHttpHeaders = {};
+      stream.on('trailers', (fields) => (received = fields));
+      stream.on('end', () => resolve(received));
+      stream.on('error', reject);
+      stream.resume();
+    });
+  } finally {
+    session.destroy();
+  }
+}
+
+/** The received fields without Node's sensitive-headers marker. */
+const fields = (received: http2.IncomingHttpHeaders) => Object.fromEntries(Object.entries(received));
+
+describe('GatewayHttp2Response.addTrailers', () => {
+  it.each<[string, Trailers, Record<string, string>]>([
+    [
+      'lower-case names with string values (an upstream gRPC status) go as they are',
+      { 'grpc-status': '0', 'grpc-message': 'done', 'x-checksum': 'abc' },
+      { 'grpc-status': '0', 'grpc-message': 'done', 'x-checksum': 'abc' },
+    ],
+    [
+      'mixed-case names are lower-cased and numbers become strings',
+      { 'Grpc-Status': 5, 'X-Checksum': 'abc' },
+      { 'grpc-status': '5', 'x-checksum': 'abc' },
+    ],
+    [
+      'connection-specific fields are dropped (RFC 9113 §8.2.2)',
+      { 'grpc-status': '0', 'transfer-encoding': 'chunked', connection: 'close' },
+      { 'grpc-status': '0' },
+    ],
+    [
+      'connection-specific fields are dropped whatever their case',
+      { 'grpc-status': '0', 'Keep-Alive': 'timeout=5' },
+      { 'grpc-status': '0' },
+    ],
+    [
+      '[name, value] pairs (an HTTP/1.1 upstream) with a repeated name join into one field',
+      [
+        ['X-Part', 'a'],
+        ['x-part', 'b'],
+        ['grpc-status', '0'],
+      ],
+      { 'x-part': 'a, b', 'grpc-status': '0' },
+    ],
+  ])('%s', async (_case, given, expected) => {
+    expect(fields(await trailersReceived(given))).toEqual(expected);
+  });
+
+  it('skips fields whose value is undefined', async () => {
+    const received = await trailersReceived({ 'grpc-status': '0', 'x-gone': undefined });
+    expect(fields(received)).toEqual({ 'grpc-status': '0' });
+  });
+});
