@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/project.js';
-import { EXPORT_FAILURES_METRIC } from '../../src/observe/trace/telemetry.js';
+import { DROPPED_SPANS_METRIC, EXPORT_FAILURES_METRIC } from '../../src/observe/trace/telemetry.js';
 import { freePort, request } from '../helpers/http.js';
 import { useTestServers } from '../helpers/test-servers.js';
 import { sleep, waitFor } from '../helpers/wait.js';
@@ -222,7 +222,7 @@ describe('OTLP span export', () => {
       const stateDir = mkdtempSync(path.join(os.tmpdir(), 'gw-lazy-'));
       const gw = await startGateway({ config, port: 0, host: '127.0.0.1', stateDir, configDir: stateDir });
       await (await fetch(gw.url + '/api')).text();
-      const loaded = Object.keys(createRequire(import.meta.url).cache).some((f) => f.includes('sdk-trace'));
+      const loaded = Object.keys(createRequire(import.meta.url).cache).some((f) => f.includes('otlp-exporter-base'));
       await gw.close(0);
       up.close();
       console.log(JSON.stringify({ loaded }));
@@ -258,5 +258,8 @@ describe('OTLP span export', () => {
     const warnings = gw.seen.filter((e) => e.type === 'warning' && e.code === 'GW_TRACE_EXPORT_FAILED');
     expect(warnings).toHaveLength(1);
     expect(up.requests).toHaveLength(10);
+    // Failed batches are not dropped spans: the queue (8192 spans) was never full.
+    const metrics = await request(gw.url, '/__gw/metrics');
+    expect(metrics.body).toMatch(new RegExp(`^${DROPPED_SPANS_METRIC} 0$`, 'm'));
   });
 });

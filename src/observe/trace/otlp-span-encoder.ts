@@ -1,59 +1,156 @@
 import type { AttributeValue } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import {
-  ProtobufTraceSerializer,
-  type IExportTraceServiceResponse,
-  type ISerializer,
-} from '@opentelemetry/otlp-transformer';
-import { SpanRecord } from './span-record.js';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import type { Resource } from '@opentelemetry/resources';
+import { TIME_ORIGIN, type SpanRecord } from './span-record.js';
 
 /**
- * The protobuf ExportTraceServiceRequest of a batch of gw's span records, byte for byte what the
- * SDK's ProtobufTraceSerializer writes for the same spans (a test holds them equal), in a
- * fraction of its CPU: the SDK's writer sizes the batch in a first pass, allocates a Uint8Array
- * per id and copies every string a character at a time, twice; this one writes each span once
- * into a reused buffer, ids straight from their hex and clock readings from plain numbers.
- * On the bench's full chain that is about 3 µs of CPU a request instead of about 15 (four spans).
- * Anything it does not know (a span that is not gw's, another resource, an attribute that is not
- * a string, number or boolean) goes to the SDK's serializer whole.
+ * gw's spans as the protobuf ExportTraceServiceRequest the OTLP receiver takes, written a span at
+ * a time as each one ends (span-export-queue.ts), so that a finished span is bytes in a reused
+ * buffer rather than an object the garbage collector carries until its batch leaves. The bytes
+ * are those of the SDK's ProtobufTraceSerializer for the same spans (a test holds them equal), in
+ * a fraction of its CPU: the SDK's writer sizes the batch in a first pass, allocates a Uint8Array
+ * per id and copies every string a character at a time, twice; this one writes each span once,
+ * ids straight from their hex and clock readings from plain numbers. A span with an attribute it
+ * does not write (not a string, number or boolean; gw sets none) is written by the SDK's serializer.
  * Field numbers: opentelemetry/proto/trace/v1/trace.proto, common/v1/common.proto.
  */
-export const otlpSpanEncoder: ISerializer<ReadableSpan[], IExportTraceServiceResponse> = {
-  serializeRequest(spans) {
-    return encodeBatch(spans) ?? ProtobufTraceSerializer.serializeRequest(spans);
-  },
-  deserializeResponse: (data) => ProtobufTraceSerializer.deserializeResponse(data),
-};
+
+/** One batch as sent: the request's bytes and how many spans they hold. */
+export interface EncodedBatch {
+  readonly bytes: Uint8Array;
+  readonly spans: number;
+  /** The buffer the bytes are a view of, written again once the batch is released. */
+  readonly buffer: Buffer;
+}
 
 /** Bytes a span's small fields may take at most (ids, times, counts, tags); strings ask for more. */
 const HEADROOM = 1024;
 const LONG_STRING = 256;
-/**
- * Each batch is written into a buffer handed to the exporter as it is (no copy). A buffer comes
- * back with releaseBatch() once the receiver took its batch, and the next batch is written into
- * it: a fresh one of about a megabyte each time cost about 4 µs a request in page faults alone.
- * A batch that failed keeps its buffer (the request may still be writing it) and lets it go.
- */
-let buf: Buffer = Buffer.allocUnsafe(0);
-let pos = 0;
-let bytesPerSpan = 512;
+/** Buffers kept for the next batches once the receiver took theirs. */
 const FREE_BUFFERS = 2;
-const free: Buffer[] = [];
-const lent = new WeakMap<ReadableSpan[], Buffer>();
 
-/** The export of `spans` is over and the receiver took it: their buffer may be written again. */
-export function releaseBatch(spans: ReadableSpan[]): void {
-  const buffer = lent.get(spans);
-  if (!buffer) return;
-  lent.delete(spans);
-  if (free.length < FREE_BUFFERS) free.push(buffer);
+/**
+ * The buffer being written and where: module state, set by the writer that writes now (writes are
+ * synchronous, so two writers never interleave) and taken back by it after.
+ */
+const EMPTY: Buffer = Buffer.alloc(0);
+let buf: Buffer = EMPTY;
+let pos = 0;
+
+class Unsupported extends Error {}
+
+/**
+ * Writes the spans of one resource and scope into batches. The request's outer fields come first
+ * but their lengths are known last: each batch buffer keeps room for them in front of its spans,
+ * filled by take(). A batch's buffer is lent to the exporter as it is (no copy) and comes back
+ * with release() once the receiver took it: a fresh buffer of about half a megabyte each time
+ * cost about 4 µs a request in page faults. A batch that failed keeps its buffer (the request may
+ * still be writing it) and lets it go.
+ */
+export class OtlpSpanWriter {
+  /** Spans written since the last take(). */
+  spans = 0;
+  private buffer: Buffer = EMPTY;
+  private at = 0;
+  private bytesPerSpan = 300;
+  private readonly free: Buffer[] = [];
+  /** ResourceSpans.resource and ScopeSpans.scope, the same for every batch. */
+  private readonly resourceField: Buffer;
+  private readonly scopeField: Buffer;
+  /** Where the first span goes: room for the outer tags, lengths and the two fields above. */
+  private readonly spansAt: number;
+
+  constructor(
+    readonly resource: Resource,
+    scopeName: string,
+    private readonly batchSpans: number,
+  ) {
+    this.resourceField = writeAlone(() => {
+      buf[pos++] = 0x0a; // ResourceSpans.resource
+      const body = open(1);
+      writeAttributes(0x0a, resource.attributes); // Resource.attributes
+      buf[pos++] = 0x10; // Resource.dropped_attributes_count
+      buf[pos++] = 0;
+      close(body, 1);
+    });
+    this.scopeField = writeAlone(() => {
+      buf[pos++] = 0x0a; // ScopeSpans.scope
+      const scope = open(1);
+      buf[pos++] = 0x0a; // InstrumentationScope.name
+      writeString(scopeName);
+      close(scope, 1);
+    });
+    this.spansAt = this.resourceField.length + this.scopeField.length + 2 + 2 * 5;
+  }
+
+  /** Appends `span` to the batch being written. */
+  add(span: SpanRecord): void {
+    if (this.spans === 0) {
+      this.buffer = this.takeBuffer(Math.ceil(this.batchSpans * this.bytesPerSpan) + this.spansAt);
+      this.at = this.spansAt;
+    }
+    buf = this.buffer;
+    pos = this.at;
+    try {
+      writeSpanField(span);
+    } catch (error) {
+      if (!(error instanceof Unsupported)) throw error;
+      pos = this.at;
+      writeSdkSpanField(span);
+    }
+    this.buffer = buf;
+    this.at = pos;
+    buf = EMPTY;
+    this.spans++;
+  }
+
+  /** The batch written so far, as one ExportTraceServiceRequest; undefined when it has no span. */
+  take(): EncodedBatch | undefined {
+    const spans = this.spans;
+    if (spans === 0) return undefined;
+    const buffer = this.buffer;
+    const end = this.at;
+    // ExportTraceServiceRequest { resource_spans: ResourceSpans { resource, scope_spans:
+    // ScopeSpans { scope, spans } } }, written backwards from the first span.
+    const scopeSpans = this.scopeField.length + (end - this.spansAt);
+    let at = this.spansAt - this.scopeField.length;
+    this.scopeField.copy(buffer, at);
+    at -= varintSize(scopeSpans);
+    writeVarintInto(buffer, at, scopeSpans);
+    buffer[--at] = 0x12; // ResourceSpans.scope_spans
+    at -= this.resourceField.length;
+    this.resourceField.copy(buffer, at);
+    const resourceSpans = end - at;
+    at -= varintSize(resourceSpans);
+    writeVarintInto(buffer, at, resourceSpans);
+    buffer[--at] = 0x0a; // ExportTraceServiceRequest.resource_spans
+    this.bytesPerSpan = (end - this.spansAt) / spans;
+    this.spans = 0;
+    this.buffer = EMPTY;
+    return { bytes: buffer.subarray(at, end), spans, buffer };
+  }
+
+  /** The receiver took `batch`: its buffer may be written again. */
+  release(batch: EncodedBatch): void {
+    if (this.free.length < FREE_BUFFERS && !this.free.includes(batch.buffer)) this.free.push(batch.buffer);
+  }
+
+  private takeBuffer(bytes: number): Buffer {
+    const index = this.free.findIndex((b) => b.length >= bytes);
+    if (index >= 0) return this.free.splice(index, 1)[0]!;
+    this.free.pop();
+    return Buffer.allocUnsafe(Math.ceil(bytes * 1.25));
+  }
 }
 
-function takeBuffer(bytes: number): Buffer {
-  const index = free.findIndex((b) => b.length >= bytes);
-  if (index >= 0) return free.splice(index, 1)[0]!;
-  free.pop();
-  return Buffer.allocUnsafe(Math.ceil(bytes * 1.25));
+/** What `write` writes, in a buffer of its own (the fields every batch repeats). */
+function writeAlone(write: () => void): Buffer {
+  buf = Buffer.allocUnsafe(HEADROOM);
+  pos = 0;
+  write();
+  const out = Buffer.from(buf.subarray(0, pos));
+  buf = EMPTY;
+  return out;
 }
 
 function ensure(bytes: number): void {
@@ -65,63 +162,59 @@ function ensure(bytes: number): void {
   buf = grown;
 }
 
-class Unsupported extends Error {}
+/** One ScopeSpans.spans field: the span with its tag and length. */
+function writeSpanField(span: SpanRecord): void {
+  ensure(HEADROOM);
+  buf[pos++] = 0x12; // ScopeSpans.spans
+  const at = open(2);
+  writeSpan(span);
+  close(at, 2);
+}
 
-function encodeBatch(spans: ReadableSpan[]): Uint8Array | undefined {
-  const first = spans[0];
-  if (!(first instanceof SpanRecord) || first.resource.schemaUrl) return undefined;
-  for (const span of spans) {
-    if (!(span instanceof SpanRecord) || span.resource !== first.resource) return undefined;
-    if (span.instrumentationScope !== first.instrumentationScope) return undefined;
-  }
-  buf = takeBuffer(Math.ceil(spans.length * bytesPerSpan) + HEADROOM);
-  // ExportTraceServiceRequest { resource_spans: ResourceSpans { resource, scope_spans: ScopeSpans
-  // { scope, spans } } }: the two outer lengths are known last, so room is kept for them (6 bytes
-  // each) and the resource moves up to meet them at the end.
-  pos = 6;
-  const resource = pos;
-  buf[pos++] = 0x0a; // ResourceSpans.resource
-  const resourceBody = open(1);
-  writeAttributes(0x0a, first.resource.attributes); // Resource.attributes
-  buf[pos++] = 0x10; // Resource.dropped_attributes_count
-  buf[pos++] = 0;
-  close(resourceBody, 1);
-  const resourceEnd = pos;
-  pos += 6;
-  const scopeSpans = pos;
-  buf[pos++] = 0x0a; // ScopeSpans.scope
-  const scope = open(1);
-  buf[pos++] = 0x0a; // InstrumentationScope.name
-  writeString(first.instrumentationScope.name);
-  close(scope, 1);
-  try {
-    for (const span of spans as SpanRecord[]) {
-      ensure(HEADROOM);
-      buf[pos++] = 0x12; // ScopeSpans.spans
-      const at = open(2);
-      writeSpan(span);
-      close(at, 2);
+/**
+ * The span as the SDK's serializer writes it, for values gw's writer does not know: its batch of
+ * one span, from which the span's field is cut (the request's first resource_spans, its first
+ * scope_spans, the span field in it).
+ */
+function writeSdkSpanField(span: SpanRecord): void {
+  const request = ProtobufTraceSerializer.serializeRequest([span]);
+  if (!request) throw new Error('the OpenTelemetry serializer wrote nothing for a span');
+  const resourceSpans = fieldOf(request, 0, request.length, 1);
+  const scopeSpans = fieldOf(request, resourceSpans.body, resourceSpans.end, 2);
+  const field = fieldOf(request, scopeSpans.body, scopeSpans.end, 2);
+  ensure(field.end - field.start);
+  buf.set(request.subarray(field.start, field.end), pos);
+  pos += field.end - field.start;
+}
+
+/** The first length-delimited field `number` between `from` and `to`: where it starts, its body, its end. */
+function fieldOf(bytes: Uint8Array, from: number, to: number, number: number) {
+  let at = from;
+  while (at < to) {
+    const start = at;
+    const key = readVarint(bytes, at);
+    at = key.next;
+    const type = key.value & 7;
+    if (type === 0) at = readVarint(bytes, at).next;
+    else if (type === 1) at += 8;
+    else if (type === 5) at += 4;
+    else {
+      const length = readVarint(bytes, at);
+      const end = length.next + length.value;
+      if (key.value >>> 3 === number) return { start, body: length.next, end };
+      at = end;
     }
-  } catch (error) {
-    if (free.length < FREE_BUFFERS) free.push(buf);
-    if (error instanceof Unsupported) return undefined;
-    throw error;
   }
-  const end = pos;
-  let at = scopeSpans - varintSize(end - scopeSpans);
-  writeVarintAt(at, end - scopeSpans);
-  buf[--at] = 0x12; // ResourceSpans.scope_spans
-  at -= resourceEnd - resource;
-  buf.copyWithin(at, resource, resourceEnd);
-  const resourceSpans = end - at;
-  at -= varintSize(resourceSpans);
-  writeVarintAt(at, resourceSpans);
-  buf[--at] = 0x0a; // ExportTraceServiceRequest.resource_spans
-  bytesPerSpan = (end - at) / spans.length;
-  lent.set(spans, buf);
-  const out = buf.subarray(at, end);
-  buf = Buffer.allocUnsafe(0);
-  return out;
+  throw new Error(`no field ${number} in the OpenTelemetry serializer's bytes`);
+}
+
+function readVarint(bytes: Uint8Array, at: number): { value: number; next: number } {
+  let value = 0;
+  for (let shift = 0; ; shift += 7) {
+    const byte = bytes[at++]!;
+    value += (byte & 0x7f) * 2 ** shift;
+    if (byte < 0x80) return { value, next: at };
+  }
 }
 
 /**
@@ -142,13 +235,13 @@ function close(lengthAt: number, reserved: 1 | 2): void {
     buf.copyWithin(lengthAt + size, lengthAt + reserved, pos);
     pos += size - reserved;
   }
-  writeVarintAt(lengthAt, length);
+  writeVarintInto(buf, lengthAt, length);
 }
 
-function writeVarintAt(at: number, value: number): void {
+function writeVarintInto(into: Buffer, at: number, value: number): void {
   let v = value;
-  for (; v > 0x7f; v >>>= 7) buf[at++] = (v & 0x7f) | 0x80;
-  buf[at] = v;
+  for (; v > 0x7f; v >>>= 7) into[at++] = (v & 0x7f) | 0x80;
+  into[at] = v;
 }
 
 function writeSpan(span: SpanRecord): void {
@@ -174,7 +267,9 @@ function writeSpan(span: SpanRecord): void {
   writeTime(span.startedAt);
   buf[pos++] = 0x41; // end_time_unix_nano
   writeTime(span.endedAt);
-  writeAttributes(0x4a, span.attributes);
+  writeAttributes(0x4a, span.startAttributes);
+  const later = span.setAttributes;
+  if (later) for (let i = 0; i < later.length; i++) writeAttributes(0x4a, later[i]!);
   // dropped_attributes_count, dropped_events_count, dropped_links_count: gw drops none.
   buf[pos++] = 0x50;
   buf[pos++] = 0;
@@ -204,11 +299,14 @@ function writeStatus(span: SpanRecord): void {
   buf[pos++] = code;
 }
 
+/**
+ * A repeated KeyValue field of `tag` per attribute with a value (undefined is no value). Attribute
+ * objects are plain literals (nothing enumerable inherited), so every key for-in gives is their own.
+ */
 function writeAttributes(tag: number, attributes: Record<string, AttributeValue | undefined>): void {
   for (const key in attributes) {
-    if (!Object.hasOwn(attributes, key)) continue;
     const value = attributes[key];
-    if (value === undefined) throw new Unsupported();
+    if (value === undefined) continue;
     ensure(HEADROOM);
     buf[pos++] = tag; // a repeated KeyValue
     const keyValue = open(1);
@@ -316,7 +414,7 @@ function writeVarint(value: number): void {
  * hrTime and writeHrTimeAsFixed64 (seconds split so that no product passes 2^53).
  */
 function writeTime(now: number): void {
-  const ms = performance.timeOrigin + now;
+  const ms = TIME_ORIGIN + now;
   const seconds = Math.floor(ms / 1000);
   const nanos = Math.round((ms - seconds * 1000) * 1e6);
   const fromLow = (seconds & 0xffff) * 1e9;

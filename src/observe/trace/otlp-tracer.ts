@@ -1,13 +1,12 @@
 import { createTraceState, SpanKind, type SpanContext } from '@opentelemetry/api';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
 import {
   convertLegacyHttpOptions,
   createOtlpHttpExportDelegate,
 } from '@opentelemetry/otlp-exporter-base/node-http';
-import { TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
-import { otlpSpanEncoder, releaseBatch } from './otlp-span-encoder.js';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { OtlpSpanWriter, type EncodedBatch } from './otlp-span-encoder.js';
+import { createSpanExportQueue } from './span-export-queue.js';
 import { SAMPLED, SpanRecord, type SpanSink } from './span-record.js';
 import type { SpanTracer, TraceSpan } from './span-types.js';
 import { randomSpanId, randomTraceId } from './trace-ids.js';
@@ -16,17 +15,16 @@ import { randomSpanId, randomTraceId } from './trace-ids.js';
  * The one module that talks to the OpenTelemetry SDK (issue 17, item 4). It is imported only when
  * `telemetry` is configured (telemetry.ts), so gw without it never loads the SDK.
  *
- * Finished spans go to the SDK's BatchSpanProcessor and its OTLP/HTTP exporter (the SDK's export
- * delegate: HTTP transport, retries, timeout, response parsing): ending one is a push onto a
- * bounded queue, the export runs later on the processor's timer, a full queue drops spans instead
- * of waiting, and a failed export is only counted. Two parts are gw's own, for CPU (docs/tracing.md
- * has the figures):
+ * Batches leave through the SDK's OTLP/HTTP export (otlp-exporter-base's export delegate: HTTP
+ * transport, retries, timeout, response parsing), the one @opentelemetry/exporter-trace-otlp-proto
+ * builds. Three parts are gw's own, for CPU (docs/tracing.md has the figures):
  * - the spans are records (span-record.ts, the SDK's ReadableSpan shape) rather than the SDK
  *   Tracer's, which samples, checks limits and validates every attribute of every span; gw knows
  *   its attributes are valid, samples by the caller's flag (W3C) and starts each trace once;
- * - the exporter encodes a batch with otlp-span-encoder.ts, which writes the same protobuf bytes
- *   as the SDK's serializer in about a fifth of its time. This is the exporter
- *   @opentelemetry/exporter-trace-otlp-proto builds, with that serializer in place of the SDK's.
+ * - a span is written as OTLP protobuf the moment it ends (otlp-span-encoder.ts, the SDK
+ *   serializer's bytes in about a fifth of its time), so no span object waits for its batch;
+ * - so the batching is gw's (span-export-queue.ts): the BatchSpanProcessor's rules (batch size,
+ *   delay, bounded queue, one export at a time) over bytes instead of span objects.
  */
 export interface OtlpTracerOptions {
   /** The OTLP/HTTP traces URL (…/v1/traces). */
@@ -35,6 +33,8 @@ export interface OtlpTracerOptions {
   readonly timeoutMs: number;
   /** Called once per batch the receiver did not take (after the exporter's own retries). */
   readonly onExportFailure: (spans: number, reason: string) => void;
+  /** Called for spans dropped because the queue was full (the receiver is slower than the spans). */
+  readonly onDrop: (spans: number) => void;
 }
 
 export interface OtlpTracer extends SpanTracer {
@@ -63,18 +63,23 @@ const QUEUE_SPANS = 4 * BATCH_SPANS;
 const EXPORTER_KIND = 'otlp_http_span_exporter';
 
 export function createOtlpTracer(options: OtlpTracerOptions): OtlpTracer {
-  const exporter = countFailures(createExporter(options), options.onExportFailure);
-  const processor = new BatchSpanProcessor(exporter, {
-    scheduledDelayMillis: BATCH_DELAY_MS,
-    exportTimeoutMillis: options.timeoutMs,
-    maxExportBatchSize: BATCH_SPANS,
-    maxQueueSize: QUEUE_SPANS,
+  const resource = resourceFromAttributes({ 'service.name': options.serviceName });
+  const scope = { name: 'gw' };
+  const exporter = createExporter(options);
+  const queue = createSpanExportQueue({
+    writer: new OtlpSpanWriter(resource, scope.name, BATCH_SPANS),
+    batchSpans: BATCH_SPANS,
+    queueSpans: QUEUE_SPANS,
+    delayMs: BATCH_DELAY_MS,
+    timeoutMs: options.timeoutMs,
+    send: (batch, done) =>
+      exporter.export(batch, (result) =>
+        done(result.code === EXPORT_SUCCESS, result.error?.message ?? 'export failed'),
+      ),
+    onExportFailure: options.onExportFailure,
+    onDrop: options.onDrop,
   });
-  const sink: SpanSink = {
-    resource: resourceFromAttributes({ 'service.name': options.serviceName }),
-    scope: { name: 'gw' },
-    finish: (span) => processor.onEnd(span),
-  };
+  const sink: SpanSink = { resource, scope, finish: (span) => queue.add(span) };
   return {
     startServerSpan(name, parent, attributes) {
       // An unsampled caller gets no recorded span (the W3C sampled flag decides, as the SDK's
@@ -101,55 +106,41 @@ export function createOtlpTracer(options: OtlpTracerOptions): OtlpTracer {
       return { traceId, span };
     },
     async shutdown() {
-      await processor.shutdown();
+      await queue.flush();
+      await exporter.shutdown();
     },
   };
 }
 
-/** What new OTLPTraceExporter({ url, timeoutMillis }) makes, with gw's encoder as its serializer. */
-function createExporter(options: OtlpTracerOptions): SpanExporter {
+/** What new OTLPTraceExporter({ url, timeoutMillis }) sends through, taking gw's encoded batches. */
+function createExporter(options: OtlpTracerOptions) {
   const http = convertLegacyHttpOptions(
     { url: options.url, timeoutMillis: options.timeoutMs },
     'TRACES',
     'v1/traces',
     { 'Content-Type': 'application/x-protobuf' },
   );
-  const delegate = createOtlpHttpExportDelegate(
+  return createOtlpHttpExportDelegate(
     http,
-    otlpSpanEncoder,
+    {
+      serializeRequest: (batch: EncodedBatch) => batch.bytes,
+      deserializeResponse: (data) => ProtobufTraceSerializer.deserializeResponse(data),
+    },
     EXPORTER_KIND,
-    TraceExporterMetricsHelper,
+    { name: 'span', countItems: (batch: EncodedBatch) => batch.spans },
     undefined,
   );
-  return new OTLPExporterBase<ReadableSpan[]>(delegate);
 }
 
 /** The span of a request whose caller said "not sampled": an id to pass on, nothing recorded. */
 class UnrecordedSpan implements TraceSpan {
   readonly spanId = randomSpanId();
   readonly recording = false;
+  readonly ended = false;
   child(): TraceSpan {
     return this;
   }
   set(): void {}
   fail(): void {}
   end(): void {}
-}
-
-/** The exporter as is, with every batch it fails to deliver reported (the SDK only logs it to diag). */
-function countFailures(
-  exporter: SpanExporter,
-  onFailure: OtlpTracerOptions['onExportFailure'],
-): SpanExporter {
-  return {
-    export(spans: ReadableSpan[], done) {
-      exporter.export(spans, (result) => {
-        if (result.code === EXPORT_SUCCESS) releaseBatch(spans);
-        else onFailure(spans.length, result.error?.message ?? 'export failed');
-        done(result);
-      });
-    },
-    shutdown: () => exporter.shutdown(),
-    forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
-  };
 }

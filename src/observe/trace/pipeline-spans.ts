@@ -96,30 +96,25 @@ export function tracePolicy(
     const parent = ctx.trace?.span;
     if (!parent?.recording) return middleware(ctx, next);
     const span = parent.child(name, 'internal', attributes);
-    let open = true;
-    const close = (error?: unknown) => {
-      if (!open) return;
-      open = false;
-      if (error !== undefined) failSpan(span, error);
-      span.end();
-    };
+    // One closure a request: the span ends when the policy hands the request on. A span that
+    // already ended ignores a second end(), so the ways out below need no flag of their own.
     let done: Promise<void>;
     try {
       done = middleware(ctx, () => {
-        close();
+        span.end();
         return next();
       });
     } catch (error) {
-      close(error);
+      endFailed(span, error);
       throw error;
     }
     // A policy that handed the request on before its first await (the usual case) ended its span
     // then: no wrapper promise for it. Otherwise the span ends when the policy does (answered,
     // refused or failed); the policy's own promise goes back to the caller as it is.
-    if (open)
+    if (!span.ended)
       done.then(
-        () => close(),
-        (error: unknown) => close(error ?? new Error('policy failed')),
+        () => span.end(),
+        (error: unknown) => endFailed(span, error ?? new Error('policy failed')),
       );
     return done;
   };
@@ -153,11 +148,13 @@ export function startAttemptSpan(
 /** Ends a try's span with the upstream's status, or the error that ended it. */
 export function endAttemptSpan(ctx: GatewayContext, span: TraceSpan | undefined, error?: unknown): void {
   if (!span) return;
-  if (ctx.upstreamUrl !== undefined) span.set({ 'url.full': redactQuery(ctx.upstreamUrl) });
-  if (error !== undefined) failSpan(span, error);
-  else {
+  const url = ctx.upstreamUrl === undefined ? undefined : redactQuery(ctx.upstreamUrl);
+  if (error !== undefined) {
+    span.set({ 'url.full': url });
+    failSpan(span, error);
+  } else {
     const status = ctx.response?.status ?? ctx.res.statusCode;
-    span.set({ 'http.response.status_code': status });
+    span.set({ 'url.full': url, 'http.response.status_code': status });
     if (status >= 400) span.fail(`answered ${status}`);
   }
   span.end();
@@ -189,6 +186,13 @@ export async function tracePart<T extends PartOutcome>(
   }
   span.end();
   return outcome;
+}
+
+/** Fails and ends a span that has not ended yet (a span that ended keeps its outcome). */
+function endFailed(span: TraceSpan, error: unknown): void {
+  if (span.ended) return;
+  failSpan(span, error);
+  span.end();
 }
 
 function failSpan(span: TraceSpan, error: unknown): void {

@@ -10,6 +10,8 @@ export interface TraceSpan {
   readonly spanId: string;
   /** False when the caller's trace is not sampled: the span then records nothing (the SDK's choice). */
   readonly recording: boolean;
+  /** True once end() was called (a second end() does nothing). */
+  readonly ended: boolean;
   /** A span under this one ('internal' for gw's own steps, 'client' for an upstream call). */
   child(name: string, kind: 'internal' | 'client', attributes?: SpanAttributes): TraceSpan;
   set(attributes: SpanAttributes): void;

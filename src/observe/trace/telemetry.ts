@@ -23,6 +23,7 @@ export interface Telemetry {
 }
 
 export const EXPORT_FAILURES_METRIC = 'gw_trace_export_failures_total';
+export const DROPPED_SPANS_METRIC = 'gw_trace_spans_dropped_total';
 /** How long gw's shutdown waits for the last spans to reach the receiver. */
 const CLOSE_FLUSH_MS = 2000;
 
@@ -30,6 +31,7 @@ export function createTelemetry(events: EventStream, registry: Registry): Teleme
   const tracers = new Map<string, OtlpTracer>();
   let active: OtlpTracer | undefined;
   let failures: Counter | undefined;
+  let dropped: Counter | undefined;
 
   const failureCounter = () =>
     (failures ??= new Counter({
@@ -38,15 +40,24 @@ export function createTelemetry(events: EventStream, registry: Registry): Teleme
       registers: [registry],
     }));
 
+  const dropCounter = () =>
+    (dropped ??= new Counter({
+      name: DROPPED_SPANS_METRIC,
+      help: 'Spans dropped because the export queue was full (the OTLP receiver took them slower than they ended)',
+      registers: [registry],
+    }));
+
   async function create(config: ResolvedTelemetry): Promise<OtlpTracer> {
     const { createOtlpTracer } = await import('./otlp-tracer.js');
     const url = tracesUrl(config.otlp);
     const counter = failureCounter();
+    const drops = dropCounter();
     let reported = false;
     return createOtlpTracer({
       url,
       serviceName: config.serviceName,
       timeoutMs: config.timeout,
+      onDrop: (spans) => drops.inc(spans),
       onExportFailure(_spans, reason) {
         counter.inc();
         // Once per exporter: a receiver that is down fails every batch, and one line says it all.

@@ -1,16 +1,16 @@
 import { createTraceState, SpanKind, type SpanContext } from '@opentelemetry/api';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
-import { otlpSpanEncoder, releaseBatch } from '../../../src/observe/trace/otlp-span-encoder.js';
+import { OtlpSpanWriter } from '../../../src/observe/trace/otlp-span-encoder.js';
 import { SpanRecord, type SpanSink } from '../../../src/observe/trace/span-record.js';
 import type { SpanAttributes } from '../../../src/observe/trace/span-types.js';
 import { decodeSpans } from '../../e2e/trace-otlp-receiver.js';
 
 /**
  * gw's encoder must write what the SDK's ProtobufTraceSerializer writes for the same spans, byte
- * for byte: the receiver cannot tell which one sent a batch. Each case compares the two outputs.
+ * for byte: the receiver cannot tell which one sent a batch. Each case compares the two outputs,
+ * gw's written a span at a time as the export queue writes them.
  */
 function recorder(serviceName = 'gw') {
   const ended: SpanRecord[] = [];
@@ -40,8 +40,14 @@ function recorder(serviceName = 'gw') {
 }
 
 const bytes = (data: Uint8Array | undefined) => Buffer.from(data ?? new Uint8Array());
-const both = (spans: ReadableSpan[]) => ({
-  gw: bytes(otlpSpanEncoder.serializeRequest(spans)),
+/** A writer sized for one span a batch, so that every longer batch grows its buffer. */
+const writerFor = (spans: SpanRecord[]) => new OtlpSpanWriter(spans[0]!.resource, 'gw', 1);
+const written = (writer: OtlpSpanWriter, spans: SpanRecord[]) => {
+  for (const span of spans) writer.add(span);
+  return writer.take()!;
+};
+const both = (spans: SpanRecord[]) => ({
+  gw: bytes(written(writerFor(spans), spans).bytes),
   sdk: bytes(ProtobufTraceSerializer.serializeRequest(spans)),
 });
 
@@ -128,39 +134,36 @@ describe('OTLP span encoder', () => {
     expect(gw.equals(sdk)).toBe(true);
   });
 
-  it("hands spans it does not know to the SDK's serializer", () => {
+  it('keeps the first position and the last value of a key set twice, as the SDK does', () => {
     const { ended, server } = recorder();
+    const span = server({ 'http.route': '/users/:id', 'gw.target': undefined, 'gw.cache': 'miss' });
+    span.set({ 'gw.target': 'http://127.0.0.1:8001', 'http.response.status_code': 502 });
+    span.set({ 'gw.cache': 'hit', 'gw.retries': undefined });
+    span.set({ 'http.response.status_code': 200, 'gw.retries': 2 });
+    span.end();
+    const { gw, sdk } = both(ended);
+    expect(gw.equals(sdk)).toBe(true);
+    const [decoded] = decodeSpans(gw);
+    expect(Object.entries(decoded!.attributes)).toEqual([
+      ['http.route', '/users/:id'],
+      ['gw.cache', 'hit'],
+      ['gw.target', 'http://127.0.0.1:8001'],
+      ['http.response.status_code', 200],
+      ['gw.retries', 2],
+    ]);
+  });
+
+  it("has the SDK's serializer write a span with a value it does not know, amid its own", () => {
+    const { ended, server } = recorder();
+    const posted: SpanAttributes = { method: 'POST' };
     server({ method: 'GET' }).end();
-    server({ method: 'POST' }).end();
-    const [record, listed] = [ended[0]!, ended[1]!];
-    // A list value (gw sets none) on one of gw's own spans, found halfway through the batch.
-    listed.attributes.list = ['a', 'b'];
-    const withList = both([record, listed]);
+    server(posted).end();
+    server({ method: 'PUT' }).end();
+    // A list value (gw sets none) on one of gw's own spans, in the middle of the batch.
+    Object.assign(posted, { list: ['a', 'b'] });
+    const withList = both(ended);
     expect(withList.gw.equals(withList.sdk)).toBe(true);
-    expect(decodeSpans(withList.gw)).toHaveLength(2);
-    // A span that is not one of gw's records.
-    const foreign: ReadableSpan = {
-      name: 'foreign',
-      kind: SpanKind.INTERNAL,
-      spanContext: () => ({ traceId: record.traceId, spanId: 'b7ad6b7169203331', traceFlags: 1 }),
-      parentSpanContext: undefined,
-      startTime: record.startTime,
-      endTime: record.endTime,
-      duration: record.duration,
-      status: record.status,
-      attributes: { method: 'GET' },
-      links: [],
-      events: [],
-      ended: true,
-      resource: record.resource,
-      instrumentationScope: record.instrumentationScope,
-      droppedAttributesCount: 0,
-      droppedEventsCount: 0,
-      droppedLinksCount: 0,
-    };
-    const mixed = both([record, foreign]);
-    expect(mixed.gw.equals(mixed.sdk)).toBe(true);
-    expect(decodeSpans(mixed.gw).map((s) => s.name)).toEqual(['GET /users/:id', 'foreign']);
+    expect(decodeSpans(withList.gw).map((s) => s.attributes.method)).toEqual(['GET', 'POST', 'PUT']);
   });
 
   it('writes a new batch over an old one only once the old one was released', () => {
@@ -170,17 +173,16 @@ describe('OTLP span encoder', () => {
       return ended;
     };
     const first = batch('/one');
-    const sent = otlpSpanEncoder.serializeRequest(first)!;
-    const copy = Buffer.from(sent);
+    const writer = writerFor(first);
+    const sent = written(writer, first);
+    const copy = Buffer.from(sent.bytes);
     // Still on its way: the next batch gets another buffer.
-    const second = batch('/two');
-    otlpSpanEncoder.serializeRequest(second);
-    expect(Buffer.from(sent).equals(copy)).toBe(true);
+    written(writer, batch('/two'));
+    expect(Buffer.from(sent.bytes).equals(copy)).toBe(true);
     // Taken by the receiver: its buffer is written again.
-    releaseBatch(first);
-    const third = batch('/six');
-    const reused = otlpSpanEncoder.serializeRequest(third)!;
-    expect(reused.buffer).toBe(sent.buffer);
+    writer.release(sent);
+    const reused = written(writer, batch('/six')).bytes;
+    expect(reused.buffer).toBe(sent.bytes.buffer);
     expect(
       decodeSpans(Buffer.from(reused)).every((s) => s.attributes['url.path']!.toString().startsWith('/six/')),
     ).toBe(true);
