@@ -10,84 +10,52 @@ export interface CaptureLimits {
   readonly redact: readonly string[];
 }
 
-/**
- * One body as it goes by: the chunks themselves, by reference, until `maxBytes` are held (the
- * chunk that crosses the limit is cut with a view, not copied); the bytes past it are only
- * counted. `seal` copies what is held into one buffer of exactly that size (a concat once, when
- * the request is done, into the store's slabs), so a kept body holds no socket read buffer alive.
- */
-class BodySide implements KeptBody {
-  private chunks: Buffer[] | undefined = undefined;
-  private sealed: Buffer | undefined = undefined;
-  private done = false;
-  /** Bytes held (at most maxBytes). */
-  held = 0;
-  size = 0;
-
-  constructor(private readonly maxBytes: number) {}
-
-  get bytes(): Buffer | undefined {
-    return this.sealed;
-  }
-
-  add(chunk: Buffer): void {
-    if (this.done) return;
-    this.size += chunk.length;
-    const room = this.maxBytes - this.held;
-    if (room <= 0) return;
-    const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
-    if (this.chunks) this.chunks.push(part);
-    else this.chunks = [part];
-    this.held += part.length;
-  }
-
-  /** A body sent whole from memory, perhaps again by a retry: it replaces what was there. */
-  replace(body: Buffer): void {
-    if (this.done) return;
-    this.chunks = undefined;
-    this.held = 0;
-    this.size = 0;
-    this.add(body);
-  }
-
-  /** Copies the held chunks into `take(held)`; returns its size. Later chunks are ignored. */
-  seal(take: (size: number) => Buffer): number {
-    if (this.done) return this.held;
-    this.done = true;
-    const chunks = this.chunks;
-    this.chunks = undefined;
-    if (!chunks) return 0;
-    const copy = take(this.held);
-    let offset = 0;
-    for (const chunk of chunks) offset += chunk.copy(copy, offset);
-    this.sealed = copy;
-    return this.held;
-  }
-
-  drop(): void {
-    this.done = true;
-    this.chunks = undefined;
-    this.sealed = undefined;
-  }
+/** Where sealed bodies go: `size` bytes at `slab[offset]` (inspect-store.ts hands out shared slabs). */
+export interface SealedSpace {
+  slab: Buffer;
+  offset: number;
 }
+export type TakeSpace = (size: number) => SealedSpace;
+
+/** A body seen by reference as it goes by: its chunks until sealed, then a place in a slab. */
+interface Side {
+  /** The chunks held (at most maxBytes in all); undefined until the first and once sealed. */
+  chunks: Buffer[] | undefined;
+  /** Bytes held (at most maxBytes). */
+  held: number;
+  /** Bytes that went by in all. */
+  size: number;
+  /** The slab the held bytes were copied into when sealed; undefined without a body, or dropped. */
+  slab: Buffer | undefined;
+  offset: number;
+}
+
+const newSide = (): Side => ({ chunks: undefined, held: 0, size: 0, slab: undefined, offset: 0 });
 
 /**
  * The bodies of one request, seen by the forward through its tap (hooks.ts tapBodies) and kept by
- * the inspect store once the request is done. The listeners are fields, so the forward passes
- * them to `on('data')` as they are; nothing here runs unless inspect.bodies is on.
+ * the inspect store once the request is done (the last 250 requests). Each kept capture outlives a
+ * young-generation collection or two, so it is kept small: one object and one small record per
+ * body, chunks held by reference until the request is done (the chunk that crosses maxBodyBytes
+ * cut with a view, not copied), then copied into the store's slabs (a kept body holds no socket
+ * read buffer alive). A body's Buffer is made only when something reads it (the detail view,
+ * HAR, curl). Nothing here runs unless inspect.bodies is on.
  */
 export class BodyCapture implements BodyTap {
-  readonly request: BodySide;
-  readonly answer: BodySide;
   readonly clientUrl: string;
   readonly clientHeaders: readonly string[];
   readonly secure: boolean;
   readonly redact: readonly string[];
   kept = true;
+  /** Bytes this request keeps once sealed (both bodies); the inspect store counts them. */
+  keptBytes = 0;
+  private readonly maxBytes: number;
+  private readonly sent: Side = newSide();
+  private readonly answered: Side = newSide();
+  private done = false;
 
   constructor(req: IncomingMessage, limits: CaptureLimits) {
-    this.request = new BodySide(limits.maxBodyBytes);
-    this.answer = new BodySide(limits.maxBodyBytes);
+    this.maxBytes = limits.maxBodyBytes;
     this.clientUrl = req.url ?? '/';
     // The client's head as it came, before gw added forwarding headers (copy-as-curl, replay).
     this.clientHeaders = req.rawHeaders;
@@ -95,35 +63,94 @@ export class BodyCapture implements BodyTap {
     this.redact = limits.redact;
   }
 
-  readonly onRequestChunk = (chunk: Buffer): void => this.request.add(chunk);
-  private readonly onAnswerChunk = (chunk: Buffer): void => this.answer.add(chunk);
+  /** Made on first read: only a request with a streamed body needs this listener. */
+  private requestListener: ((chunk: Buffer) => void) | undefined = undefined;
 
-  answerStreams(already: readonly Buffer[], body: Readable): void {
-    for (const chunk of already) this.answer.add(chunk);
-    body.on('data', this.onAnswerChunk);
+  /** The client's body chunks as the forward relays them. */
+  get onRequestChunk(): (chunk: Buffer) => void {
+    return (this.requestListener ??= (chunk) => this.add(this.sent, chunk));
   }
 
+  answerStreams(already: readonly Buffer[], body: Readable): void {
+    for (const chunk of already) this.add(this.answered, chunk);
+    body.on('data', (chunk: Buffer) => this.add(this.answered, chunk));
+  }
+
+  /** A body sent whole from memory, perhaps again by a retry: it replaces what was there. */
   requestBody(body: Buffer): void {
-    this.request.replace(body);
+    this.replace(this.sent, body);
   }
 
   answerBody(body: Buffer): void {
-    this.answer.replace(body);
+    this.replace(this.answered, body);
   }
 
-  /** Bytes this request keeps once sealed (both bodies); the inspect store counts them. */
-  keptBytes = 0;
+  get request(): KeptBody {
+    return view(this.sent);
+  }
 
-  /** Copies both bodies into memory `take` gives (the store's slabs); returns the bytes kept. */
-  seal(take: (size: number) => Buffer): number {
-    this.keptBytes = this.request.seal(take) + this.answer.seal(take);
+  get answer(): KeptBody {
+    return view(this.answered);
+  }
+
+  /** Copies both bodies into space `take` gives (the store's slabs); returns the bytes kept. */
+  seal(take: TakeSpace): number {
+    if (this.done) return this.keptBytes;
+    this.done = true;
+    this.keptBytes = sealSide(this.sent, take) + sealSide(this.answered, take);
     return this.keptBytes;
   }
 
   /** Lets the bodies go (the memory bound needs the room); sizes stay known. */
   drop(): void {
+    this.done = true;
     this.kept = false;
-    this.request.drop();
-    this.answer.drop();
+    for (const side of [this.sent, this.answered]) {
+      side.chunks = undefined;
+      side.slab = undefined;
+    }
   }
+
+  private add(side: Side, chunk: Buffer): void {
+    if (this.done) return;
+    side.size += chunk.length;
+    const room = this.maxBytes - side.held;
+    if (room <= 0) return;
+    const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
+    if (side.chunks) side.chunks.push(part);
+    else side.chunks = [part];
+    side.held += part.length;
+  }
+
+  private replace(side: Side, body: Buffer): void {
+    if (this.done) return;
+    side.chunks = undefined;
+    side.held = 0;
+    side.size = 0;
+    this.add(side, body);
+  }
+}
+
+function sealSide(side: Side, take: TakeSpace): number {
+  const chunks = side.chunks;
+  side.chunks = undefined;
+  if (!chunks) return 0;
+  const space = take(side.held);
+  let at = space.offset;
+  for (const chunk of chunks) {
+    space.slab.set(chunk, at);
+    at += chunk.length;
+  }
+  side.slab = space.slab;
+  side.offset = space.offset;
+  return side.held;
+}
+
+/** What the views read of a body: its bytes once sealed (undefined without a body, or dropped). */
+function view(side: Side): KeptBody {
+  const { slab } = side;
+  return {
+    bytes: slab === undefined ? undefined : slab.subarray(side.offset, side.offset + side.held),
+    size: side.size,
+  };
 }

@@ -1,7 +1,7 @@
 import type { EventStream } from '../../events/event-stream.js';
 import type { GatewayState } from '../../state/types.js';
 import { KEPT_REQUESTS } from '../har-log.js';
-import { BodyCapture, type CaptureLimits } from './body-capture.js';
+import { BodyCapture, type CaptureLimits, type TakeSpace } from './body-capture.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_TOTAL_BYTES, type InspectOptions } from './inspect-schema.js';
 
 /**
@@ -121,17 +121,17 @@ const SLAB_BYTES = 256 * 1024;
  * go oldest first, so the oldest slab is free as soon as its last body went: beyond the kept bytes,
  * at most the slab being filled and the oldest, part-evicted one are held.
  */
-function createSlabs(): (size: number) => Buffer {
+function createSlabs(): TakeSpace {
   let slab = Buffer.allocUnsafeSlow(0);
   let used = 0;
   return (size) => {
-    if (size > SLAB_BYTES / 4) return Buffer.allocUnsafeSlow(size);
+    if (size > SLAB_BYTES / 4) return { slab: Buffer.allocUnsafeSlow(size), offset: 0 };
     if (used + size > slab.length) {
       slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
       used = 0;
     }
-    const view = slab.subarray(used, used + size);
+    const offset = used;
     used += size;
-    return view;
+    return { slab, offset };
   };
 }
