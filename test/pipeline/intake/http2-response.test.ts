@@ -10,7 +10,7 @@ import { createCleartextHttp2 } from '../../../src/dev/http2-side.js';
  * whether they come as an object the adapter hands on as it is or as something it converts.
  */
 
-const servers: http2.Http2Server[] = [];
+const servers: Array<ReturnType<typeof createCleartextHttp2>> = [];
 afterEach(async () => {
   while (servers.length) {
     const server = servers.pop()!;
