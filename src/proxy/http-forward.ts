@@ -25,6 +25,7 @@ import { declaresBody, pairsOf } from './forward-headers.js';
 import { relayBody } from './relay-body.js';
 import { endpointOf, upstreamHeaderList } from './upstream-request-head.js';
 import { relayInformation } from './informational.js';
+import { ForwardClock, type Phase } from './forward-clock.js';
 
 /**
  * One HTTP forward on Node's own client, with the target's keep-alive agent. The proxy library
@@ -42,9 +43,6 @@ import { relayInformation } from './informational.js';
 const unaskedSwitch = Object.assign(new Error('switched protocols on a request that asked for no upgrade'), {
   code: 'HPE_UNEXPECTED_UPGRADE',
 });
-
-/** Where a forward is when its clock runs out: each phase has its own limit and its own error. */
-type Phase = 'connect' | 'upload' | 'head' | 'body';
 
 /**
  * Sends `ctx` to `target`. Streaming (no `mode.buffer`): settles once the client response is done
@@ -80,27 +78,21 @@ export function forwardHttp(
 
   return new Promise<UpstreamResponse | undefined>((resolve, reject) => {
     let done = false;
-    let phase: Phase = 'connect';
-    let tripped: Phase | undefined;
-    let timer: NodeJS.Timeout | undefined;
+    // One timer for the four clocks (forward-clock.ts), as the HTTP/2 forward has: a request
+    // would otherwise set and clear a timer per phase.
+    const clock = new ForwardClock(ctx.timeoutMs, timeouts.idleMs, onTimeout);
+    const { touch } = clock;
     const finish = (outcome: 'ok' | 'connect-failed' | 'failed') => {
       if (done) return false;
       done = true;
-      clearTimeout(timer);
+      clock.stop();
       pool.finished(target, outcome);
       return true;
     };
     const fail = (error: GatewayError) => {
       if (finish('failed')) reject(error);
     };
-    const touch = () => timer?.refresh();
-    const arm = (next: Phase, ms: number) => {
-      phase = next;
-      clearTimeout(timer);
-      timer = setTimeout(onTimeout, ms);
-    };
-    const onTimeout = () => {
-      tripped = phase;
+    function onTimeout(phase: Phase) {
       switch (phase) {
         case 'connect':
         case 'head':
@@ -123,7 +115,7 @@ export function forwardHttp(
           proxyReq.destroy();
         }
       }
-    };
+    }
 
     const options: https.RequestOptions = {
       agent: target.agent,
@@ -141,24 +133,25 @@ export function forwardHttp(
 
     proxyReq.on('socket', (socket: Socket) => {
       if (proxyReq.reusedSocket) return connected();
-      arm('connect', timeouts.connectMs);
+      clock.arm('connect', timeouts.connectMs);
       socket.once(endpoint.secure ? 'secureConnect' : 'connect', connected);
     });
     // Only a streamed body has an upload to watch. A bodyless request is on the wire at once
     // ('finish' follows); a body in memory is gw's to send, so its sending counts as waiting.
     const uploads = body !== undefined ? !Buffer.isBuffer(body) : declaresBody(ctx.upstreamHeaders);
     const connected = () => {
-      if (phase !== 'connect') return;
-      if (uploads) arm('upload', timeouts.idleMs);
-      else if (body !== undefined) arm('head', ctx.timeoutMs);
+      if (clock.phase !== 'connect') return;
+      if (uploads) clock.arm('upload', timeouts.idleMs);
+      else if (body !== undefined) clock.arm('head', ctx.timeoutMs);
       else {
-        phase = 'upload';
-        clearTimeout(timer);
+        // On the wire at once: no clock until 'finish' starts the head's.
+        clock.phase = 'upload';
+        clock.stop();
       }
     };
     // The whole request is on the wire: from here the upstream has `timeout` to answer.
     proxyReq.on('finish', () => {
-      if (phase === 'connect' || phase === 'upload') arm('head', ctx.timeoutMs);
+      if (clock.phase === 'connect' || clock.phase === 'upload') clock.arm('head', ctx.timeoutMs);
     });
 
     proxyReq.on('error', (error: Error) => {
@@ -172,6 +165,7 @@ export function forwardHttp(
         if (finish('ok')) resolve(undefined);
         return;
       }
+      const { tripped } = clock;
       const failure =
         tripped === 'connect' ? 'connect' : tripped !== undefined ? 'timeout' : classifyUpstreamError(error);
       if (!finish(failure === 'connect' ? 'connect-failed' : 'failed')) return;
@@ -207,7 +201,7 @@ export function forwardHttp(
     });
 
     proxyReq.on('response', (proxyRes: IncomingMessage) => {
-      arm('body', timeouts.idleMs);
+      clock.arm('body', timeouts.idleMs);
       ctx.upstreamMs = performance.now() - sentAt;
       const status = proxyRes.statusCode ?? 502;
       if (status === 101) {
@@ -328,7 +322,7 @@ export function forwardHttp(
      */
     function upload(source: Readable) {
       source.on('data', () => {
-        if (phase === 'upload') touch();
+        if (clock.phase === 'upload') touch();
       });
       if (tap) source.on('data', tap.onRequestChunk);
       source.pipe(proxyReq, { end: false });
