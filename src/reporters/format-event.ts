@@ -38,37 +38,39 @@ export function formatEvent(event: GatewayEvent, color: ChalkInstance): string |
   }
 }
 
+/**
+ * Time, method, path, status, duration, where it went, who asked, markers; empty parts left out.
+ * Written piece by piece: it runs for every request (an array of parts filtered and joined cost
+ * about twice as much).
+ */
 function formatRequest(event: RequestFinished, color: ChalkInstance): string {
-  const status = event.status;
+  const { status, outcome } = event;
   const paint =
     status >= 500 ? color.red : status >= 400 ? color.yellow : status >= 300 ? color.cyan : color.green;
-  const time = clockTime(event.at);
-  const markers = [
-    event.outcome.cache === 'HIT' ? 'cache-hit' : '',
-    event.outcome.limited ? 'limited' : '',
-    event.outcome.retries ? `retried×${event.outcome.retries}` : '',
-    event.outcome.mocked ? 'mocked' : '',
-    event.outcome.fault ? `fault:${event.outcome.fault}` : '',
-    event.outcome.code ?? '',
-  ].filter(Boolean);
+  // Values a client chose (path, token subject, key name) cannot start a fake line.
+  let line = `${color.dim(clockTime(event.at))} ${event.method.padEnd(6)} ${oneLine(event.path)} ${paint(String(status))} ${event.durationMs.toFixed(1)}ms`;
   const where = event.target
     ? `→ ${event.target}`
-    : event.outcome.answeredBy
-      ? `(${oneLine(event.outcome.answeredBy)})`
+    : outcome.answeredBy
+      ? `(${oneLine(outcome.answeredBy)})`
       : '';
-  return [
-    color.dim(time),
-    event.method.padEnd(6),
-    // Values a client chose (path, token subject, key name) cannot start a fake line.
-    oneLine(event.path),
-    paint(String(status)),
-    `${event.durationMs.toFixed(1)}ms`,
-    color.dim(where),
-    event.caller ? color.magenta(oneLine(event.caller)) : '',
-    markers.length ? color.blue(`[${markers.join(' ')}]`) : '',
-  ]
-    .filter(Boolean)
-    .join(' ');
+  if (where) line += ` ${color.dim(where)}`;
+  if (event.caller) line += ` ${color.magenta(oneLine(event.caller))}`;
+  const markers = markersOf(outcome);
+  return markers ? `${line} ${color.blue(`[${markers}]`)}` : line;
+}
+
+/** What else happened to the request, as short words ('' for most requests). */
+function markersOf(outcome: RequestFinished['outcome']): string {
+  let markers = '';
+  const add = (marker: string) => (markers = markers ? `${markers} ${marker}` : marker);
+  if (outcome.cache === 'HIT') add('cache-hit');
+  if (outcome.limited) add('limited');
+  if (outcome.retries) add(`retried×${outcome.retries}`);
+  if (outcome.mocked) add('mocked');
+  if (outcome.fault) add(`fault:${outcome.fault}`);
+  if (outcome.code) add(outcome.code);
+  return markers;
 }
 
 // Under load many lines share a millisecond: format its time of day once (about half the cost of
