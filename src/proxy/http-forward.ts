@@ -131,28 +131,28 @@ export function forwardHttp(
     pool.started(target);
     const sentAt = performance.now();
 
-    proxyReq.on('socket', (socket: Socket) => {
-      if (proxyReq.reusedSocket) return connected();
-      clock.arm('connect', timeouts.connectMs);
-      socket.once(endpoint.secure ? 'secureConnect' : 'connect', connected);
-    });
-    // Only a streamed body has an upload to watch. A bodyless request is on the wire at once
-    // ('finish' follows); a body in memory is gw's to send, so its sending counts as waiting.
+    // Only a streamed body has an upload to watch: its end ('finish') starts the head's clock. A
+    // body in memory, or none, is on the wire at once: the upstream's `timeout` starts when the
+    // socket is ready.
     const uploads = body !== undefined ? !Buffer.isBuffer(body) : declaresBody(ctx.upstreamHeaders);
     const connected = () => {
       if (clock.phase !== 'connect') return;
       if (uploads) clock.arm('upload', timeouts.idleMs);
-      else if (body !== undefined) clock.arm('head', ctx.timeoutMs);
-      else {
-        // On the wire at once: no clock until 'finish' starts the head's.
-        clock.phase = 'upload';
-        clock.stop();
-      }
+      else clock.arm('head', ctx.timeoutMs);
     };
-    // The whole request is on the wire: from here the upstream has `timeout` to answer.
-    proxyReq.on('finish', () => {
-      if (clock.phase === 'connect' || clock.phase === 'upload') clock.arm('head', ctx.timeoutMs);
-    });
+    // The agent hands over a kept-alive socket before request() returns (reusedSocket is set
+    // then): most requests need neither a connect clock nor a 'socket' listener.
+    if (proxyReq.reusedSocket) connected();
+    else
+      proxyReq.once('socket', (socket: Socket) => {
+        if (proxyReq.reusedSocket) return connected();
+        clock.arm('connect', timeouts.connectMs);
+        socket.once(endpoint.secure ? 'secureConnect' : 'connect', connected);
+      });
+    if (uploads)
+      proxyReq.once('finish', () => {
+        if (clock.phase === 'connect' || clock.phase === 'upload') clock.arm('head', ctx.timeoutMs);
+      });
 
     proxyReq.on('error', (error: Error) => {
       // A replacement body that failed (e.g. over bodyLimit) is the client's doing, not the target's.
