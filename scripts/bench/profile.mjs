@@ -32,8 +32,10 @@ async function main() {
     const prepared = await setup.prepare(context);
     if (prepared.skip) throw new Error(`${id} skipped: ${prepared.skip}`);
     for (const note of prepared.notes ?? []) console.error(`  ${id}: ${note}`);
-    const warm = await load(prepared.url, prepared.headers ?? {}, 2);
-    const result = await load(prepared.url, prepared.headers ?? {}, seconds);
+    // Setups with a load loop of their own (the gRPC rows) are driven by it instead of wrk.
+    const drive = prepared.load ?? ((s) => load(prepared.url, prepared.headers ?? {}, s));
+    const warm = await drive(2);
+    const result = await drive(seconds);
     requests = result.requests + warm.requests;
     console.error(
       `${id}: ${Math.round(result.rps)} req/s, p99 ${result.p99.toFixed(2)} ms under the profiler`,
