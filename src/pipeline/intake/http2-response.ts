@@ -82,7 +82,25 @@ export class GatewayHttp2Response
     // A reason phrase does not exist in HTTP/2 (RFC 9113 §8.3.2).
     const given = typeof reasonOrHeaders === 'string' ? headers : reasonOrHeaders;
     if (given === undefined) return super.writeHead(statusCode);
+    if (isFlatList(given) && !this.headersSent && !this.stream.destroyed && !this.stream.closed) {
+      // The forward's flat [name, value, …] list (every relayed answer): set field by field, as
+      // writeHead would with an object, without building that object first.
+      this.setListed(given);
+      return super.writeHead(statusCode);
+    }
     return super.writeHead(statusCode, withoutConnectionFields(given));
+  }
+
+  /** A flat list's fields over those already set: a name listed again adds a value (Set-Cookie). */
+  private setListed(list: readonly string[]): void {
+    for (let i = 0; i < list.length; i += 2) {
+      const name = list[i]!.toLowerCase();
+      if (!allowed(name)) continue;
+      const value = list[i + 1]!;
+      const previous = listedBefore(list, i, name) ? this.getHeader(name) : undefined;
+      if (previous === undefined) super.setHeader(name, value);
+      else super.setHeader(name, [...(Array.isArray(previous) ? previous : [String(previous)]), value]);
+    }
   }
 
   override addTrailers(trailers: OutgoingHttpHeaders | ReadonlyArray<[string, string]>): void {
@@ -178,6 +196,22 @@ Object.defineProperty(GatewayHttp2Response.prototype, 'writableFinished', {
 
 function noSocket(): GatewayError {
   return new GatewayError('GW_INTERNAL', 'An HTTP/2 stream has no socket of its own to hand over');
+}
+
+/** A flat [name, value, …] list of strings, as the forward writes (not [name, value] pairs). */
+function isFlatList(headers: OutgoingHttpHeaders | OutgoingHttpHeader[]): headers is string[] {
+  if (!Array.isArray(headers)) return false;
+  for (const item of headers) if (typeof item !== 'string') return false;
+  return headers.length % 2 === 0;
+}
+
+/** Whether a list names `name` (lower-case) before position `end`. */
+function listedBefore(list: readonly string[], end: number, name: string): boolean {
+  for (let i = 0; i < end; i += 2) {
+    const listed = list[i]!;
+    if (listed.length === name.length && listed.toLowerCase() === name) return true;
+  }
+  return false;
 }
 
 /**

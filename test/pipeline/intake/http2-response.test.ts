@@ -47,6 +47,29 @@ async function trailersReceived(trailers: Trailers): Promise<http2.IncomingHttpH
   }
 }
 
+/** Serves one answer whose head is written by `write`, and returns the head the client received. */
+async function headReceived(write: (res: ServerResponse) => void): Promise<http2.IncomingHttpHeaders> {
+  const server = createCleartextHttp2();
+  servers.push(server);
+  server.on('request', (_req, res: ServerResponse) => {
+    write(res);
+    res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  try {
+    return await new Promise((resolve, reject) => {
+      const stream = session.request({ ':path': '/' });
+      stream.on('response', (head) => resolve(head));
+      stream.on('error', reject);
+      stream.resume();
+    });
+  } finally {
+    session.destroy();
+  }
+}
+
 /** The received fields without Node's sensitive-headers marker. */
 const fields = (received: http2.IncomingHttpHeaders) => Object.fromEntries(Object.entries(received));
 
@@ -88,5 +111,44 @@ describe('GatewayHttp2Response.addTrailers', () => {
   it('skips fields whose value is undefined', async () => {
     const received = await trailersReceived({ 'grpc-status': '0', 'x-gone': undefined });
     expect(fields(received)).toEqual({ 'grpc-status': '0' });
+  });
+});
+
+describe('GatewayHttp2Response.writeHead with a flat [name, value, …] list (a relayed answer)', () => {
+  it('sends every field, a repeated name as several values, without connection-specific ones', async () => {
+    const head = await headReceived((res) =>
+      res.writeHead(201, [
+        'Content-Type',
+        'text/plain',
+        'set-cookie',
+        'a=1',
+        'Set-Cookie',
+        'b=2',
+        'connection',
+        'keep-alive',
+        'Transfer-Encoding',
+        'chunked',
+        'x-empty',
+        '',
+        'x-empty',
+        'second',
+      ]),
+    );
+    expect(head[':status']).toBe(201);
+    expect(head['content-type']).toBe('text/plain');
+    expect(head['set-cookie']).toEqual(['a=1', 'b=2']);
+    expect(head['x-empty']).toBe(', second');
+    expect(head.connection).toBeUndefined();
+    expect(head['transfer-encoding']).toBeUndefined();
+  });
+
+  it("replaces what was set before with the list's fields and keeps the others", async () => {
+    const head = await headReceived((res) => {
+      res.setHeader('x-request-id', 'set-before');
+      res.setHeader('x-kept', 'yes');
+      res.writeHead(200, ['x-request-id', 'from-list']);
+    });
+    expect(head['x-request-id']).toBe('from-list');
+    expect(head['x-kept']).toBe('yes');
   });
 });
