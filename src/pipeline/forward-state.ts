@@ -24,8 +24,8 @@ export interface BodyTap extends InspectedBodies {
   readonly onRequestChunk: (chunk: Buffer) => void;
   /** The whole body sent from memory; a retry sends it again, so it replaces. */
   requestBody(body: Buffer): void;
-  /** An answer starts to stream: the chunks read before it (`already`), then each one of `body`. */
-  answerStreams(already: readonly Buffer[], body: Readable): void;
+  /** A chunk of the answer as it streams to the client (the forward's own relay calls it). */
+  readonly onAnswerChunk: (chunk: Buffer) => void;
   /** A whole answer written from memory (buffered, cached, mocked). */
   answerBody(body: Buffer): void;
 }

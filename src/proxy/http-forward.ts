@@ -256,10 +256,10 @@ export function forwardHttp(
         return;
       }
       for (const chunk of already) res.write(chunk);
-      tap?.answerStreams(already, proxyRes);
+      if (tap) for (const chunk of already) tap.onAnswerChunk(chunk);
       const taps = answerTaps(ctx);
       if (taps) startAnswerTaps(taps, res.statusCode, proxyRes.headers, already, proxyRes);
-      relayBody(proxyRes, res, touch);
+      relayBody(proxyRes, res, touch, tap?.onAnswerChunk);
     };
 
     const collect = (proxyRes: IncomingMessage, maxBytes: number, streamOverflow: boolean) => {

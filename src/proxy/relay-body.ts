@@ -9,14 +9,21 @@ import { pairsOf } from './forward-headers.js';
  * mid-body must not leave the client waiting for bytes that never come: its response is
  * destroyed. `touch` is called on every chunk and every drain (the idle clock of the forward).
  * A client that goes away is the forward's to handle (it destroys the upstream request).
+ * `seen`, when body inspection is on, gets each chunk from the same listener.
  */
-export function relayBody(proxyRes: IncomingMessage, res: ServerResponse, touch: () => void): void {
+export function relayBody(
+  proxyRes: IncomingMessage,
+  res: ServerResponse,
+  touch: () => void,
+  seen?: (chunk: Buffer) => void,
+): void {
   const resume = () => {
     touch();
     proxyRes.resume();
   };
   proxyRes.on('data', (chunk: Buffer) => {
     touch();
+    seen?.(chunk);
     if (!res.write(chunk)) {
       proxyRes.pause();
       res.once('drain', resume);

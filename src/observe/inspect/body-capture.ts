@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import type { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { KeptBody } from '../../events/gateway-events.js';
 import type { BodyTap } from '../../pipeline/hooks.js';
@@ -65,15 +64,15 @@ export class BodyCapture implements BodyTap {
 
   /** Made on first read: only a request with a streamed body needs this listener. */
   private requestListener: ((chunk: Buffer) => void) | undefined = undefined;
+  private answerListener: ((chunk: Buffer) => void) | undefined = undefined;
 
   /** The client's body chunks as the forward relays them. */
   get onRequestChunk(): (chunk: Buffer) => void {
     return (this.requestListener ??= (chunk) => this.add(this.sent, chunk));
   }
 
-  answerStreams(already: readonly Buffer[], body: Readable): void {
-    for (const chunk of already) this.add(this.answered, chunk);
-    body.on('data', (chunk: Buffer) => this.add(this.answered, chunk));
+  get onAnswerChunk(): (chunk: Buffer) => void {
+    return (this.answerListener ??= (chunk) => this.add(this.answered, chunk));
   }
 
   /** A body sent whole from memory, perhaps again by a retry: it replaces what was there. */
