@@ -48,30 +48,32 @@ export function traceRequest(
   });
 }
 
-/** Ends the request's span when its answer is done: status, who answered, the error if any. */
-export function endServerSpanOnClose(ctx: GatewayContext): void {
+/** Whether the request's span is being recorded (it ends with endServerSpan when the answer is done). */
+export function recordsServerSpan(ctx: GatewayContext): boolean {
+  return ctx.trace?.span?.recording === true;
+}
+
+/** Ends the request's span once its answer is done: status, who answered, the error if any. */
+export function endServerSpan(ctx: GatewayContext): void {
   const span = ctx.trace?.span;
   if (!span?.recording) return;
-  // 'close' comes once per response and socket: on() spares once()'s wrapper on every request.
-  (ctx.upgrade ? ctx.upgrade.socket : ctx.res).on('close', () => {
-    const { res, outcome } = ctx;
-    const status = res.headersSent || (ctx.upgrade && ctx.target !== undefined) ? res.statusCode : 499;
-    span.set({
-      'http.response.status_code': status,
-      'gw.service': ctx.route.config.service,
-      'gw.target': ctx.target,
-      'gw.answered_by': outcome.answeredBy,
-      'gw.retries': outcome.retries,
-      'gw.cache': outcome.cache,
-      'gw.caller': ctx.identity?.name,
-    });
-    // A server span fails on 5xx only (a 4xx is the client's error, not gw's).
-    if (status >= 500) {
-      span.set({ 'error.type': outcome.code ?? String(status) });
-      span.fail(outcome.reason ?? `answered ${status}`);
-    }
-    span.end();
+  const { res, outcome } = ctx;
+  const status = res.headersSent || (ctx.upgrade && ctx.target !== undefined) ? res.statusCode : 499;
+  span.set({
+    'http.response.status_code': status,
+    'gw.service': ctx.route.config.service,
+    'gw.target': ctx.target,
+    'gw.answered_by': outcome.answeredBy,
+    'gw.retries': outcome.retries,
+    'gw.cache': outcome.cache,
+    'gw.caller': ctx.identity?.name,
   });
+  // A server span fails on 5xx only (a 4xx is the client's error, not gw's).
+  if (status >= 500) {
+    span.set({ 'error.type': outcome.code ?? String(status) });
+    span.fail(outcome.reason ?? `answered ${status}`);
+  }
+  span.end();
 }
 
 /** 'createRateLimitPolicy' → 'rate-limit': the span of each policy is named after its factory. */

@@ -17,7 +17,7 @@ import { isAdminPath } from '../admin.js';
 import { checkRequestHead } from './check-head.js';
 import { prepareUpstreamHeaders } from './client-headers.js';
 import { acceptAbsoluteForm } from './request-target.js';
-import { endServerSpanOnClose, traceRequest } from '../../observe/trace/pipeline-spans.js';
+import { endServerSpan, recordsServerSpan, traceRequest } from '../../observe/trace/pipeline-spans.js';
 import type { SpanTracer } from '../../observe/trace/span-types.js';
 
 export interface IntakeOptions {
@@ -188,13 +188,19 @@ export function createIntake(options: IntakeOptions): Intake {
       upgrade,
       trace,
     };
-    if (trace.span) endServerSpanOnClose(ctx);
     if (events.wants('request-started')) {
       events.emit({ type: 'request-started', at: Date.now(), id, method, path });
     }
-    if (events.wants('request-finished')) {
-      // A WebSocket is finished when its socket closes (its response is detached once upgraded).
-      (upgrade ? upgrade.socket : res).on('close', () => emitFinished(events, ctx));
+    // One 'close' listener ends the span and reports the request (a WebSocket is finished when
+    // its socket closes: its response is detached once upgraded). 'close' comes once: `on` spares
+    // once()'s wrapper.
+    const traced = recordsServerSpan(ctx);
+    const reported = events.wants('request-finished');
+    if (traced || reported) {
+      (upgrade ? upgrade.socket : res).on('close', () => {
+        if (traced) endServerSpan(ctx);
+        if (reported) emitFinished(events, ctx);
+      });
     }
     return ctx;
   }
