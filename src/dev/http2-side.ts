@@ -58,9 +58,11 @@ export function trackSessions(server: EventEmitter, idleMs: number) {
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
     let open = 0;
+    const closed = () => (open -= 1);
     session.on('stream', (stream: http2.ServerHttp2Stream) => {
       open += 1;
-      stream.once('close', () => (open -= 1));
+      // 'close' comes once per stream: `on` spares once()'s wrapper, one listener for them all.
+      stream.on('close', closed);
     });
     // Node's own timeout handling destroys the session; GOAWAY lets the client go cleanly.
     session.setTimeout(idleMs);

@@ -82,30 +82,36 @@ function insert(root: TrieNode, route: CompiledRoute, pattern: Pattern): void {
   (pattern.wildcard ? node.wildcard : node.routes).push(route);
 }
 
-/** The most specific route of one trie for the search's path and method (path rules only). */
+/**
+ * The most specific route of one trie for the search's path and method (path rules only). Module
+ * functions, not closures made per search: closures made on every request are compiled again
+ * after every full garbage collection (seen with --trace-opt).
+ */
 function search(root: TrieNode, s: Search): boolean {
-  const consider = (candidates: CompiledRoute[]): boolean => {
-    for (const route of candidates) {
-      if (route.methods === undefined || route.methods.has(s.method)) {
-        s.found = route;
-        return true;
-      }
-      s.allowed ??= new Set();
-      for (const m of route.methods) s.allowed.add(m);
+  return visit(root, 0, s);
+}
+
+function visit(node: TrieNode, i: number, s: Search): boolean {
+  if (i < s.segments.length) {
+    const segment = s.segments[i]!;
+    const child = node.literal.get(segment);
+    if (child && visit(child, i + 1, s)) return true;
+    if (node.param && segment.length > 0 && visit(node.param, i + 1, s)) return true;
+  }
+  if (node.wildcard.length > 0 && consider(node.wildcard, s)) return true;
+  return node.routes.length > 0 && consider(node.routes, s);
+}
+
+function consider(candidates: CompiledRoute[], s: Search): boolean {
+  for (const route of candidates) {
+    if (route.methods === undefined || route.methods.has(s.method)) {
+      s.found = route;
+      return true;
     }
-    return false;
-  };
-  const visit = (node: TrieNode, i: number): boolean => {
-    if (i < s.segments.length) {
-      const segment = s.segments[i]!;
-      const child = node.literal.get(segment);
-      if (child && visit(child, i + 1)) return true;
-      if (node.param && segment.length > 0 && visit(node.param, i + 1)) return true;
-    }
-    if (node.wildcard.length > 0 && consider(node.wildcard)) return true;
-    return node.routes.length > 0 && consider(node.routes);
-  };
-  return visit(root, 0);
+    s.allowed ??= new Set();
+    for (const m of route.methods) s.allowed.add(m);
+  }
+  return false;
 }
 
 /**
