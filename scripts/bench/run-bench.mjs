@@ -31,7 +31,11 @@ const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',
 const duration = Number(process.env.BENCH_DURATION ?? (quick ? 3 : 10));
 const reps = Number(process.env.BENCH_REPS ?? (quick ? 1 : 3));
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const warmup = quick ? 1 : 3;
+// Seconds of load per setup before the measured repetitions: until V8 has compiled its hot code.
+// Measured in 3 s windows after a start: the full chain reached its steady CPU per request in the
+// second window, with span export on only in the fourth (521, 241, 235, then 143-155 µs), and the
+// gRPC rows were still compiling after 4 s. A gateway runs for hours: the figures are its steady state.
+const warmup = Number(process.env.BENCH_WARMUP ?? (quick ? 1 : 10));
 const SETTLE_MS = 1_000;
 // A row may bring its own load loop (gRPC, HTTP/2 clients): wrk and autocannon speak HTTP/1.1.
 const load = (r, seconds) =>
