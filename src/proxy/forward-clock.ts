@@ -1,4 +1,4 @@
-/** Where a forward is when its clock runs out (as in http-forward.ts). */
+/** Where a forward (HTTP/1.1 or HTTP/2) is when its clock runs out. */
 export type Phase = 'connect' | 'upload' | 'head' | 'body';
 
 /**

@@ -1,6 +1,6 @@
 import type { AttributeValue } from '@opentelemetry/api';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { Resource } from '@opentelemetry/resources';
+import { sdkSpanField } from './sdk-span-field.js';
 import { TIME_ORIGIN, type SpanRecord } from './span-record.js';
 
 /**
@@ -171,50 +171,12 @@ function writeSpanField(span: SpanRecord): void {
   close(at, 2);
 }
 
-/**
- * The span as the SDK's serializer writes it, for values gw's writer does not know: its batch of
- * one span, from which the span's field is cut (the request's first resource_spans, its first
- * scope_spans, the span field in it).
- */
+/** The span as the SDK's serializer writes it, for values gw's writer does not know. */
 function writeSdkSpanField(span: SpanRecord): void {
-  const request = ProtobufTraceSerializer.serializeRequest([span]);
-  if (!request) throw new Error('the OpenTelemetry serializer wrote nothing for a span');
-  const resourceSpans = fieldOf(request, 0, request.length, 1);
-  const scopeSpans = fieldOf(request, resourceSpans.body, resourceSpans.end, 2);
-  const field = fieldOf(request, scopeSpans.body, scopeSpans.end, 2);
-  ensure(field.end - field.start);
-  buf.set(request.subarray(field.start, field.end), pos);
-  pos += field.end - field.start;
-}
-
-/** The first length-delimited field `number` between `from` and `to`: where it starts, its body, its end. */
-function fieldOf(bytes: Uint8Array, from: number, to: number, number: number) {
-  let at = from;
-  while (at < to) {
-    const start = at;
-    const key = readVarint(bytes, at);
-    at = key.next;
-    const type = key.value & 7;
-    if (type === 0) at = readVarint(bytes, at).next;
-    else if (type === 1) at += 8;
-    else if (type === 5) at += 4;
-    else {
-      const length = readVarint(bytes, at);
-      const end = length.next + length.value;
-      if (key.value >>> 3 === number) return { start, body: length.next, end };
-      at = end;
-    }
-  }
-  throw new Error(`no field ${number} in the OpenTelemetry serializer's bytes`);
-}
-
-function readVarint(bytes: Uint8Array, at: number): { value: number; next: number } {
-  let value = 0;
-  for (let shift = 0; ; shift += 7) {
-    const byte = bytes[at++]!;
-    value += (byte & 0x7f) * 2 ** shift;
-    if (byte < 0x80) return { value, next: at };
-  }
+  const field = sdkSpanField(span);
+  ensure(field.length);
+  buf.set(field, pos);
+  pos += field.length;
 }
 
 /**
