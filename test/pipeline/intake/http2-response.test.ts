@@ -20,25 +20,24 @@ afterEach(async () => {
 
 type Trailers = OutgoingHttpHeaders | ReadonlyArray<[string, string]>;
 
-/** Serves one answer whose body is followed by `trailers`, and returns what the client received. */
-async function trailersReceived(trailers: Trailers): Promise<http2.IncomingHttpHeaders> {
+/**
+ * Serves one answer written by `answer` on gw's HTTP/2 server, requests it with Node's client and
+ * returns what `read` takes from the client's stream.
+ */
+async function exchange<T>(
+  answer: (res: ServerResponse) => void,
+  read: (stream: http2.ClientHttp2Stream, resolve: (value: T) => void) => void,
+): Promise<T> {
   const server = createCleartextHttp2();
   servers.push(server);
-  server.on('request', (_req, res: ServerResponse) => {
-    res.writeHead(200, ['content-type', 'application/grpc']);
-    res.write('body');
-    res.addTrailers(trailers);
-    res.end();
-  });
+  server.on('request', (_req, res: ServerResponse) => answer(res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const session = http2.connect(`http://127.0.0.1:${port}`);
   try {
-    return await new Promise((resolve, reject) => {
+    return await new Promise<T>((resolve, reject) => {
       const stream = session.request({ ':path': '/' });
-      let received: http2.IncomingHttpHeaders = {};
-      stream.on('trailers', (fields) => (received = fields));
-      stream.on('end', () => resolve(received));
+      read(stream, resolve);
       stream.on('error', reject);
       stream.resume();
     });
@@ -47,27 +46,32 @@ async function trailersReceived(trailers: Trailers): Promise<http2.IncomingHttpH
   }
 }
 
+/** Serves one answer whose body is followed by `trailers`, and returns what the client received. */
+function trailersReceived(trailers: Trailers): Promise<http2.IncomingHttpHeaders> {
+  return exchange(
+    (res) => {
+      res.writeHead(200, ['content-type', 'application/grpc']);
+      res.write('body');
+      res.addTrailers(trailers);
+      res.end();
+    },
+    (stream, resolve) => {
+      let received: http2.IncomingHttpHeaders = {};
+      stream.on('trailers', (fields) => (received = fields));
+      stream.on('end', () => resolve(received));
+    },
+  );
+}
+
 /** Serves one answer whose head is written by `write`, and returns the head the client received. */
-async function headReceived(write: (res: ServerResponse) => void): Promise<http2.IncomingHttpHeaders> {
-  const server = createCleartextHttp2();
-  servers.push(server);
-  server.on('request', (_req, res: ServerResponse) => {
-    write(res);
-    res.end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const session = http2.connect(`http://127.0.0.1:${port}`);
-  try {
-    return await new Promise((resolve, reject) => {
-      const stream = session.request({ ':path': '/' });
-      stream.on('response', (head) => resolve(head));
-      stream.on('error', reject);
-      stream.resume();
-    });
-  } finally {
-    session.destroy();
-  }
+function headReceived(write: (res: ServerResponse) => void): Promise<http2.IncomingHttpHeaders> {
+  return exchange(
+    (res) => {
+      write(res);
+      res.end();
+    },
+    (stream, resolve) => stream.on('response', (head) => resolve(head)),
+  );
 }
 
 /** The received fields without Node's sensitive-headers marker. */
