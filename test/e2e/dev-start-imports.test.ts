@@ -25,7 +25,11 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-async function modulesLoadedBy(name: string, config: object): Promise<string[]> {
+async function modulesLoadedBy(
+  name: string,
+  config: object,
+  whileUp: (origin: string) => Promise<void> = async () => {},
+): Promise<string[]> {
   const file = path.join(dir, `${name}.config.json`);
   await writeFile(file, JSON.stringify(config));
   const trace = path.join(dir, `${name}.modules.json`);
@@ -36,6 +40,7 @@ async function modulesLoadedBy(name: string, config: object): Promise<string[]> 
   );
   try {
     await gw.waitForOutput(/gw listening on/);
+    await whileUp(`http://127.0.0.1:${port}`);
   } finally {
     await gw.stop();
   }
