@@ -120,6 +120,32 @@ describe('rate-limit policy', () => {
     expect((await hit(p, { headers: { 'x-tenant': 'b' } })).passed).toBe(true);
   });
 
+  it('keeps a budget per caller for long header values and many callers alike, and names the caller when it refuses', async () => {
+    const p = policyFor(
+      { routes: [{ name: 'r', path: '/r', rateLimit: { limit: 1, window: '1m', by: 'header:X-Tenant' } }] },
+      'r',
+    );
+    const long = `t${'x'.repeat(600)}`;
+    expect((await hit(p, { headers: { 'x-tenant': long } })).passed).toBe(true);
+    const refused = await hit(p, { headers: { 'x-tenant': long } });
+    expect(refused.passed).toBe(false);
+    expect(refused.ctx.outcome.reason).toMatch(new RegExp(`^${long} used 1/1`));
+    expect((await hit(p, { headers: { 'x-tenant': `${long}y` } })).passed).toBe(true);
+    // More callers than the policy remembers keys for: each still has its own budget.
+    const byIp = policyFor(
+      { routes: [{ name: 'ip', path: '/ip', rateLimit: { limit: 1, window: '1m' } }] },
+      'ip',
+    );
+    for (let i = 0; i < 10_050; i++) {
+      const clientIp = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+      expect((await hit(byIp, { clientIp })).passed).toBe(true);
+    }
+    expect((await hit(byIp, { clientIp: '10.0.0.0' })).passed).toBe(false);
+    expect((await hit(byIp, { clientIp: '10.0.39.65' })).ctx.outcome.reason).toMatch(
+      /^10\.0\.39\.65 used 1\/1/,
+    );
+  });
+
   it('applies several limits at once and reports the tightest', async () => {
     const p = policyFor(
       {

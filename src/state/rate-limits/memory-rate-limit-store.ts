@@ -78,44 +78,18 @@ export function createMemoryRateLimitStore(options: MemoryRateLimitStoreOptions 
     consume(key, rules) {
       const t = now();
       expireOldest(t);
-      const keys = rules.map((rule) => ruleKey(key, rule));
+      // One rule (most routes): no arrays between reading the TAT and the decision.
+      if (rules.length === 1) return Promise.resolve([decideOne(keyOf(key, rules[0]!), rules[0]!, t)]);
+      const keys = rules.map((rule) => keyOf(key, rule));
       const before = keys.map((k) => Math.max(tats.get(k) ?? t, t));
       const fits = rules.map(
         (rule, i) => before[i]! + rule.windowMs / rule.limit - t <= rule.windowMs + EPSILON,
       );
       const allowed = fits.every(Boolean);
       const decisions = rules.map((rule, i): RateLimitDecision => {
-        const interval = rule.windowMs / rule.limit;
         const tat = before[i]!;
-        if (!allowed) {
-          return fits[i]
-            ? {
-                allowed: true,
-                limit: rule.limit,
-                remaining: left(rule, tat - t, interval),
-                resetMs: tat - t,
-                retryAfterMs: 0,
-              }
-            : {
-                allowed: false,
-                limit: rule.limit,
-                remaining: 0,
-                resetMs: tat - t,
-                retryAfterMs: Math.max(0, tat + interval - rule.windowMs - t),
-              };
-        }
-        const next = tat + interval;
-        const k = keys[i]!;
-        tats.delete(k);
-        if (tats.size >= maxEntries) evict();
-        tats.set(k, next);
-        return {
-          allowed: true,
-          limit: rule.limit,
-          remaining: left(rule, next - t, interval),
-          resetMs: next - t,
-          retryAfterMs: 0,
-        };
+        if (!allowed) return fits[i] ? standing(rule, tat, t) : refused(rule, tat, t);
+        return admit(keys[i]!, rule, tat, t);
       });
       return Promise.resolve(decisions);
     },
@@ -129,6 +103,74 @@ export function createMemoryRateLimitStore(options: MemoryRateLimitStoreOptions 
     const first = tats.keys().next();
     if (!first.done) tats.delete(first.value);
   }
+
+  /** One rule's check: refused, or admitted with its TAT pushed by one interval. */
+  function decideOne(k: string, rule: RateLimitRule, t: number): RateLimitDecision {
+    const tat = Math.max(tats.get(k) ?? t, t);
+    return tat + rule.windowMs / rule.limit - t <= rule.windowMs + EPSILON
+      ? admit(k, rule, tat, t)
+      : refused(rule, tat, t);
+  }
+
+  /** Spends one request of the rule: the TAT moves on and the entry becomes the newest. */
+  function admit(k: string, rule: RateLimitRule, tat: number, t: number): RateLimitDecision {
+    const interval = rule.windowMs / rule.limit;
+    const next = tat + interval;
+    tats.delete(k);
+    if (tats.size >= maxEntries) evict();
+    tats.set(k, next);
+    return {
+      allowed: true,
+      limit: rule.limit,
+      remaining: left(rule, next - t, interval),
+      resetMs: next - t,
+      retryAfterMs: 0,
+    };
+  }
+}
+
+/**
+ * The counter's key of one caller under one rule (ruleKey), kept per rule while the same caller
+ * keys come back: building and hashing a new string on every request cost more than the GCRA
+ * itself. A caller key the middleware hands over again is the same string, its hash computed
+ * once. Bounded (many callers start the memo over; long keys are not kept): it only saves work.
+ */
+const ruleKeys = new WeakMap<RateLimitRule, Map<string, string>>();
+const RULE_KEYS_KEPT = 10_000;
+const RULE_KEY_KEPT_CHARS = 512;
+function keyOf(key: string, rule: RateLimitRule): string {
+  let kept = ruleKeys.get(rule);
+  if (kept === undefined) ruleKeys.set(rule, (kept = new Map()));
+  let full = kept.get(key);
+  if (full === undefined) {
+    full = ruleKey(key, rule);
+    if (key.length > RULE_KEY_KEPT_CHARS) return full;
+    if (kept.size >= RULE_KEYS_KEPT) kept.clear();
+    kept.set(key, full);
+  }
+  return full;
+}
+
+/** A rule that would have passed, when another rule of the same check refused (nothing spent). */
+function standing(rule: RateLimitRule, tat: number, t: number): RateLimitDecision {
+  return {
+    allowed: true,
+    limit: rule.limit,
+    remaining: left(rule, tat - t, rule.windowMs / rule.limit),
+    resetMs: tat - t,
+    retryAfterMs: 0,
+  };
+}
+
+function refused(rule: RateLimitRule, tat: number, t: number): RateLimitDecision {
+  const interval = rule.windowMs / rule.limit;
+  return {
+    allowed: false,
+    limit: rule.limit,
+    remaining: 0,
+    resetMs: tat - t,
+    retryAfterMs: Math.max(0, tat + interval - rule.windowMs - t),
+  };
 }
 
 /** Requests that would still pass now, given how far ahead the TAT is. */
