@@ -29,7 +29,8 @@ export function generateKeyId(): string {
 
 /**
  * A fast hash is enough: keys carry 256 random bits, so there is nothing to brute-force. Lookups
- * go by this hash, so their timing depends on the hash and reveals nothing about stored keys.
+ * go by this hash, so their timing depends on the hash and reveals nothing about stored keys (the
+ * memo of presented keys below only answers faster for a key that was already accepted).
  */
 export function hashApiKey(key: string): string {
   // One-shot hash: runs on every request with an API key, about 3× cheaper than createHash().
@@ -57,14 +58,35 @@ export function mintApiKey(input: NewApiKey, nowMs: number): { key: string; reco
   return { key, record };
 }
 
+/**
+ * Hashes of keys that matched a record, by the key as presented: a client sends the same key with
+ * every request, and hashing it each time was the auth policy's largest cost. In memory only
+ * (keys.json keeps hashes alone); a store starts a new one whenever it reloads its records.
+ */
+export type PresentedKeyHashes = Map<string, string>;
+
+/** Presented keys remembered at most: beyond, the memo starts over (it only saves hashing). */
+const PRESENTED_KEYS_KEPT = 1_000;
+
 /** A presented key against the records by hash: unknown, revoked, expired, or the record. */
 export function lookupApiKey(
   byHash: ReadonlyMap<string, ApiKeyRecord>,
   key: string,
   nowMs: number,
+  hashes?: PresentedKeyHashes,
 ): ApiKeyLookup {
-  const record = byHash.get(hashApiKey(key));
-  if (!record) return { ok: false, reason: 'unknown' };
+  let hash = hashes?.get(key);
+  let record = hash === undefined ? undefined : byHash.get(hash);
+  if (!record) {
+    hash = hashApiKey(key);
+    record = byHash.get(hash);
+    if (!record) return { ok: false, reason: 'unknown' };
+    // Only keys that match a record are kept, so unknown keys cannot fill the memo.
+    if (hashes) {
+      if (hashes.size >= PRESENTED_KEYS_KEPT) hashes.clear();
+      hashes.set(key, hash);
+    }
+  }
   if (record.revokedAt !== undefined) return { ok: false, reason: 'revoked' };
   if (record.expiresAt !== undefined && Date.parse(record.expiresAt) <= nowMs)
     return { ok: false, reason: 'expired' };

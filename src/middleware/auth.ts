@@ -74,13 +74,10 @@ export const createAuthPolicy: PolicyFactory = (route, build) => {
 
   const keyIdentity = (record: ApiKeyRecord): Identity => {
     keys.touch(record.id);
-    return {
-      kind: 'apiKey',
-      id: record.id,
-      name: record.name,
-      scopes: record.scopes,
-      ...(record.tier ? { tier: record.tier } : {}),
-    };
+    const identity: Identity = { kind: 'apiKey', id: record.id, name: record.name, scopes: record.scopes };
+    // Set only when the key has one (an absent tier, not `tier: undefined`), without a spread.
+    if (record.tier) identity.tier = record.tier;
+    return identity;
   };
 
   const refuseKey = (ctx: GatewayContext, found: Exclude<ApiKeyLookup, { ok: true }>): never => {
@@ -125,8 +122,9 @@ export const createAuthPolicy: PolicyFactory = (route, build) => {
   };
 
   const admit = (ctx: GatewayContext, credential: Credential, identity: Identity, next: Next) => {
-    const missing = scopes.length === 0 ? [] : scopes.filter((scope) => !identity.scopes.includes(scope));
-    if (missing.length > 0) {
+    const missing =
+      scopes.length === 0 ? undefined : scopes.filter((scope) => !identity.scopes.includes(scope));
+    if (missing !== undefined && missing.length > 0) {
       const header = challenge(credential.method, keyHeader, {
         error: 'insufficient_scope',
         scope: scopes.join(' '),

@@ -3,7 +3,12 @@ import { z } from 'zod';
 import { GatewayError } from '../../errors.js';
 import type { EventStream } from '../../events/event-stream.js';
 import type { ApiKeyLookup, ApiKeyRecord, KeyStore, NewApiKey } from '../types.js';
-import { lookupApiKey, mintApiKey, storedKeySchema } from '../../identity/api-key-format.js';
+import {
+  lookupApiKey,
+  mintApiKey,
+  storedKeySchema,
+  type PresentedKeyHashes,
+} from '../../identity/api-key-format.js';
 import { ensureStateDir, readStateFile, withFileLock, writeStateFile } from '../../identity/state-files.js';
 import { throttledRefresh } from '../../identity/throttled-refresh.js';
 import { watchStateFile } from '../../identity/watch-state-file.js';
@@ -28,10 +33,12 @@ export interface FileKeyStoreOptions {
 interface View {
   byHash: Map<string, ApiKeyRecord>;
   records: ApiKeyRecord[];
+  /** Presented keys already hashed, for this view only: a reload starts it empty. */
+  hashes: PresentedKeyHashes;
 }
 
 function indexRecords(records: ApiKeyRecord[]): View {
-  return { records, byHash: new Map(records.map((record) => [record.hash, record])) };
+  return { records, byHash: new Map(records.map((record) => [record.hash, record])), hashes: new Map() };
 }
 
 /** API keys in `<stateDir>/keys.json`: hashed, atomic, owner-only, followed live by the gateway. */
@@ -109,7 +116,7 @@ export async function createFileKeyStore(options: FileKeyStoreOptions): Promise<
     },
 
     find(key): ApiKeyLookup {
-      return lookupApiKey(view.byHash, key, now());
+      return lookupApiKey(view.byHash, key, now(), view.hashes);
     },
 
     refresh: refreshSoon,

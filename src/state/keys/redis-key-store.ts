@@ -1,6 +1,11 @@
 import { GatewayError } from '../../errors.js';
 import type { EventStream } from '../../events/event-stream.js';
-import { lookupApiKey, mintApiKey, storedKeySchema } from '../../identity/api-key-format.js';
+import {
+  lookupApiKey,
+  mintApiKey,
+  storedKeySchema,
+  type PresentedKeyHashes,
+} from '../../identity/api-key-format.js';
 import { throttledRefresh } from '../../identity/throttled-refresh.js';
 import type { ApiKeyLookup, ApiKeyRecord, KeyStore, NewApiKey } from '../types.js';
 import type { RedisConnection } from '../redis/redis-client.js';
@@ -37,6 +42,8 @@ export interface RedisKeyStoreOptions {
 
 interface View {
   byHash: Map<string, ApiKeyRecord>;
+  /** Presented keys already hashed, for this view only: a reload starts it empty. */
+  hashes: PresentedKeyHashes;
 }
 
 export async function createRedisKeyStore(options: RedisKeyStoreOptions): Promise<KeyStore> {
@@ -74,7 +81,10 @@ export async function createRedisKeyStore(options: RedisKeyStoreOptions): Promis
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   };
 
-  const index = (records: ApiKeyRecord[]): View => ({ byHash: new Map(records.map((r) => [r.hash, r])) });
+  const index = (records: ApiKeyRecord[]): View => ({
+    byHash: new Map(records.map((r) => [r.hash, r])),
+    hashes: new Map(),
+  });
   let view = index(await readRecords());
   let refreshing: Promise<void> | undefined;
   let again = false;
@@ -162,7 +172,7 @@ export async function createRedisKeyStore(options: RedisKeyStoreOptions): Promis
     },
 
     find(key): ApiKeyLookup {
-      return lookupApiKey(view.byHash, key, now());
+      return lookupApiKey(view.byHash, key, now(), view.hashes);
     },
 
     refresh: refreshSoon,

@@ -84,6 +84,21 @@ describe('file key store', () => {
     await store.close();
   });
 
+  it('refuses a key it accepted a moment before, once revoked here or by another process', async () => {
+    const store = await createFileKeyStore({ stateDir: dir, watch: true });
+    const cli = await createFileKeyStore({ stateDir: dir });
+    const a = await store.create({ name: 'a', scopes: [] });
+    const b = await store.create({ name: 'b', scopes: [] });
+    expect(store.find(a.key).ok).toBe(true);
+    expect(store.find(b.key).ok).toBe(true);
+    await store.revoke(a.record.id);
+    expect(store.find(a.key)).toEqual({ ok: false, reason: 'revoked' });
+    await cli.revoke(b.record.id);
+    await waitFor(() => !store.find(b.key).ok, 1000);
+    expect(store.find(b.key)).toEqual({ ok: false, reason: 'revoked' });
+    await Promise.all([store.close(), cli.close()]);
+  });
+
   it('says GW_KEY_NOT_FOUND for an unknown id and writes nothing', async () => {
     const store = await createFileKeyStore({ stateDir: dir });
     const error = await errorOf(store.revoke('key_nope'));
