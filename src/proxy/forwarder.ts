@@ -4,6 +4,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { createProxyServer } from 'http-proxy-3';
 import type { Forwarder } from './forwarder-types.js';
 import { forwardHttp } from './http-forward.js';
+import { carriedByUndici, forwardWithUndici } from './undici-forward.js';
 import { createHttp2Forward } from './http2-forward.js';
 import { createHttp2Sessions } from './http2-sessions.js';
 import { connectOptions } from './keep-alive-agent.js';
@@ -54,7 +55,9 @@ export function createForwarder(): Forwarder {
     web: (ctx, pool, target, mode) =>
       pool.protocol === 'http2' || pool.protocol === 'grpc'
         ? forwardHttp2(ctx, pool, target, mode)
-        : forwardHttp(ctx, pool, target, mode),
+        : carriedByUndici(ctx, target, mode)
+          ? forwardWithUndici(ctx, pool, target, mode, forwardHttp)
+          : forwardHttp(ctx, pool, target, mode),
 
     ws(req, socket, head, pool, target, refuse, options = {}) {
       const timeoutMs = options.timeoutMs ?? pool.timeoutMs;

@@ -109,7 +109,7 @@ export function forwardHttp(
           if (res.headersSent) {
             // Too late for an error answer: the client's response is cut, the upstream's too.
             markOutcome(ctx, 'reason', error.message);
-            finish('failed');
+            if (finish('failed')) resolve(undefined);
             res.destroy();
           } else fail(error);
           proxyReq.destroy();

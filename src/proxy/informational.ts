@@ -1,4 +1,4 @@
-import type { IncomingMessage, InformationEvent, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InterimWriter } from '../pipeline/intake/http2-response.js';
 import { hopByHopNames } from './forward-headers.js';
 
@@ -10,7 +10,14 @@ import { hopByHopNames } from './forward-headers.js';
  * way Node's own writeContinue/writeEarlyHints do, so any 1xx and any header (several Link lines,
  * odd but valid values that writeEarlyHints' own check refuses) goes through as sent.
  */
-export function relayInformation(req: IncomingMessage, res: ServerResponse, info: InformationEvent): void {
+/** What either client reports of an interim answer (Node's 'information' event has these fields). */
+export interface Interim {
+  readonly statusCode: number;
+  readonly statusMessage: string;
+  readonly rawHeaders: readonly string[];
+}
+
+export function relayInformation(req: IncomingMessage, res: ServerResponse, info: Interim): void {
   // An HTTP/2 client gets it as an interim HEADERS frame, written by its response adapter.
   if ('writeInterim' in res) {
     (res as ServerResponse & InterimWriter).writeInterim(info.statusCode, info.rawHeaders);

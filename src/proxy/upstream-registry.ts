@@ -6,6 +6,7 @@ import { createUpstreamPool, targetKey } from './upstream-pool.js';
 import type { PoolTargetInit } from './upstream-pool.js';
 import { startHealthChecks } from './health-check.js';
 import { createKeepAliveAgent, retireAgent } from './keep-alive-agent.js';
+import { retireUndiciPools } from './undici-pools.js';
 import { changeHealth, createHealthRecord } from './target-health.js';
 import { createUpstreamTlsFactory, targetTls, type UpstreamTls } from './upstream-tls.js';
 import { serviceTlsFiles } from './upstream-tls-files.js';
@@ -128,7 +129,10 @@ export function createUpstreamRegistry(
       for (const serviceAgents of agents.values()) {
         for (const shared of serviceAgents.values()) {
           shared.users--;
-          if (shared.users === 0) retireAgent(shared.agent);
+          if (shared.users === 0) {
+            retireAgent(shared.agent);
+            retireUndiciPools(shared.agent);
+          }
         }
       }
     },

@@ -38,6 +38,10 @@ setTimeout(() => console.log('done'), 200);
       bundle: true,
       platform: 'node',
       format: 'esm',
+      // undici is CommonJS and requires Node's built-ins: the bundle needs a `require`.
+      banner: {
+        js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+      },
       logLevel: 'silent',
     });
     // The registry is never closed: only unref'd timers and sockets let this process end.
