@@ -18,9 +18,22 @@ export const HOP_BY_HOP: readonly string[] = [
 
 export const hopByHopNames: ReadonlySet<string> = new Set(HOP_BY_HOP);
 
+/** Connection values, as commonly spelled, whose tokens are all hop-by-hop names or `close`. */
+const onlyHopByHop: ReadonlySet<string> = new Set([
+  'keep-alive',
+  'Keep-Alive',
+  'close',
+  'Close',
+  'upgrade',
+  'Upgrade',
+]);
+
 /** The header names a Connection header lists (hop-by-hop for this connection), lower-cased. */
 export function namedInConnection(connection: unknown): Set<string> | undefined {
   if (typeof connection !== 'string' || connection.length === 0) return undefined;
+  // What nearly every client and server sends names no header beyond the hop-by-hop list
+  // (Keep-Alive is on it): no Set to build twice a request.
+  if (onlyHopByHop.has(connection)) return undefined;
   const names = new Set<string>();
   for (const token of connection.split(',')) {
     const name = token.trim().toLowerCase();
