@@ -76,7 +76,8 @@ async function main() {
     printTable(running, samples, skipped);
   } finally {
     stopAll();
-    await rm(workDir, { recursive: true, force: true });
+    // A stopped gw may still be writing its state folder for a moment (ENOTEMPTY otherwise).
+    await rm(workDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }
 
