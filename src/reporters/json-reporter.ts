@@ -1,6 +1,6 @@
 import { formatError } from '../errors.js';
 import type { EventStream } from '../events/event-stream.js';
-import type { GatewayEvent, RequestFinished } from '../events/gateway-events.js';
+import type { GatewayEvent, RequestFinished, RequestOutcome } from '../events/gateway-events.js';
 
 /**
  * JSON lines (`--log-format json`): one object per event, request lines with the request id,
@@ -44,17 +44,65 @@ const jsonText = (json: string) =>
  */
 export function requestLine(event: RequestFinished): string {
   let line = `{"time":"${timeOf(event.at)}","event":"request","id":"${event.id}","method":"${event.method}","path":${quote(event.path)},"status":${event.status}`;
-  if (event.routeId !== undefined) line += `,"routeId":${quote(event.routeId)}`;
-  if (event.service !== undefined) line += `,"service":${quote(event.service)}`;
-  if (event.target !== undefined) line += `,"target":${quote(event.target)}`;
+  line += routeFields(event);
   if (event.upstreamUrl !== undefined) line += `,"upstreamUrl":${quote(event.upstreamUrl)}`;
   line += `,"clientIp":"${event.clientIp}"`;
   if (event.caller !== undefined) line += `,"caller":${quote(event.caller)}`;
   // 32 hex digits (src/observe/trace/): nothing to escape.
   if (event.traceId !== undefined) line += `,"traceId":"${event.traceId}"`;
-  line += `,"outcome":${jsonText(str(event.outcome))},"durationMs":${round(event.durationMs)}`;
-  if (event.upstreamMs !== undefined) line += `,"upstreamMs":${round(event.upstreamMs)}`;
+  line += `,"outcome":${outcomeJson(event.outcome)},"durationMs":${hundredths(event.durationMs)}`;
+  if (event.upstreamMs !== undefined) line += `,"upstreamMs":${hundredths(event.upstreamMs)}`;
   return line + '}';
+}
+
+interface RouteFields {
+  readonly service: string | undefined;
+  readonly target: string | undefined;
+  readonly text: string;
+}
+
+/** Written route fields by route id: the same route, service and target on request after request. */
+const routeTexts = new Map<string, RouteFields>();
+const ROUTE_TEXTS_KEPT = 256;
+
+/** `,"routeId":…,"service":…,"target":…` (those present), made once per route and target. */
+function routeFields(event: RequestFinished): string {
+  const { routeId, service, target } = event;
+  if (routeId === undefined) return fieldsText(routeId, service, target);
+  const kept = routeTexts.get(routeId);
+  if (kept !== undefined && kept.service === service && kept.target === target) return kept.text;
+  const text = fieldsText(routeId, service, target);
+  if (routeTexts.size >= ROUTE_TEXTS_KEPT) routeTexts.clear();
+  routeTexts.set(routeId, { service, target, text });
+  return text;
+}
+
+function fieldsText(routeId: string | undefined, service: string | undefined, target: string | undefined) {
+  let text = '';
+  if (routeId !== undefined) text += `,"routeId":${quote(routeId)}`;
+  if (service !== undefined) text += `,"service":${quote(service)}`;
+  if (target !== undefined) text += `,"target":${quote(target)}`;
+  return text;
+}
+
+/**
+ * The outcome as JSON.stringify writes it (same keys in the same order, same numbers), without
+ * its generic walk for the flat outcomes of almost every request (a limit's remainder, a cache
+ * result); anything nested (OpenAPI drift) goes the general way.
+ */
+function outcomeJson(outcome: RequestOutcome): string {
+  let text = '';
+  for (const key in outcome) {
+    const value: unknown = outcome[key as keyof RequestOutcome];
+    let json: string;
+    if (typeof value === 'number') json = Number.isFinite(value) ? String(value) : 'null';
+    else if (typeof value === 'boolean') json = value ? 'true' : 'false';
+    else if (typeof value === 'string') json = quote(value);
+    else if (value === undefined) continue;
+    else return jsonText(str(outcome));
+    text += `${text === '' ? '' : ','}${quote(key)}:${json}`;
+  }
+  return `{${text}}`;
 }
 
 function toRecord(event: GatewayEvent): Record<string, unknown> | undefined {
@@ -85,6 +133,21 @@ function toRecord(event: GatewayEvent): Record<string, unknown> | undefined {
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
+
+/**
+ * `String(round(ms))` from integers: the double nearest n/100 prints as n/100's shortest decimal,
+ * so whole part, point and one or two digits give the same text without V8's float printing
+ * (the costliest part of a request line). Anything odd (negative, huge, NaN) goes the usual way.
+ */
+function hundredths(ms: number): string {
+  const n = Math.round(ms * 100);
+  if (!(n >= 0 && n < 1e15)) return String(n / 100);
+  const whole = Math.floor(n / 100);
+  const cents = n - whole * 100;
+  if (cents === 0) return String(whole);
+  if (cents % 10 === 0) return `${whole}.${cents / 10}`;
+  return `${whole}.${cents < 10 ? '0' : ''}${cents}`;
+}
 
 // Lines of one millisecond share their timestamp: format it once.
 let lastAt = Number.NaN;
