@@ -68,34 +68,61 @@ function setHead(
 const RELAY_SLACK = 1024 * 1024;
 
 /**
+ * What relays an answer's body (the forward): the client's response, the upstream's trailers once
+ * they came, and the idle clock that each chunk and drain restarts.
+ */
+export interface Relay {
+  readonly res: ServerResponse;
+  trailers: Http2Headers | undefined;
+  touch(): void;
+}
+
+/** Where a relayed stream's listeners find their relay (`this` in a listener is the stream). */
+export const RELAY = Symbol('http2 relay');
+export interface RelayedStream extends ClientHttp2Stream {
+  [RELAY]?: Relay;
+}
+
+/**
  * Streams the upstream's body to the client: the client's backpressure pauses the stream (and so,
  * by HTTP/2 flow control, the upstream). The upstream's trailers (gRPC's status) follow the body
  * when the answer is chunked; they are read at the end, so a paused reader loses nothing.
- * `touch` is called on every chunk and drain (the forward's idle clock).
+ * `relay.touch` is called on every chunk and drain (the forward's idle clock). The listeners are
+ * module functions, not closures made per call.
  */
-export function relayHttp2Body(stream: ClientHttp2Stream, res: ServerResponse, touch: () => void): void {
-  let trailers: Http2Headers | undefined;
+export function relayHttp2Body(stream: RelayedStream, relay: Relay): void {
+  stream[RELAY] = relay;
   // on(), not once(): a stream emits each of these once (once() allocates a wrapper per call).
-  stream.on('trailers', (received: Http2Headers) => (trailers = received));
-  const resume = () => {
-    touch();
-    stream.resume();
-  };
-  stream.on('data', (chunk: Buffer) => {
-    touch();
-    // An answer gw ended early (a gRPC deadline) takes no more; the forward resets the stream.
-    if (res.writableEnded) return;
-    // Paused only past RELAY_SLACK, not at the response's 16 KiB mark: a pause per DATA frame
-    // stalls the upstream's window for a round trip each time.
-    if (!res.write(chunk) && res.writableLength >= RELAY_SLACK) {
-      stream.pause();
-      res.once('drain', resume);
-    }
-  });
-  stream.on('end', () => {
-    if (trailers && res.chunkedEncoding) res.addTrailers(trailersFor(trailers));
-    res.end();
-  });
+  stream.on('trailers', onRelayTrailers);
+  stream.on('data', onRelayData);
+  stream.on('end', onRelayEnd);
+}
+
+function onRelayTrailers(this: RelayedStream, received: Http2Headers): void {
+  this[RELAY]!.trailers = received;
+}
+
+function onRelayData(this: RelayedStream, chunk: Buffer): void {
+  const relay = this[RELAY]!;
+  const res = relay.res;
+  relay.touch();
+  // An answer gw ended early (a gRPC deadline) takes no more; the forward resets the stream.
+  if (res.writableEnded) return;
+  // Paused only past RELAY_SLACK, not at the response's 16 KiB mark: a pause per DATA frame
+  // stalls the upstream's window for a round trip each time.
+  if (!res.write(chunk) && res.writableLength >= RELAY_SLACK) {
+    this.pause();
+    res.once('drain', () => {
+      relay.touch();
+      this.resume();
+    });
+  }
+}
+
+function onRelayEnd(this: RelayedStream): void {
+  const { res, trailers } = this[RELAY]!;
+  if (trailers && res.chunkedEncoding) res.addTrailers(trailersFor(trailers));
+  res.end();
 }
 
 /** Policies' response hooks, then the gateway's own headers, over a head given as an object. */

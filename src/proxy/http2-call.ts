@@ -82,7 +82,7 @@ export function startHttp2Call(request: Http2CallRequest, listener: Http2CallLis
     clearTimeout(connectTimer);
     listener.fail(connectFailed ? markRetryable(error) : error, connectFailed);
   };
-  const untrack = upstream.track();
+  upstream.track();
   const connectTimer = setTimeout(() => {
     fail(connectTimeout(target.key, service, request.connectMs), true);
     // A session that cannot connect serves nobody: the next call dials afresh.
@@ -116,8 +116,9 @@ export function startHttp2Call(request: Http2CallRequest, listener: Http2CallLis
     const connect = classifyUpstreamError(cause) === 'connect';
     fail(http2Error(cause, target.key, service, request.timeoutMs), connect);
   });
+  // 'close' comes once: the stream is untracked once.
   stream.on('close', () => {
-    untrack();
+    upstream.untrack();
     if (over) return;
     const reset = Object.assign(new Error('stream closed'), { code: 'ECONNRESET' });
     // A stream the upstream refused before answering never reached its handler: safe elsewhere.

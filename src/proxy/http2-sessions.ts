@@ -23,8 +23,9 @@ export interface Http2Sessions {
 /** A session and how many of gw's streams are open on it. */
 export interface Http2Session {
   readonly session: ClientHttp2Session;
-  /** Call when a stream starts; the returned function when it closes. */
-  track(): () => void;
+  /** Call when a stream starts, and untrack() once when it closes (its 'close' event). */
+  track(): void;
+  untrack(): void;
   /** Runs `callback` once the connection is up (at once when it is): the connect clock stops. */
   whenConnected(callback: () => void): void;
   /** The connection is up: a request needs no connect clock. */
@@ -94,12 +95,9 @@ export function createHttp2Sessions(idleMs = FREE_SOCKET_TIMEOUT_MS): Http2Sessi
       },
       track() {
         if (open++ === 0) session.ref();
-        let closed = false;
-        return () => {
-          if (closed) return;
-          closed = true;
-          if (--open === 0 && !session.destroyed) session.unref();
-        };
+      },
+      untrack() {
+        if (--open === 0 && !session.destroyed) session.unref();
       },
     };
     live.set(key, entry);
