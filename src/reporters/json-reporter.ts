@@ -149,13 +149,24 @@ function hundredths(ms: number): string {
   return `${whole}.${cents < 10 ? '0' : ''}${cents}`;
 }
 
-// Lines of one millisecond share their timestamp: format it once.
+// Lines of one millisecond share their timestamp, and those of one second all but its last
+// digits: the date and time up to the second are formatted once a second, the milliseconds
+// written on (toISOString ends every timestamp in `.sssZ`).
 let lastAt = Number.NaN;
 let lastTime = '';
+let lastSecond = Number.NaN;
+let secondText = '';
+const msText = Array.from({ length: 1000 }, (_, ms) => `${String(ms).padStart(3, '0')}Z`);
 function timeOf(at: number): string {
-  if (at !== lastAt) {
-    lastAt = at;
-    lastTime = new Date(at).toISOString();
+  if (at === lastAt) return lastTime;
+  // A fraction of a millisecond (never from Date.now()) takes the plain way.
+  if (!Number.isInteger(at)) return new Date(at).toISOString();
+  lastAt = at;
+  const ms = at - Math.floor(at / 1000) * 1000;
+  if (at - ms !== lastSecond) {
+    lastSecond = at - ms;
+    secondText = new Date(lastSecond).toISOString().slice(0, -4);
   }
+  lastTime = secondText + msText[ms]!;
   return lastTime;
 }

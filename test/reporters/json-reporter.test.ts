@@ -163,4 +163,37 @@ describe('--log-format json', () => {
       expect(requestLine(event)).toBe(reference(event));
     }
   });
+
+  it("writes each line's time as toISOString does, across milliseconds, seconds, days and years", () => {
+    const base: RequestFinished = {
+      type: 'request-finished',
+      id: 'req-1',
+      at: 0,
+      method: 'GET',
+      path: '/',
+      status: 200,
+      durationMs: 1,
+      clientIp: '127.0.0.1',
+      httpVersion: '1.1',
+      outcome: {},
+    };
+    const times = [
+      Date.UTC(2026, 11, 5, 15, 0, 0, 999),
+      Date.UTC(2026, 11, 5, 15, 0, 1, 0),
+      Date.UTC(2026, 11, 5, 15, 0, 1, 7),
+      Date.UTC(2026, 11, 5, 15, 0, 1, 7),
+      Date.UTC(2026, 11, 5, 15, 0, 1, 70),
+      Date.UTC(2026, 11, 31, 23, 59, 59, 999),
+      Date.UTC(2027, 0, 1, 0, 0, 0, 0),
+      Date.UTC(2026, 11, 5, 15, 0, 1, 8),
+      0,
+      -1,
+      -1_001,
+      1_700_000_000_123.6,
+    ];
+    for (const at of times) {
+      const line = JSON.parse(requestLine({ ...base, at })) as { time: string };
+      expect(line.time).toBe(new Date(at).toISOString());
+    }
+  });
 });
