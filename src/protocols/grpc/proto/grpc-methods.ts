@@ -1,4 +1,5 @@
-import protobuf, { type Method, type Namespace, type Root, type Type } from 'protobufjs';
+import type { Field, Method, Namespace, Root, Service, Type } from 'protobufjs';
+import { protobufjs } from './protobuf-lib.js';
 import { compilePathTemplate, TemplateSyntaxError, type PathTemplate } from './path-template.js';
 
 /** One gRPC method of a loaded proto, with what transcoding needs of it. */
@@ -70,8 +71,9 @@ export function readProtoApi(root: Root): ProtoApi {
   return { methods, bindings, problems };
 }
 
-function servicesOf(namespace: Namespace): protobuf.Service[] {
-  const found: protobuf.Service[] = [];
+function servicesOf(namespace: Namespace): Service[] {
+  const protobuf = protobufjs();
+  const found: Service[] = [];
   for (const nested of namespace.nestedArray) {
     if (nested instanceof protobuf.Service) found.push(nested);
     else if (nested instanceof protobuf.Namespace) found.push(...servicesOf(nested));
@@ -136,7 +138,7 @@ export function missingField(type: Type, fieldPath: string): string | undefined 
     const field = current ? fieldOf(current, names[n]!) : undefined;
     if (!field || !current) return `no field ${names.slice(0, n + 1).join('.')} in ${type.name}`;
     const resolved: unknown = field.resolve().resolvedType;
-    current = resolved instanceof protobuf.Type ? resolved : undefined;
+    current = resolved instanceof protobufjs().Type ? resolved : undefined;
     if (n < names.length - 1 && !current)
       return `no message field ${names.slice(0, n + 1).join('.')} in ${type.name}`;
   }
@@ -144,6 +146,6 @@ export function missingField(type: Type, fieldPath: string): string | undefined 
 }
 
 /** A field by its proto name (snake_case) or its JSON name (lowerCamel). */
-export function fieldOf(type: Type, name: string): protobuf.Field | undefined {
-  return type.fields[name] ?? type.fields[protobuf.util.camelCase(name)];
+export function fieldOf(type: Type, name: string): Field | undefined {
+  return type.fields[name] ?? type.fields[protobufjs().util.camelCase(name)];
 }

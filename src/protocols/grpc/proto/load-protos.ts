@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import protobuf, { type Root } from 'protobufjs';
+import type { Root } from 'protobufjs';
+import { protobufjs } from './protobuf-lib.js';
 import { installWellKnownJson } from './well-known-json.js';
 
 /**
@@ -11,8 +12,6 @@ import { installWellKnownJson } from './well-known-json.js';
  * copies protobufjs ships; the other well-known types (timestamp, duration, struct, wrappers …)
  * come from protobufjs's built-in definitions.
  */
-
-installWellKnownJson();
 
 const protobufDir = path.dirname(createRequire(import.meta.url).resolve('protobufjs/package.json'));
 const shipped = new Set([
@@ -38,7 +37,8 @@ export type ProtoLoad =
 /** Loads and resolves every type; a failure says which file and, for syntax, line:column. */
 export function loadProtos(sources: ProtoSources): ProtoLoad {
   const read = new Set<string>();
-  const root = new protobuf.Root();
+  installWellKnownJson();
+  const root = new (protobufjs().Root)();
   // protobufjs parses each file right after resolving its path (imports after their importer),
   // so the last path resolved is the one a syntax error is in (its message may not say).
   let current = '';

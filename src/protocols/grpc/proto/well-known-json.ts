@@ -1,10 +1,11 @@
-import protobuf, { type IConversionOptions, type Message, type Type } from 'protobufjs';
+import type { IConversionOptions, Message, Type } from 'protobufjs';
+import { protobufjs } from './protobuf-lib.js';
 
 /**
  * The proto3 JSON forms of the well-known types (https://protobuf.dev/programming-guides/json/),
  * which protobufjs leaves as plain messages: Timestamp as RFC 3339 text, Duration as "1.5s",
  * the wrappers (Int64Value …) as their bare value, Struct/Value/ListValue as any JSON, FieldMask
- * as "a.b,c". Installed once in protobufjs's wrapper table, before gw loads a proto; a message
+ * as "a.b,c". Installed once in protobufjs's wrapper table, as gw loads its first proto; a message
  * that already has the message shape (an object) is left to protobufjs as it was.
  */
 
@@ -17,7 +18,7 @@ function install(
   from: (this: Bound, value: unknown) => Message | undefined,
   to: (this: Bound, message: Message, options?: IConversionOptions) => unknown,
 ): void {
-  protobuf.wrappers[`.google.protobuf.${name}`] = {
+  protobufjs().wrappers[`.google.protobuf.${name}`] = {
     fromObject(this: Type, value: Plain) {
       // Already a message (a nested conversion): protobufjs hands it back as it is.
       if (value instanceof this.ctor) return this.fromObject(value);
@@ -34,9 +35,17 @@ const toNumber = (value: unknown): number =>
     ? value
     : typeof value === 'string'
       ? Number(value)
-      : Number(protobuf.util.LongBits.from(value as number).toNumber());
+      : Number(
+          protobufjs()
+            .util.LongBits.from(value as number)
+            .toNumber(),
+        );
+
+let installed = false;
 
 export function installWellKnownJson(): void {
+  if (installed) return;
+  installed = true;
   install(
     'Timestamp',
     function (value) {

@@ -1,6 +1,7 @@
-import protobuf, { type Field, type Type } from 'protobufjs';
+import type { Field, IConversionOptions, Type } from 'protobufjs';
 import { GatewayError } from '../../../errors.js';
 import { fieldOf } from '../proto/grpc-methods.js';
+import { protobufjs } from '../proto/protobuf-lib.js';
 
 /**
  * The proto3 JSON mapping (https://protobuf.dev/programming-guides/json/) on top of protobufjs:
@@ -10,7 +11,7 @@ import { fieldOf } from '../proto/grpc-methods.js';
  * names, 64-bit integers as strings, enums by name and bytes as base64, default values left out.
  */
 
-const toObjectOptions: protobuf.IConversionOptions = {
+const toObjectOptions: IConversionOptions = {
   longs: String,
   enums: String,
   bytes: String,
@@ -67,6 +68,7 @@ const int64Types = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64'])
 
 export function normalizeValue(field: Field, value: unknown, at: string): unknown {
   const resolved: unknown = field.resolvedType;
+  const protobuf = protobufjs();
   if (resolved instanceof protobuf.Type) {
     // Well-known types take their JSON forms (proto/well-known-json.ts): converted here, since a
     // message's fromObject wants an object for each message field.
