@@ -17,7 +17,19 @@ const connectionSpecific = new Set([
 ]);
 
 function allowed(name: string): boolean {
-  return !connectionSpecific.has(name.toLowerCase());
+  return !connectionSpecific.has(lowerCase(name));
+}
+
+/**
+ * A field name in lower case: the name itself when it is already (most are), since toLowerCase()
+ * returns a new copy even then, and a relayed head or trailer section asks for each name twice.
+ */
+function lowerCase(name: string): string {
+  for (let i = 0; i < name.length; i++) {
+    const code = name.charCodeAt(i);
+    if ((code >= 65 && code <= 90) || code > 127) return name.toLowerCase();
+  }
+  return name;
 }
 
 /** Fields that never go in trailers: pseudo-headers and connection-specific ones. */
@@ -94,7 +106,7 @@ export class GatewayHttp2Response
   /** A flat list's fields over those already set: a name listed again adds a value (Set-Cookie). */
   private setListed(list: readonly string[]): void {
     for (let i = 0; i < list.length; i += 2) {
-      const name = list[i]!.toLowerCase();
+      const name = lowerCase(list[i]!);
       if (!allowed(name)) continue;
       const value = list[i + 1]!;
       const previous = listedBefore(list, i, name) ? this.getHeader(name) : undefined;
@@ -113,7 +125,7 @@ export class GatewayHttp2Response
     const fields: Record<string, string | string[]> = {};
     const add = (name: string, value: string | number | readonly string[]) => {
       if (!allowedInTrailers(name)) return;
-      const key = name.toLowerCase();
+      const key = lowerCase(name);
       const values = typeof value === 'object' ? [...value] : [String(value)];
       const previous = fields[key];
       fields[key] =
@@ -133,7 +145,7 @@ export class GatewayHttp2Response
     if (this.headersSent || this.stream.destroyed || this.stream.closed) return false;
     const fields: OutgoingHttpHeaders = { ':status': status };
     for (let i = 0; i < rawHeaders.length; i += 2) {
-      const name = rawHeaders[i]!.toLowerCase();
+      const name = lowerCase(rawHeaders[i]!);
       if (!allowedInTrailers(name)) continue;
       const previous = fields[name];
       fields[name] =
@@ -209,7 +221,7 @@ function isFlatList(headers: OutgoingHttpHeaders | OutgoingHttpHeader[]): header
 function listedBefore(list: readonly string[], end: number, name: string): boolean {
   for (let i = 0; i < end; i += 2) {
     const listed = list[i]!;
-    if (listed.length === name.length && listed.toLowerCase() === name) return true;
+    if (listed.length === name.length && lowerCase(listed) === name) return true;
   }
   return false;
 }
@@ -222,7 +234,7 @@ function withoutConnectionFields(headers: OutgoingHttpHeaders | OutgoingHttpHead
   const object: OutgoingHttpHeaders = {};
   if (Array.isArray(headers)) {
     for (let i = 0; i < headers.length; i += 2) {
-      const name = String(headers[i]).toLowerCase();
+      const name = lowerCase(String(headers[i]));
       if (!allowed(name)) continue;
       const value = headers[i + 1]!;
       const previous = object[name];
