@@ -81,7 +81,8 @@ export function forwardHttp(
     // One timer for the four clocks (forward-clock.ts), as the HTTP/2 forward has: a request
     // would otherwise set and clear a timer per phase.
     const clock = new ForwardClock(ctx.timeoutMs, timeouts.idleMs, onTimeout);
-    const { touch } = clock;
+    // relayBody and the upload call it per chunk, as a function.
+    const touch = () => clock.touch();
     const finish = (outcome: 'ok' | 'connect-failed' | 'failed') => {
       if (done) return false;
       done = true;
