@@ -28,10 +28,10 @@ import {
   http2Headers,
   http2RequestHeaders,
   informationOf,
-  trailersFor,
 } from './http2-headers.js';
 import { http2Error, notGrpcAnswer } from './http2-errors.js';
 import type { Http2Session, Http2Sessions } from './http2-sessions.js';
+import { uploadBody, type Uploader } from './http2-upload.js';
 import { relayInformation } from './informational.js';
 import { timeoutError } from './upstream-head.js';
 import {
@@ -74,17 +74,13 @@ function isGrpcAnswer(received: Http2Headers): boolean {
 }
 
 /**
- * The forward an upstream stream, or a body it uploads, belongs to. The listeners below are
- * module functions that find their forward there through `this` (an emitter calls its listeners
- * with itself as `this`), instead of a dozen closures made for every call. A stream's forward is
- * its answer's relay too (http2-answer.ts), under the same key.
+ * The forward an upstream stream belongs to. The listeners below are module functions that find
+ * their forward there through `this` (an emitter calls its listeners with itself as `this`),
+ * instead of a dozen closures made for every call. A stream's forward is its answer's relay too
+ * (http2-answer.ts), under the same key.
  */
 interface ForwardedStream extends RelayedStream {
   [RELAY]?: Http2Forward;
-}
-const UPLOAD = Symbol('http2 upload');
-interface UploadSource extends Readable {
-  [UPLOAD]?: Http2Forward;
 }
 
 /**
@@ -132,7 +128,7 @@ export function createHttp2Forward(sessions: Http2Sessions) {
 }
 
 /** One call's state, its steps as methods (one object a call rather than a closure per step). */
-class Http2Forward implements Relay {
+class Http2Forward implements Relay, Uploader {
   readonly answer: Promise<UpstreamResponse | undefined>;
   resolve!: (answer: UpstreamResponse | undefined) => void;
   reject!: (error: unknown) => void;
@@ -144,10 +140,6 @@ class Http2Forward implements Relay {
   /** The client's trailers follow a streamed body (not on a gRPC call: see start()). */
   readonly withTrailers: boolean;
   stream!: ForwardedStream;
-  /** What the upload reads (the client's body, or a policy's stream). */
-  source: UploadSource | undefined;
-  /** The source is the client's own body (not a policy's stream). */
-  uploadsClientBody = false;
   /** The upstream's trailers, kept until its body ended (relayHttp2Body). */
   trailers: Http2Headers | undefined = undefined;
   sentAt = 0;
@@ -178,7 +170,7 @@ class Http2Forward implements Relay {
     this.timeouts = mode?.timeouts ?? defaultTimeouts;
     this.clock = new ForwardClock(ctx.timeoutMs, this.timeouts.idleMs, (phase) => this.onTimeout(phase));
     this.hasBody = body !== undefined || clientBody;
-    // A streamed body may end in the client's trailers; they follow it upstream (upload()). A gRPC
+    // A streamed body may end in the client's trailers; they follow it upstream (http2-upload.ts). A gRPC
     // request has none (PROTOCOL-HTTP2.md: "Request → Request-Headers *Length-Prefixed-Message
     // EOS"): its last DATA frame ends the stream, with no wait for trailers and no empty frame.
     this.withTrailers = (clientBody || (body !== undefined && !Buffer.isBuffer(body))) && !grpcCall;
@@ -232,10 +224,10 @@ class Http2Forward implements Relay {
     if (Buffer.isBuffer(body)) {
       stream.end(body);
     } else if (body !== undefined) {
-      this.upload(body, false);
+      uploadBody(this, body, false);
     } else if (this.clientBody) {
-      // A client that breaks off its body mid-way: the upstream stream goes with it (onSourceError).
-      this.upload(this.req, true);
+      // A client that breaks off its body mid-way: the upstream stream goes with it.
+      uploadBody(this, this.req, true);
     }
   }
 
@@ -441,41 +433,9 @@ class Http2Forward implements Relay {
     stream.on('data', onData);
     stream.once('end', onEnd);
   }
-
-  /**
-   * Streams a body upstream (the upstream's flow control pauses the source); each chunk
-   * restarts the upload's idle clock. The client's trailers (a chunked body's last fields)
-   * follow it, also when a policy's stream (bodyLimit's counter) carried the body. Three
-   * listeners rather than pipe(), which adds seven and removes them again on every call.
-   * A source has one set of listeners, for the forward that uploads from it last.
-   */
-  upload(source: UploadSource, clientBody: boolean): void {
-    if (this.withTrailers) this.stream.once('wantTrailers', onWantTrailers);
-    this.source = source;
-    this.uploadsClientBody = clientBody;
-    const listening = source[UPLOAD] !== undefined;
-    source[UPLOAD] = this;
-    if (listening) return;
-    source.on('error', onSourceError);
-    source.on('data', onSourceData);
-    source.on('end', onSourceEnd);
-  }
-
-  uploadChunk(chunk: Buffer): void {
-    const { stream, clock } = this;
-    // A call that keeps sending is not idle, also once the answer started (a gRPC client
-    // stream whose server sent its head first and answers at the end).
-    if (clock.phase === 'upload' || clock.phase === 'body') clock.touch();
-    // A stream reset or closed takes no more; the rest of the body is read and dropped.
-    if (stream.destroyed || stream.writableEnded) return;
-    if (!stream.write(chunk)) {
-      this.source!.pause();
-      stream.once('drain', onUpstreamDrain);
-    }
-  }
 }
 
-// The listeners: `this` is the emitter, its forward hangs on it (RELAY, UPLOAD).
+// The listeners: `this` is the stream, its forward hangs on it (RELAY).
 
 function onRequestSent(this: ForwardedStream): void {
   this[RELAY]!.requestSent();
@@ -496,31 +456,4 @@ function onInformation(this: ForwardedStream, informational: Http2Headers): void
 
 function onResponse(this: ForwardedStream, received: Http2Headers, flags: number): void {
   this[RELAY]!.onResponse(received, flags);
-}
-
-function onWantTrailers(this: ForwardedStream): void {
-  this.sendTrailers(trailersFor(this[RELAY]!.req.trailers));
-}
-
-function onUpstreamDrain(this: ForwardedStream): void {
-  this[RELAY]!.source?.resume();
-}
-
-function onSourceData(this: UploadSource, chunk: Buffer): void {
-  this[UPLOAD]!.uploadChunk(chunk);
-}
-
-function onSourceEnd(this: UploadSource): void {
-  const { stream } = this[UPLOAD]!;
-  if (!stream.destroyed) stream.end();
-}
-
-/**
- * The client broke off its body mid-way: the upstream stream is cancelled. A policy's stream that
- * fails takes the upstream stream down with its error.
- */
-function onSourceError(this: UploadSource, error: Error): void {
-  const forward = this[UPLOAD]!;
-  if (forward.uploadsClientBody) forward.stream.close(NGHTTP2_CANCEL);
-  else forward.stream.destroy(error);
 }
