@@ -127,7 +127,32 @@ function printTable(running, samples, skipped) {
   console.log(
     "\n× bare by CPU: bare proxy CPU per request ÷ this setup's, the throughput ratio the proxy core would give if it had that core to itself (steadier than req/s on a shared machine).",
   );
+  printPaired(running, samples);
   for (const line of skipped) console.log(`\nnot measured: ${line}`);
+}
+
+/**
+ * Each target's ratio repetition by repetition (this row's rep k against its base's rep k, run
+ * minutes apart at most): on a machine whose speed drifts, pairs cancel what the medians of
+ * whole columns do not. Medians of the pairs decide nothing above; they show the spread.
+ */
+function printPaired(running, samples) {
+  const lines = [];
+  for (const r of running) {
+    const target = r.setup.target;
+    const base = target && samples.get(target.of);
+    if (!base) continue;
+    const own = samples.get(r.setup.id);
+    const pairs = own.map((x, i) => [x, base[i]]).filter(([, b]) => b !== undefined);
+    const rps = pairs.map(([x, b]) => x.rps / b.rps);
+    const cpu = pairs.map(([x, b]) => b.cpuUs / x.cpuUs).filter(Number.isFinite);
+    const list = (values) =>
+      `${values.map((v) => v.toFixed(2)).join(', ')} (median ${median(values).toFixed(2)})`;
+    lines.push(
+      `- ${r.setup.id} ÷ ${target.of}: req/s ${list(rps)}${cpu.length ? `; by CPU ${list(cpu)}` : ''}`,
+    );
+  }
+  if (lines.length) console.log(`\nTargets paired per repetition:\n${lines.join('\n')}`);
 }
 
 /** "≥ 0.95 × bare" and whether the medians meet it ("yes (0.97)" / "NO (0.91)"). */
