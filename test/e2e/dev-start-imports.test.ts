@@ -8,8 +8,8 @@ import { freePort } from '../helpers/ports.js';
 
 /**
  * `gw dev` loads the libraries of a feature only when the config uses it (issue 15: first start
- * under 2 s). ajv and yaml are ~150 modules, jose ~50: a config without OpenAPI specs or JWT
- * routes must not wait for them. Each case is a real `gw dev` whose loaded modules are listed
+ * under 2 s). ajv and yaml are ~150 modules, jose ~50, protobufjs ~130 ms: a config without
+ * OpenAPI specs, JWT routes or gRPC protos and health checks must not wait for them. Each case is a real `gw dev` whose loaded modules are listed
  * (test/helpers/module-trace.mjs); the JWT and OpenAPI cases show the list sees both kinds of
  * module (ES for jose, CommonJS for ajv and yaml).
  */
@@ -53,7 +53,7 @@ const packagesIn = (modules: string[]) => new Set(modules.map(packageOf).filter(
 const service = { targets: ['http://127.0.0.1:9'] };
 
 describe('what gw dev imports at start', () => {
-  it('leaves out ajv, yaml and jose when no route uses OpenAPI or JWT', async () => {
+  it('leaves out ajv, yaml, jose and protobufjs when no route uses OpenAPI, JWT or gRPC', async () => {
     const packages = packagesIn(
       await modulesLoadedBy('plain', {
         services: { api: service },
@@ -61,7 +61,8 @@ describe('what gw dev imports at start', () => {
       }),
     );
     expect(packages).toContain('zod');
-    for (const unused of ['ajv', 'ajv-formats', 'yaml', 'jose']) expect(packages).not.toContain(unused);
+    for (const unused of ['ajv', 'ajv-formats', 'yaml', 'jose', 'protobufjs'])
+      expect(packages).not.toContain(unused);
   });
 
   it('imports jose once a route checks tokens', async () => {
