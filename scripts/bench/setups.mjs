@@ -357,7 +357,7 @@ export const setups = withBaseRows(
     ...httpsSetups({ startGw, fourRoutes, measured }),
     ...openapiSetups({ startGw, fourRoutes }),
   ],
-  ['gw', 'chain', 'chain-trace', 'grpc-gw'],
+  ['gw', 'chain', 'chain-trace', 'grpc-gw', 'grpc-stream-gw'],
 );
 
 /** The bench's gRPC upstream (grpc-upstream.mjs), one process shared by the gRPC rows. */
