@@ -1,16 +1,18 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { isGatewayError } from '../../src/errors.js';
 import { createEventStream } from '../../src/events/event-stream.js';
 import { compileRoute } from '../../src/pipeline/compile-route.js';
 import { emptyForwardState } from '../../src/pipeline/forward-state.js';
 import type { GatewayContext } from '../../src/pipeline/types.js';
-import type { ForwardMode, UpstreamResponse } from '../../src/proxy/forwarder.js';
+import { isRetryable, type ForwardMode, type UpstreamResponse } from '../../src/proxy/forwarder.js';
 import type { Target, UpstreamPool } from '../../src/proxy/upstream-types.js';
 import { createUpstreamRegistry } from '../../src/proxy/upstream-registry.js';
 import { startRawUpstream, type RawHandler } from '../helpers/raw-upstream.js';
 import type { useTestServers } from '../helpers/test-servers.js';
+import { freePort, request } from '../helpers/http.js';
 
 // A forward on its own: a real front server hands each request to `forward` with a mode, and
 // the test sees what the forward resolved or rejected with, besides what the client got.
@@ -96,3 +98,20 @@ export const answer =
   (status: number, body: string, extra = ''): RawHandler =>
   (_request, socket) =>
     socket.write(`HTTP/1.1 ${status} X\r\n${extra}Content-Length: ${body.length}\r\n\r\n${body}`);
+
+/** The failures both forwards report alike (http-forward.ts and undici-forward.ts). */
+export function itFailsLikeEveryForward(servers: Servers, forward: Forward): void {
+  it('a refused connection rejects retryable GW_UPSTREAM_UNREACHABLE and counts against the target', async () => {
+    const gw = await front(servers, forward, `http://127.0.0.1:${await freePort()}`, undefined);
+    expect((await request(gw.url, '/api/f')).body).toBe('GW_UPSTREAM_UNREACHABLE');
+    expect(isRetryable(gw.settled[0]!.error)).toBe(true);
+    expect(gw.pool.targets[0]!.inFlight).toBe(0);
+  });
+
+  it('a head timeout rejects GW_UPSTREAM_TIMEOUT (not retryable: the upstream saw the request)', async () => {
+    const up = await rawTarget(servers, () => undefined);
+    const gw = await front(servers, forward, up.url, undefined, 150);
+    expect((await request(gw.url, '/api/g')).body).toBe('GW_UPSTREAM_TIMEOUT');
+    expect(isRetryable(gw.settled[0]!.error)).toBe(false);
+  });
+}

@@ -4,8 +4,13 @@ import { isRetryable, type ForwardMode } from '../../src/proxy/forwarder.js';
 import { forwardHttp } from '../../src/proxy/http-forward.js';
 import type { RawHandler } from '../helpers/raw-upstream.js';
 import { useTestServers } from '../helpers/test-servers.js';
-import { freePort, request } from '../helpers/http.js';
-import { answer, front as frontOf, rawTarget as rawTargetOf } from './forward-front.js';
+import { request } from '../helpers/http.js';
+import {
+  answer,
+  front as frontOf,
+  itFailsLikeEveryForward,
+  rawTarget as rawTargetOf,
+} from './forward-front.js';
 
 const servers = useTestServers();
 const front = (url: string, mode: ForwardMode | undefined, timeoutMs?: number) =>
@@ -13,6 +18,8 @@ const front = (url: string, mode: ForwardMode | undefined, timeoutMs?: number) =
 const rawTarget = (handler: RawHandler) => rawTargetOf(servers, handler);
 
 describe('forwardHttp', () => {
+  itFailsLikeEveryForward(servers, forwardHttp);
+
   it('streams the answer and resolves with nothing once the client response is done', async () => {
     const up = await rawTarget(answer(200, 'hello', 'X-From: up\r\n'));
     const gw = await front(up.url, undefined);
@@ -56,20 +63,6 @@ describe('forwardHttp', () => {
     expect((await request(gw.url, '/api/e')).body).toBe('GW_UPSTREAM_FAILED');
     expect(isRetryable(gw.settled[0]!.error)).toBe(true);
     expect(heads).toEqual([503]);
-  });
-
-  it('a refused connection rejects retryable GW_UPSTREAM_UNREACHABLE and counts against the target', async () => {
-    const gw = await front(`http://127.0.0.1:${await freePort()}`, undefined);
-    expect((await request(gw.url, '/api/f')).body).toBe('GW_UPSTREAM_UNREACHABLE');
-    expect(isRetryable(gw.settled[0]!.error)).toBe(true);
-    expect(gw.pool.targets[0]!.inFlight).toBe(0);
-  });
-
-  it('a head timeout rejects GW_UPSTREAM_TIMEOUT (not retryable: the upstream saw the request)', async () => {
-    const up = await rawTarget(() => undefined);
-    const gw = await front(up.url, undefined, 150);
-    expect((await request(gw.url, '/api/g')).body).toBe('GW_UPSTREAM_TIMEOUT');
-    expect(isRetryable(gw.settled[0]!.error)).toBe(false);
   });
 
   it('a connect timeout (TLS never completes) rejects retryable GW_UPSTREAM_CONNECT_TIMEOUT', async () => {

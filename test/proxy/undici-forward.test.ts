@@ -3,14 +3,19 @@ import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { answerHeadEdits, onAnswerHead, replaceUpstreamBody, sentHeaders } from '../../src/pipeline/hooks.js';
 import type { GatewayContext } from '../../src/pipeline/types.js';
-import { isRetryable, type ForwardMode } from '../../src/proxy/forwarder.js';
+import type { ForwardMode } from '../../src/proxy/forwarder.js';
 import { forwardHttp } from '../../src/proxy/http-forward.js';
 import { carriedByUndici, forwardWithUndici } from '../../src/proxy/undici-forward.js';
 import type { Target, UpstreamPool } from '../../src/proxy/upstream-types.js';
 import { header, type RawHandler } from '../helpers/raw-upstream.js';
 import { useTestServers } from '../helpers/test-servers.js';
-import { freePort, parseRawAnswer, rawExchange, request } from '../helpers/http.js';
-import { answer, front as frontOf, rawTarget as rawTargetOf } from './forward-front.js';
+import { parseRawAnswer, rawExchange, request } from '../helpers/http.js';
+import {
+  answer,
+  front as frontOf,
+  itFailsLikeEveryForward,
+  rawTarget as rawTargetOf,
+} from './forward-front.js';
 
 // The undici forward on its own (its fallback is Node's client, as in forwarder.ts), and the rule
 // that picks it. What the client and the upstream saw is asserted byte for byte where it matters.
@@ -60,6 +65,8 @@ describe('carriedByUndici', () => {
 });
 
 describe('forwardWithUndici', () => {
+  itFailsLikeEveryForward(servers, forward);
+
   it('streams the answer with the gateway headers, and sends the client headers as they came', async () => {
     const up = await rawTarget(answer(200, 'hello', 'X-From: up\r\nConnection: x-hop\r\nX-Hop: 1\r\n'));
     const gw = await front(up.url);
@@ -169,20 +176,6 @@ describe('forwardWithUndici', () => {
       expect(parseRawAnswer(raw).status).toBe(599);
       expect(raw).toContain('\r\nGW_UPSTREAM_BAD_RESPONSE\r\n');
     }
-  });
-
-  it('a refused connection rejects retryable GW_UPSTREAM_UNREACHABLE and counts against the target', async () => {
-    const gw = await front(`http://127.0.0.1:${await freePort()}`);
-    expect((await request(gw.url, '/api/f')).body).toBe('GW_UPSTREAM_UNREACHABLE');
-    expect(isRetryable(gw.settled[0]!.error)).toBe(true);
-    expect(gw.pool.targets[0]!.inFlight).toBe(0);
-  });
-
-  it('a head timeout rejects GW_UPSTREAM_TIMEOUT (not retryable: the upstream saw the request)', async () => {
-    const up = await rawTarget(() => undefined);
-    const gw = await front(up.url, undefined, 150);
-    expect((await request(gw.url, '/api/g')).body).toBe('GW_UPSTREAM_TIMEOUT');
-    expect(isRetryable(gw.settled[0]!.error)).toBe(false);
   });
 
   it('a closed connection before the head rejects GW_UPSTREAM_RESET', async () => {
