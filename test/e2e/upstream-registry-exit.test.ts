@@ -40,7 +40,7 @@ setTimeout(() => console.log('done'), 200);
       format: 'esm',
       // undici is CommonJS and requires Node's built-ins: the bundle needs a `require`.
       banner: {
-        js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        js: "import { createRequire as createBundleRequire } from 'node:module'; const require = createBundleRequire(import.meta.url);",
       },
       logLevel: 'silent',
     });
