@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { GatewayContext } from '../pipeline/types.js';
-import { markOutcome, upstreamBody } from '../pipeline/hooks.js';
+import { upstreamBody } from '../pipeline/hooks.js';
 import { answerTaps, startAnswerTaps } from '../pipeline/answer-tap.js';
 import {
   defaultTimeouts,
@@ -14,37 +14,18 @@ import {
 } from './forwarder-types.js';
 import { declaresBody } from './forward-headers.js';
 import { ForwardClock, type Phase } from './forward-clock.js';
-import {
-  hookedHead,
-  RELAY,
-  relayHttp2Body,
-  writeHttp2Head,
-  type Relay,
-  type RelayedStream,
-} from './http2-answer.js';
-import {
-  endpointOf,
-  http2HeadOf,
-  http2Headers,
-  http2RequestHeaders,
-  informationOf,
-} from './http2-headers.js';
-import { http2Error, notGrpcAnswer } from './http2-errors.js';
+import { RELAY, relayHttp2Body, writeHttp2Head, type Relay, type RelayedStream } from './http2-answer.js';
+import { endpointOf, http2HeadOf, http2RequestHeaders, informationOf } from './http2-headers.js';
+import { notGrpcAnswer } from './http2-errors.js';
 import type { Http2Session, Http2Sessions } from './http2-sessions.js';
 import { uploadBody, type Uploader } from './http2-upload.js';
+import { failBeforeHead, onForwardClose, onForwardTimeout } from './http2-forward-failures.js';
+import { collectAnswer } from './http2-answer-buffer.js';
 import { relayInformation } from './informational.js';
-import { timeoutError } from './upstream-head.js';
-import {
-  classifyUpstreamError,
-  connectTimeout,
-  idleTimeout,
-  requestBodyTimeout,
-  upstreamError,
-} from './upstream-errors.js';
+import { upstreamError } from './upstream-errors.js';
 import type { Target, UpstreamPool } from './upstream-types.js';
 
-const { NGHTTP2_CANCEL, NGHTTP2_DEFAULT_WEIGHT, NGHTTP2_FLAG_END_STREAM, NGHTTP2_REFUSED_STREAM } =
-  http2.constants;
+const { NGHTTP2_CANCEL, NGHTTP2_DEFAULT_WEIGHT, NGHTTP2_FLAG_END_STREAM } = http2.constants;
 
 /**
  * session.request()'s options, one object per combination, with the priority fields it would
@@ -128,7 +109,7 @@ export function createHttp2Forward(sessions: Http2Sessions) {
 }
 
 /** One call's state, its steps as methods (one object a call rather than a closure per step). */
-class Http2Forward implements Relay, Uploader {
+export class Http2Forward implements Relay, Uploader {
   readonly answer: Promise<UpstreamResponse | undefined>;
   resolve!: (answer: UpstreamResponse | undefined) => void;
   reject!: (error: unknown) => void;
@@ -249,57 +230,11 @@ class Http2Forward implements Relay, Uploader {
   }
 
   onTimeout(phase: Phase): void {
-    const { pool, target, timeouts, stream } = this;
-    switch (phase) {
-      case 'connect':
-        // A session that cannot connect serves nobody: the next request dials afresh.
-        if (this.finish('connect-failed'))
-          this.reject(markRetryable(connectTimeout(target.key, pool.name, timeouts.connectMs)));
-        this.upstream.session.destroy();
-        return;
-      case 'upload':
-        // The client's fault, not the target's: the target's health is not charged.
-        if (this.finish('ok')) this.reject(requestBodyTimeout(timeouts.idleMs));
-        stream.close(NGHTTP2_CANCEL);
-        return;
-      case 'head':
-        // Reported by the 'close' listener, which knows whether the client got a head yet.
-        stream.close(NGHTTP2_CANCEL);
-        return;
-      case 'body': {
-        const error = idleTimeout(target.key, pool.name, timeouts.idleMs);
-        if (this.res.headersSent) {
-          // Too late for an error answer: the client's response is cut, the upstream's too.
-          markOutcome(this.ctx, 'reason', error.message);
-          this.finish('failed');
-          this.res.destroy();
-        } else this.fail(error);
-        stream.close(NGHTTP2_CANCEL);
-      }
-    }
+    onForwardTimeout(this, phase);
   }
 
   failBeforeHead(error: unknown): void {
-    const { clock, pool, target, res, stream } = this;
-    const timeoutMs = this.ctx.timeoutMs;
-    // A session that never came up hands its streams ERR_HTTP2_STREAM_CANCEL, caused by the
-    // connect error.
-    const cause = (error as { cause?: unknown } | undefined)?.cause ?? error;
-    const failure = clock.tripped === 'head' ? 'timeout' : classifyUpstreamError(cause);
-    if (!this.finish(failure === 'connect' ? 'connect-failed' : 'failed')) return;
-    if (res.headersSent) {
-      res.destroy();
-      this.resolve(undefined);
-      return;
-    }
-    const gatewayError =
-      clock.tripped === 'head'
-        ? upstreamError(timeoutError(timeoutMs), target.key, pool.name, timeoutMs)
-        : http2Error(cause, target.key, pool.name, timeoutMs);
-    // Never reached the upstream's handler: a connect failure, or a stream refused
-    // (RFC 9113 §8.7), is safe to retry elsewhere whatever the method.
-    const refused = stream.rstCode === NGHTTP2_REFUSED_STREAM;
-    this.reject(failure === 'connect' || refused ? markRetryable(gatewayError) : gatewayError);
+    failBeforeHead(this, error);
   }
 
   onError(error: Error): void {
@@ -311,24 +246,7 @@ class Http2Forward implements Relay, Uploader {
   }
 
   onClose(): void {
-    const { stream } = this;
-    if (this.tracked) {
-      this.tracked = false;
-      this.upstream.untrack();
-    }
-    // Settled already (a retryable status, an answer too big, the client gone): the stream
-    // was closed on purpose.
-    if (this.done || stream.readableEnded) return;
-    const reset = Object.assign(new Error('stream closed'), { code: 'ECONNRESET' });
-    // RST_STREAM(CANCEL) or NO_ERROR before an answer comes as a bare 'close'.
-    if (!this.responded) return this.failBeforeHead(reset);
-    // Closed mid-body: a buffered answer is a failed one; a client still waiting for streamed
-    // bytes that will never come is cut.
-    if (!this.streaming)
-      return this.fail(upstreamError(reset, this.target.key, this.pool.name, this.ctx.timeoutMs));
-    this.finish('failed');
-    this.res.destroy();
-    this.resolve(undefined);
+    onForwardClose(this);
   }
 
   onClientClose(): void {
@@ -396,42 +314,7 @@ class Http2Forward implements Relay, Uploader {
   }
 
   collect(status: number, received: Http2Headers, maxBytes: number, streamOverflow: boolean): void {
-    const { stream, clock, pool } = this;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      clock.touch();
-      size += chunk.length;
-      if (size > maxBytes && streamOverflow) {
-        // Too big to keep: send what came so far and stream the rest; res 'close' settles.
-        stream.off('data', onData).off('end', onEnd);
-        chunks.push(chunk);
-        this.streamAnswer(status, http2Headers(http2HeadOf(received), status), chunks);
-        return;
-      }
-      if (size > maxBytes) {
-        this.fail(
-          new GatewayError(
-            'GW_UPSTREAM_BAD_RESPONSE',
-            `${pool.name} answered with more than ${maxBytes} bytes, too large to buffer`,
-          ),
-        );
-        stream.close(NGHTTP2_CANCEL);
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      if (!this.finish('ok')) return;
-      const head = hookedHead(
-        this.ctx,
-        status,
-        http2HeadOf(received, 'plain', this.mode?.location, this.req),
-      );
-      this.resolve({ status: head.status, headers: head.headers, body: Buffer.concat(chunks, size) });
-    };
-    stream.on('data', onData);
-    stream.once('end', onEnd);
+    collectAnswer(this, status, received, maxBytes, streamOverflow);
   }
 }
 

@@ -2,7 +2,6 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { GatewayContext } from '../pipeline/types.js';
 import {
-  answerBuffering,
   answerHeadEdits,
   bodyTap,
   markOutcome,
@@ -58,7 +57,6 @@ export function carriedByUndici(ctx: GatewayContext, target: Target, mode: Forwa
     mode?.buffer === undefined &&
     mode?.retryStatuses === undefined &&
     answerHeadEdits(ctx) === undefined &&
-    answerBuffering(ctx) === undefined &&
     answerTaps(ctx) === undefined &&
     !sendsContinue.has(target)
   );

@@ -38,9 +38,10 @@ export async function front(
   targetUrl: string,
   mode: ForwardMode | undefined,
   timeoutMs = 5_000,
+  protocol?: 'http2',
 ) {
   const config = configSchema.parse({
-    services: { s: { targets: [targetUrl] } },
+    services: { s: { targets: [targetUrl], protocol } },
     routes: [{ path: '/api', service: 's' }],
   });
   const registry = createUpstreamRegistry(config.services, { events: createEventStream() });
