@@ -46,8 +46,8 @@ export function registerDevCommand(program: Command): void {
     .option('--replay <dir>', 'answer from the recordings in DIR/<service> instead of the upstreams')
     .action(async (flags: DevFlags) => {
       const { startDevServer } = await import('../dev/start-dev-server.js');
-      const { tuneHeapForRelaying } = await import('../dev/heap-growth.js');
-      tuneHeapForRelaying();
+      const { allowBulkHeapGrowth } = await import('../proxy/bulk-transfer.js');
+      allowBulkHeapGrowth();
       // Read by the record/replay policy at every config load (src/middleware/replay-sources.ts).
       if (flags.record) process.env.GW_RECORD_DIR = path.resolve(flags.record);
       if (flags.replay) process.env.GW_REPLAY_DIR = path.resolve(flags.replay);

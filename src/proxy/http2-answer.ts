@@ -2,6 +2,7 @@ import type { ClientHttp2Stream, IncomingHttpHeaders as Http2Headers } from 'nod
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { GatewayContext } from '../pipeline/types.js';
 import { answerHeadEdits, recordSentHeaders } from '../pipeline/hooks.js';
+import { countRelayed } from './bulk-transfer.js';
 import { http2HeadOf, responseHeadList, trailersFor } from './http2-headers.js';
 import type { LocationRewrite } from './rewrite-location.js';
 import { framingOf, type Framing } from './upstream-head.js';
@@ -74,6 +75,8 @@ const RELAY_SLACK = 1024 * 1024;
 export interface Relay {
   readonly res: ServerResponse;
   trailers: Http2Headers | undefined;
+  /** Bytes of the body relayed so far (bulk-transfer.ts). */
+  relayed: number;
   touch(): void;
 }
 
@@ -106,6 +109,7 @@ function onRelayData(this: RelayedStream, chunk: Buffer): void {
   const relay = this[RELAY]!;
   const res = relay.res;
   relay.touch();
+  relay.relayed = countRelayed(relay.relayed, chunk.length, this);
   // An answer gw ended early (a gRPC deadline) takes no more; the forward resets the stream.
   if (res.writableEnded) return;
   // Paused only past RELAY_SLACK, not at the response's 16 KiB mark: a pause per DATA frame

@@ -123,6 +123,7 @@ export class Http2Forward implements Relay, Uploader {
   stream!: ForwardedStream;
   /** The upstream's trailers, kept until its body ended (relayHttp2Body). */
   trailers: Http2Headers | undefined = undefined;
+  relayed = 0;
   sentAt = 0;
   done = false;
   responded = false;

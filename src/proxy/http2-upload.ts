@@ -2,6 +2,7 @@ import http2, { type ClientHttp2Stream } from 'node:http2';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { ForwardClock } from './forward-clock.js';
+import { countRelayed } from './bulk-transfer.js';
 import { trailersFor } from './http2-headers.js';
 
 const { NGHTTP2_CANCEL } = http2.constants;
@@ -26,6 +27,8 @@ interface Upload {
   readonly source: UploadSource;
   /** The source is the client's own body (not a policy's stream). */
   readonly clientBody: boolean;
+  /** Bytes of the body sent so far (bulk-transfer.ts). */
+  carried: number;
 }
 
 /**
@@ -40,7 +43,7 @@ interface Upload {
 export function uploadBody(forward: Uploader, source: UploadSource, clientBody: boolean): void {
   if (forward.withTrailers) forward.stream.once('wantTrailers', () => sendClientTrailers(forward));
   const listening = source[UPLOAD] !== undefined;
-  source[UPLOAD] = { forward, source, clientBody };
+  source[UPLOAD] = { forward, source, clientBody, carried: 0 };
   if (listening) return;
   source.on('error', onSourceError);
   source.on('data', onSourceData);
@@ -52,13 +55,15 @@ function sendClientTrailers({ stream, req }: Uploader): void {
 }
 
 function onSourceData(this: UploadSource, chunk: Buffer): void {
-  const { forward, source } = this[UPLOAD]!;
+  const upload = this[UPLOAD]!;
+  const { forward, source } = upload;
   const { stream, clock } = forward;
   // A call that keeps sending is not idle, also once the answer started (a gRPC client
   // stream whose server sent its head first and answers at the end).
   if (clock.phase === 'upload' || clock.phase === 'body') clock.touch();
   // A stream reset or closed takes no more; the rest of the body is read and dropped.
   if (stream.destroyed || stream.writableEnded) return;
+  upload.carried = countRelayed(upload.carried, chunk.length, stream);
   if (!stream.write(chunk)) {
     source.pause();
     stream.once('drain', () => source.resume());
