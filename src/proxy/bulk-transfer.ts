@@ -1,7 +1,7 @@
 import v8 from 'node:v8';
 import type { EventEmitter } from 'node:events';
 
-/** What one HTTP/2 relay carries (either way) before it counts as a bulk transfer: 4 MiB. */
+/** What one relay carries (either way) before it counts as a bulk transfer: 4 MiB. */
 export const BULK_TRANSFER_BYTES = 4 * 1024 * 1024;
 
 /** While a bulk transfer runs, V8's old generation may grow to 4 × its live size. */
@@ -14,7 +14,7 @@ let running = 0;
  * Lets bulk transfers raise V8's heap growth (the CLI calls this; a program that embeds gw keeps
  * V8's heuristics), unless the user chose a growth with node's own flag.
  *
- * Why: node:http2 reads each socket read into a fresh 64 KiB ArrayBuffer, and V8 counts those
+ * Why: Node reads each socket read into a fresh 64 KiB ArrayBuffer, and V8 counts those
  * buffers against its old generation's limit until a young collection frees them, which comes
  * only every ~32 MB of them. With gw's ~18 MB heap V8's own limit leaves ~7 MB of room, so a
  * large body through gw started a full mark every 20–40 MB: 3–5 for each 100 MB gRPC stream,
@@ -32,7 +32,8 @@ export function allowBulkHeapGrowth(execArgv: readonly string[] = process.execAr
 
 /**
  * Adds a chunk to what a relay has carried and returns the new total. The chunk that crosses
- * BULK_TRANSFER_BYTES holds the heap growth until `stream` (the relay's HTTP/2 stream) closes.
+ * BULK_TRANSFER_BYTES holds the heap growth until `stream` closes (the relay's HTTP/2 stream, or
+ * the client's response for an HTTP/1.1 upstream: both emit 'close' however they end).
  */
 export function countRelayed(carried: number, chunk: number, stream: EventEmitter): number {
   const total = carried + chunk;

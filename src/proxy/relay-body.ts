@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { countRelayed } from './bulk-transfer.js';
 import { pairsOf } from './forward-headers.js';
 
 /**
@@ -9,7 +10,8 @@ import { pairsOf } from './forward-headers.js';
  * mid-body must not leave the client waiting for bytes that never come: its response is
  * destroyed. `touch` is called on every chunk and every drain (the idle clock of the forward).
  * A client that goes away is the forward's to handle (it destroys the upstream request).
- * `seen`, when body inspection is on, gets each chunk from the same listener.
+ * `seen`, when body inspection is on, gets each chunk from the same listener. A large body
+ * holds V8's heap growth while it lasts (bulk-transfer.ts).
  */
 export function relayBody(
   proxyRes: IncomingMessage,
@@ -21,8 +23,10 @@ export function relayBody(
     touch();
     proxyRes.resume();
   };
+  let relayed = 0;
   proxyRes.on('data', (chunk: Buffer) => {
     touch();
+    relayed = countRelayed(relayed, chunk.length, res);
     seen?.(chunk);
     if (!res.write(chunk)) {
       proxyRes.pause();

@@ -24,6 +24,7 @@ import { endpointOf, upstreamHeaderList } from './upstream-request-head.js';
 import { relayInformation } from './informational.js';
 import { ForwardClock, type Phase } from './forward-clock.js';
 import { undiciPoolOf } from './undici-pools.js';
+import { countRelayed } from './bulk-transfer.js';
 
 /**
  * The forward of the common request, on undici: an idempotent request without a body (GET, HEAD,
@@ -121,6 +122,8 @@ class UndiciExchange implements Dispatcher.DispatchHandler {
   #interim = false;
   #abort: ((error?: Error) => void) | undefined;
   #resume: (() => void) | undefined;
+  /** Bytes of the answer relayed so far (bulk-transfer.ts). */
+  #relayed = 0;
   readonly #clock: ForwardClock;
   readonly #tap: BodyTap | undefined;
   readonly #sentAt = performance.now();
@@ -226,6 +229,7 @@ class UndiciExchange implements Dispatcher.DispatchHandler {
     this.#clock.touch();
     const { res } = this.ctx;
     if (res.writableEnded) return true;
+    this.#relayed = countRelayed(this.#relayed, chunk.length, res);
     this.#tap?.onAnswerChunk(chunk);
     if (res.write(chunk)) return true;
     res.once('drain', this.#onDrain);
