@@ -23,6 +23,7 @@ import {
 import type { Target, UpstreamPool } from './upstream-types.js';
 import { declaresBody, pairsOf } from './forward-headers.js';
 import { relayBody } from './relay-body.js';
+import { countRelayed } from './bulk-transfer.js';
 import { endpointOf, upstreamHeaderList } from './upstream-request-head.js';
 import { relayInformation } from './informational.js';
 import { ForwardClock, type Phase } from './forward-clock.js';
@@ -318,12 +319,15 @@ export function forwardHttp(
     }
 
     /**
-     * Streams a body upstream; each chunk restarts the upload's idle clock. The request's
+     * Streams a body upstream; each chunk restarts the upload's idle clock, and a large body
+     * holds V8's heap growth while the exchange lasts (bulk-transfer.ts). The request's
      * trailers (a chunked body's last fields, which gRPC relies on) follow it.
      */
     function upload(source: Readable) {
-      source.on('data', () => {
+      let sent = 0;
+      source.on('data', (chunk: Buffer) => {
         if (clock.phase === 'upload') touch();
+        sent = countRelayed(sent, chunk.length, res);
       });
       if (tap) source.on('data', tap.onRequestChunk);
       source.pipe(proxyReq, { end: false });

@@ -180,3 +180,58 @@ describe('six 100 MB HTTP/1.1 downloads through gw dev', { timeout: 60_000 }, ()
     expect(marks).toBeLessThanOrEqual(1);
   });
 });
+
+/** An HTTP/1.1 upstream that reads every request's body and answers how many bytes it got. */
+async function startUploadSink(): Promise<string> {
+  const server = http.createServer((req, res) => {
+    let received = 0;
+    req.on('data', (chunk: Buffer) => (received += chunk.length));
+    req.on('end', () => res.end(String(received)));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** POSTs STREAM_BYTES in 64 KiB chunks (backpressure kept); resolves with the upstream's count. */
+function uploadOver(url: string, agent: http.Agent): Promise<number> {
+  const chunk = Buffer.alloc(64 * 1024, 'x');
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      `${url}/sink/upload`,
+      { method: 'POST', agent, headers: { 'content-length': String(STREAM_BYTES) } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (part: string) => (text += part));
+        res.on('end', () => resolve(Number(text)));
+      },
+    );
+    req.on('error', reject);
+    let left = STREAM_BYTES;
+    const more = () => {
+      while (left > 0) {
+        left -= chunk.length;
+        if (!req.write(chunk)) return void req.once('drain', more);
+      }
+      req.end();
+    };
+    more();
+  });
+}
+
+describe('six 100 MB HTTP/1.1 uploads through gw dev', { timeout: 60_000 }, () => {
+  it('arrive whole, with no full garbage collection after the first', async () => {
+    const upstream = await startUploadSink();
+    const { url, marksDuring } = await idleGwWithGcTrace({
+      services: { sink: { targets: [upstream] } },
+      routes: [{ path: '/sink', service: 'sink' }],
+    });
+    const agent = new http.Agent({ keepAlive: true });
+    cleanup.push(() => agent.destroy());
+    expect(await uploadOver(url, agent)).toBe(STREAM_BYTES);
+    const marks = await marksDuring(async () => {
+      for (let i = 1; i < STREAMS; i++) expect(await uploadOver(url, agent)).toBe(STREAM_BYTES);
+    });
+    expect(marks).toBeLessThanOrEqual(1);
+  });
+});
