@@ -30,14 +30,20 @@ export function allowBulkHeapGrowth(execArgv: readonly string[] = process.execAr
   return allowed;
 }
 
+/** An HTTP/2 stream or a client's response: both say whether they closed, and emit 'close' once. */
+export interface ClosingStream extends EventEmitter {
+  readonly closed: boolean;
+}
+
 /**
  * Adds a chunk to what a relay has carried and returns the new total. The chunk that crosses
  * BULK_TRANSFER_BYTES holds the heap growth until `stream` closes (the relay's HTTP/2 stream, or
  * the client's response for an HTTP/1.1 upstream: both emit 'close' however they end).
  */
-export function countRelayed(carried: number, chunk: number, stream: EventEmitter): number {
+export function countRelayed(carried: number, chunk: number, stream: ClosingStream): number {
   const total = carried + chunk;
-  if (total >= BULK_TRANSFER_BYTES && carried < BULK_TRANSFER_BYTES && allowed) {
+  // A stream that already closed would never release the growth.
+  if (total >= BULK_TRANSFER_BYTES && carried < BULK_TRANSFER_BYTES && allowed && !stream.closed) {
     if (running++ === 0) v8.setFlagsFromString(`--heap-growing-percent=${BULK_HEAP_GROWING_PERCENT}`);
     stream.once('close', releaseGrowth);
   }
