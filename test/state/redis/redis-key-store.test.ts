@@ -121,10 +121,12 @@ describe('Redis key store across a Redis restart', () => {
     await own.kill();
     await own.restart();
     // Written as soon as one connection is back: the other may miss the message, not the key.
-    await waitFor(() => a.connection.ready(), 5000);
+    // Reconnecting waits out the client's backoff and a restarting redis-server: under the whole
+    // suite's load (the bulk-transfer heap tests run beside it) that took over 5 s twice.
+    await waitFor(() => a.connection.ready(), 15_000);
     const early = await a.store.create({ name: 'early', scopes: [] });
     await waitFor(() => b.store.find(early.key).ok, 5000);
-    await waitFor(() => b.connection.ready(), 5000);
+    await waitFor(() => b.connection.ready(), 15_000);
     const late = await a.store.create({ name: 'late', scopes: [] });
     await waitFor(() => b.store.find(late.key).ok, 1000);
     await b.store.revoke(late.record.id);
